@@ -1,0 +1,133 @@
+//! The load generator: one mio loop driving N connections in 64-byte ping-pong (one message
+//! outstanding per connection), and a holder of idle connections.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream as StdStream};
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+
+/// The message size.
+pub const MSG: usize = 64;
+
+/// Connected clients, ready to ping-pong.
+pub struct Load {
+    poll: Poll,
+    conns: Vec<TcpStream>,
+    /// Bytes of the current reply received, per connection.
+    got: Vec<usize>,
+}
+
+/// When a run ends.
+#[derive(Clone, Copy, Debug)]
+pub enum Until {
+    /// Every connection completes this many round trips.
+    Rounds(u64),
+    /// Wall time.
+    Time(Duration),
+}
+
+/// Opens `n` blocking connections (then switches them to non-blocking).
+pub fn connect_std(addr: SocketAddr, n: usize) -> Vec<StdStream> {
+    (0..n)
+        .map(|i| {
+            let mut tries = 0;
+            loop {
+                match StdStream::connect(addr) {
+                    Ok(s) => break s,
+                    Err(e) if tries < 50 => {
+                        tries += 1;
+                        let _ = e;
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => panic!("connection {i} to {addr}: {e}"),
+                }
+            }
+        })
+        .collect()
+}
+
+impl Load {
+    /// Connects `n` clients to `addr`.
+    pub fn connect(addr: SocketAddr, n: usize) -> Load {
+        let poll = Poll::new().expect("poll");
+        let mut conns = Vec::with_capacity(n);
+        for (i, s) in connect_std(addr, n).into_iter().enumerate() {
+            s.set_nodelay(true).expect("nodelay");
+            s.set_nonblocking(true).expect("nonblocking");
+            let mut s = TcpStream::from_std(s);
+            poll.registry()
+                .register(&mut s, Token(i), Interest::READABLE)
+                .expect("register");
+            conns.push(s);
+        }
+        Load { poll, got: vec![0; n], conns }
+    }
+
+    /// Runs ping-pong; returns completed round trips and the time taken. In `Time` mode the
+    /// replies still in flight when time is up are drained but not counted.
+    pub fn run(&mut self, until: Until) -> (u64, Duration) {
+        let msg = [b'x'; MSG];
+        let mut buf = [0u8; 4096];
+        let n = self.conns.len();
+        let mut rounds = vec![0u64; n];
+        let mut inflight = n;
+        let mut total = 0u64;
+        let mut stopped: Option<Duration> = None;
+        let mut events = Events::with_capacity(1024);
+        let start = Instant::now();
+        for c in &mut self.conns {
+            c.write_all(&msg).expect("first write");
+        }
+        while inflight > 0 {
+            let timeout = match (until, stopped) {
+                (Until::Time(d), None) => d.saturating_sub(start.elapsed()),
+                _ => Duration::from_secs(10),
+            };
+            match self.poll.poll(&mut events, Some(timeout)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => panic!("poll: {e}"),
+            }
+            if events.is_empty() && !matches!((until, stopped), (Until::Time(_), None)) {
+                panic!("load stalled: no reply for 10 s ({inflight} of {n} still waiting)");
+            }
+            for ev in &events {
+                let i = ev.token().0;
+                let c = &mut self.conns[i];
+                loop {
+                    match c.read(&mut buf) {
+                        Ok(0) => panic!("server closed connection {i}"),
+                        Ok(k) => self.got[i] += k,
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("read {i}: {e}"),
+                    }
+                }
+                while self.got[i] >= MSG {
+                    self.got[i] -= MSG;
+                    inflight -= 1;
+                    if stopped.is_some() {
+                        continue;
+                    }
+                    rounds[i] += 1;
+                    total += 1;
+                    let more = match until {
+                        Until::Rounds(r) => rounds[i] < r,
+                        Until::Time(_) => true,
+                    };
+                    if more {
+                        c.write_all(&msg).expect("write");
+                        inflight += 1;
+                    }
+                }
+            }
+            if let (Until::Time(d), None) = (until, stopped) {
+                if start.elapsed() >= d {
+                    stopped = Some(start.elapsed());
+                }
+            }
+        }
+        (total, stopped.unwrap_or_else(|| start.elapsed()))
+    }
+}

@@ -1,0 +1,237 @@
+//! The three echo servers. Each holds no buffer while a connection is idle (the buffer is
+//! allocated on first data), so RSS per idle connection measures the runtime, not the server.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::cell::Cell;
+
+/// Which server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Impl {
+    Doppel,
+    Tokio,
+    Mio,
+}
+
+impl Impl {
+    pub const ALL: [Impl; 3] = [Impl::Doppel, Impl::Tokio, Impl::Mio];
+
+    pub fn parse(s: &str) -> Option<Impl> {
+        match s {
+            "doppel" => Some(Impl::Doppel),
+            "tokio" => Some(Impl::Tokio),
+            "mio" => Some(Impl::Mio),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Impl::Doppel => "doppel",
+            Impl::Tokio => "tokio",
+            Impl::Mio => "mio",
+        }
+    }
+}
+
+const BUF: usize = 4096;
+
+/// Raises the descriptor limit to the hard maximum (10,000 idle connections need it).
+pub fn raise_fd_limit() {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: plain getrlimit/setrlimit on a live struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+fn announce(port: u16) {
+    println!("{port}");
+    std::io::stdout().flush().expect("stdout");
+}
+
+/// Runs one server until `exit_after` connections have closed (or forever).
+pub fn serve(which: Impl, exit_after: Option<u64>) -> ExitCode {
+    raise_fd_limit();
+    let res = match which {
+        Impl::Doppel => doppel_server(exit_after),
+        Impl::Tokio => tokio_server(exit_after),
+        Impl::Mio => mio_server(exit_after),
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("serve {}: {e}", which.name());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn doppel_server(exit_after: Option<u64>) -> std::io::Result<()> {
+    let rt = doppel::real::runtime()?;
+    rt.block_on(async {
+        let listener = Rc::new(doppel::net::TcpListener::bind("127.0.0.1:0")?);
+        announce(listener.local_addr()?.port());
+        let closed = Rc::new(Cell::new(0u64));
+        loop {
+            let (conn, _) = match listener.accept().await {
+                Ok(c) => c,
+                Err(_) if exit_after.is_some_and(|n| closed.get() >= n) => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            conn.set_nodelay(true)?;
+            let (closed, listener) = (closed.clone(), listener.clone());
+            doppel::spawn(async move {
+                let mut buf = Vec::new();
+                loop {
+                    if buf.is_empty() {
+                        // Allocate on first data: an idle connection holds no buffer.
+                        if conn.readable().await.is_err() {
+                            break;
+                        }
+                        buf = vec![0u8; BUF];
+                    }
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if conn.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                closed.set(closed.get() + 1);
+                if exit_after.is_some_and(|n| closed.get() >= n) {
+                    let _ = listener.close();
+                }
+            });
+        }
+    })
+}
+
+fn tokio_server(exit_after: Option<u64>) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        announce(listener.local_addr()?.port());
+        let closed = Rc::new(Cell::new(0u64));
+        let stop = Rc::new(tokio::sync::Notify::new());
+        loop {
+            let accepted = tokio::select! {
+                biased;
+                _ = stop.notified() => return Ok(()),
+                a = listener.accept() => a,
+            };
+            let (mut conn, _) = accepted?;
+            conn.set_nodelay(true)?;
+            let (closed, stop) = (closed.clone(), stop.clone());
+            tokio::task::spawn_local(async move {
+                let mut buf = Vec::new();
+                loop {
+                    if buf.is_empty() {
+                        // Allocate on first data: an idle connection holds no buffer.
+                        if conn.readable().await.is_err() {
+                            break;
+                        }
+                        buf = vec![0u8; BUF];
+                    }
+                    match conn.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if conn.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                closed.set(closed.get() + 1);
+                if exit_after.is_some_and(|n| closed.get() >= n) {
+                    stop.notify_one();
+                }
+            });
+        }
+    })
+}
+
+/// A plain mio loop: a slab of streams, one shared buffer, edge-triggered reads with the
+/// short-read shortcut (the fastest a hand-written loop gets).
+fn mio_server(exit_after: Option<u64>) -> std::io::Result<()> {
+    use mio::net::TcpListener;
+    use mio::{Events, Interest, Poll, Token};
+    const LISTENER: Token = Token(usize::MAX);
+    let mut poll = Poll::new()?;
+    let mut listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr"))?;
+    poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+    announce(listener.local_addr()?.port());
+    let mut conns: Vec<Option<mio::net::TcpStream>> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    let mut buf = vec![0u8; BUF];
+    let mut events = Events::with_capacity(1024);
+    let mut closed = 0u64;
+    loop {
+        if exit_after.is_some_and(|n| closed >= n) {
+            return Ok(());
+        }
+        match poll.poll(&mut events, None) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        for ev in &events {
+            if ev.token() == LISTENER {
+                loop {
+                    match listener.accept() {
+                        Ok((mut s, _)) => {
+                            s.set_nodelay(true)?;
+                            let i = free.pop().unwrap_or_else(|| {
+                                conns.push(None);
+                                conns.len() - 1
+                            });
+                            poll.registry().register(&mut s, Token(i), Interest::READABLE)?;
+                            conns[i] = Some(s);
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                continue;
+            }
+            let i = ev.token().0;
+            let Some(s) = conns[i].as_mut() else { continue };
+            let mut close = false;
+            loop {
+                match s.read(&mut buf) {
+                    Ok(0) => {
+                        close = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        if s.write_all(&buf[..n]).is_err() {
+                            close = true;
+                            break;
+                        }
+                        if n < buf.len() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(_) => {
+                        close = true;
+                        break;
+                    }
+                }
+            }
+            if close {
+                conns[i] = None;
+                free.push(i);
+                closed += 1;
+            }
+        }
+    }
+}

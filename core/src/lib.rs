@@ -1,0 +1,48 @@
+//! doppel-core: the part of doppel that is the same on every backend.
+//!
+//! Server code is written against these types; the backend under them is a value chosen when
+//! the [`Runtime`] is built: `doppel-real`'s epoll/kqueue poller, or `doppel-sim`'s simulated
+//! world. See `shared/DESIGN.md` for the whole picture.
+//!
+//! # Module map
+//!
+//! | module        | concept                                                               |
+//! |---------------|-----------------------------------------------------------------------|
+//! | [`scheduler`] | the seam: the [`Scheduler`] trait and the contract every backend keeps |
+//! | [`runtime`]   | [`Runtime`]: `block_on`, `spawn`, `turn` (steppable for the simulator) |
+//! | `turn`        | one reactor turn: Go's `findrunnable` (run, timers, poll, dispatch)    |
+//! | `reactor`     | the per-thread engine: tasks, pollDescs, timers, counters              |
+//! | [`task`]      | task ids, the task slab, wakers and the run queue, [`JoinHandle`]      |
+//! | `fd`          | the pollDesc layer and the one I/O retry loop                          |
+//! | [`net`]       | [`net::TcpListener`], [`net::TcpStream`]                               |
+//! | [`time`]      | [`time::Instant`], [`time::sleep`], [`time::timeout`]                  |
+//! | [`error`]     | error context at the API edge; [`error::errno`]                        |
+//! | [`stats`]     | per-reactor counters that prove faults were absorbed                   |
+//!
+//! # Rules this crate keeps
+//!
+//! - No `std::time`, no threads, no OS randomness, no hash-order iteration: the simulator runs
+//!   every line of it (enforced by clippy's `disallowed-*` lists in `clippy.toml`).
+//! - No `unsafe`: it lives only in `doppel-real`'s sys code.
+//! - No allocation per event or per I/O call on the hot path; no lock on the single-reactor path
+//!   except the uncontended run-queue mutex that makes wakers `Send`.
+
+mod context;
+pub mod error;
+mod fd;
+pub mod net;
+mod reactor;
+pub mod runtime;
+pub mod scheduler;
+pub mod stats;
+pub mod task;
+pub mod time;
+mod turn;
+
+pub use context::{current_task, spawn, stats};
+pub use fd::Direction;
+pub use runtime::Runtime;
+pub use scheduler::{Event, Fd, Ready, Scheduler, Token, WakeHandle};
+pub use stats::Stats;
+pub use task::{JoinError, JoinHandle, TaskId};
+pub use turn::Turn;

@@ -1,0 +1,129 @@
+//! `TcpListener`: a listening socket and the accept loop that survives what the kernel throws.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use super::{TcpStream, ToSocketAddr};
+use crate::context;
+use crate::error;
+use crate::fd::registration::{ParkGuard, Registration};
+use crate::fd::retry::{Parked, Retry, Wait};
+use crate::fd::Direction;
+use crate::scheduler::Fd;
+use crate::time::Instant;
+
+/// A listening TCP socket on the current reactor.
+///
+/// `accept` retries `EINTR` and connections that died in the queue (`ECONNABORTED`, and the
+/// errors Linux passes up from them), so one reset client never kills the accept loop
+/// (hickory-dns#3725). Other errors, such as `EMFILE`, are returned: the caller decides how to
+/// back off.
+#[derive(Debug)]
+pub struct TcpListener {
+    /// The registered socket.
+    reg: Registration,
+}
+
+impl TcpListener {
+    /// Binds and listens on `addr` with the system's maximum backlog
+    /// (`/proc/sys/net/core/somaxconn` on Linux), never a fixed 128: with 128, a burst of 1,000
+    /// connects overflows the queue and stalls for seconds on SYN retries.
+    pub fn bind(addr: impl ToSocketAddr) -> io::Result<TcpListener> {
+        Self::bind_inner(addr.to_socket_addr()?, None)
+    }
+
+    /// Binds and listens with an explicit backlog (at least 1).
+    pub fn bind_with_backlog(addr: impl ToSocketAddr, backlog: u32) -> io::Result<TcpListener> {
+        let addr = addr.to_socket_addr()?;
+        if backlog == 0 {
+            let e = io::Error::new(io::ErrorKind::InvalidInput, "backlog must be at least 1");
+            return Err(error::context("listen", addr, e));
+        }
+        Self::bind_inner(addr, Some(backlog))
+    }
+
+    fn bind_inner(addr: SocketAddr, backlog: Option<u32>) -> io::Result<TcpListener> {
+        let ctx = |e| error::context("bind", addr, e);
+        let reactor = context::current_or_err("bind")?;
+        let fd = reactor
+            .with_sched(|s| s.listen(addr, backlog))
+            .map_err(ctx)?;
+        let reg = Registration::new(reactor, fd).map_err(ctx)?;
+        Ok(TcpListener { reg })
+    }
+
+    /// Accepts one connection: the stream and the peer's address.
+    pub fn accept(&self) -> Accept<'_> {
+        Accept {
+            listener: self,
+            guard: ParkGuard::new(&self.reg, Direction::Read),
+        }
+    }
+
+    /// Polls for one connection (for hand-written futures and streams).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        self.poll_accept_with(Wait::Park(cx, false), &mut None)
+    }
+
+    fn poll_accept_with(
+        &self,
+        wait: Wait<'_, '_>,
+        parked: &mut Parked,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        *parked = None;
+        let accepted =
+            ready!(self
+                .reg
+                .poll_io(Direction::Read, wait, Retry::Accept, parked, |s, fd| s
+                    .accept(fd)));
+        let (fd, peer) = accepted.map_err(|e| error::context("accept", self.fd(), e))?;
+        let reg = Registration::new(self.reg.reactor().clone(), fd)
+            .map_err(|e| error::context("accept", self.fd(), e))?;
+        Poll::Ready(Ok((TcpStream::from_registration(reg), peer)))
+    }
+
+    /// The address the listener is bound to (with the real port if it bound port 0).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.reg
+            .with_sched(|s, fd| s.local_addr(fd))
+            .map_err(|e| error::context("getsockname", self.fd(), e))
+    }
+
+    /// The listening socket's descriptor.
+    pub fn fd(&self) -> Fd {
+        self.reg.fd()
+    }
+
+    /// Sets the absolute deadline for `accept` (`None` clears it).
+    pub fn set_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.reg.set_deadline(Direction::Read, deadline)
+    }
+
+    /// Stops listening now; a task parked in `accept` wakes with an error in this turn.
+    pub fn close(&self) -> io::Result<()> {
+        self.reg
+            .close()
+            .map_err(|e| error::context("close", self.fd(), e))
+    }
+}
+
+/// The future of [`TcpListener::accept`].
+#[derive(Debug)]
+pub struct Accept<'a> {
+    /// The listener.
+    listener: &'a TcpListener,
+    /// Un-parks on drop.
+    guard: ParkGuard<'a>,
+}
+
+impl Future for Accept<'_> {
+    type Output = io::Result<(TcpStream, SocketAddr)>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.listener
+            .poll_accept_with(Wait::Park(cx, true), &mut this.guard.parked)
+    }
+}

@@ -1,0 +1,17 @@
+//! TCP over the current reactor: [`TcpListener`] and [`TcpStream`].
+//!
+//! Every call is non-blocking underneath and goes through the one retry loop (EINTR retried,
+//! `WouldBlock` parks the task until an edge, `ECONNABORTED` at accept retried, connect through
+//! writability and `SO_ERROR`). Methods take `&self`, so one task can read while another writes
+//! or closes; a close wakes every task parked on the socket with an error at once.
+//!
+//! Addresses are literal `IP:port` (see [`ToSocketAddr`]): doppel never resolves names, because
+//! a DNS lookup would reach outside the simulated world.
+
+mod addr;
+mod listener;
+mod stream;
+
+pub use addr::ToSocketAddr;
+pub use listener::{Accept, TcpListener};
+pub use stream::{Read, Ready, TcpStream, Write, WriteAll};

@@ -1,0 +1,404 @@
+//! `TcpStream`: a connected socket, read and written through the retry loop.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use super::ToSocketAddr;
+use crate::context;
+use crate::error;
+use crate::fd::registration::{ParkGuard, Registration};
+use crate::fd::retry::{Parked, Retry, Wait};
+use crate::fd::Direction;
+use crate::scheduler::Fd;
+use crate::time::Instant;
+
+/// A TCP connection on the current reactor.
+///
+/// Reads and writes take `&self`: share the stream (`Rc<TcpStream>`, or `&TcpStream` across
+/// `join`) to read in one task and write or close in another. Two tasks reading at once is a
+/// bug doppel reports with a "double wait" panic, as Go does. Dropping the stream closes it.
+#[derive(Debug)]
+pub struct TcpStream {
+    /// The registered socket.
+    reg: Registration,
+}
+
+/// True for a connect result that means "the handshake goes on in the background" (F3: an
+/// interrupted connect is never re-issued; it completes asynchronously).
+fn connect_pending(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINPROGRESS | libc::EALREADY | libc::EINTR)
+    ) || e.kind() == io::ErrorKind::Interrupted
+}
+
+impl TcpStream {
+    pub(crate) fn from_registration(reg: Registration) -> TcpStream {
+        TcpStream { reg }
+    }
+
+    /// Connects to `addr`: a non-blocking connect, a wait for writability, then `SO_ERROR`.
+    /// A wake-up with no error but no peer (spurious readiness, F16) waits again, as Go does.
+    pub async fn connect(addr: impl ToSocketAddr) -> io::Result<TcpStream> {
+        let addr = addr.to_socket_addr()?;
+        let ctx = |e| error::context("connect", addr, e);
+        let reactor = context::current_or_err("connect")?;
+        let fd = reactor.with_sched(|s| s.socket(addr)).map_err(ctx)?;
+        let reg = Registration::new(reactor, fd).map_err(ctx)?;
+        match reg.with_sched(|s, fd| s.connect(fd, addr)) {
+            Ok(()) => return Ok(TcpStream { reg }),
+            Err(e) if connect_pending(&e) => reg.drained(Direction::Write),
+            Err(e) => return Err(ctx(e)),
+        }
+        loop {
+            {
+                let mut guard = ParkGuard::new(&reg, Direction::Write);
+                poll_fn(|cx| reg.poll_ready(Direction::Write, cx, &mut guard.parked))
+                    .await
+                    .map_err(ctx)?;
+                guard.parked = None;
+            }
+            let pending = match reg.with_sched(|s, fd| s.take_error(fd)) {
+                Ok(Some(e)) | Err(e) if connect_pending(&e) => true,
+                Ok(Some(e)) | Err(e) => return Err(ctx(e)),
+                Ok(None) => match reg.with_sched(|s, fd| s.peer_addr(fd)) {
+                    Ok(_) => false,
+                    Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => true,
+                    Err(e) => return Err(ctx(e)),
+                },
+            };
+            if !pending {
+                return Ok(TcpStream { reg });
+            }
+            reg.drained(Direction::Write);
+        }
+    }
+
+    /// The socket's descriptor (for diagnostics; the stream owns it).
+    pub fn fd(&self) -> Fd {
+        self.reg.fd()
+    }
+
+    /// Reads into `buf`; `Ok(0)` is end of stream (or an empty `buf`).
+    pub fn read<'a>(&'a self, buf: &'a mut [u8]) -> Read<'a> {
+        Read {
+            stream: self,
+            buf,
+            guard: ParkGuard::new(&self.reg, Direction::Read),
+        }
+    }
+
+    /// Writes some of `buf`, returning how much was accepted.
+    pub fn write<'a>(&'a self, buf: &'a [u8]) -> Write<'a> {
+        Write {
+            stream: self,
+            buf,
+            guard: ParkGuard::new(&self.reg, Direction::Write),
+        }
+    }
+
+    /// Writes all of `buf`, waiting for buffer space as often as needed (a short write is
+    /// never an error, F15).
+    pub fn write_all<'a>(&'a self, buf: &'a [u8]) -> WriteAll<'a> {
+        WriteAll {
+            stream: self,
+            buf,
+            guard: ParkGuard::new(&self.reg, Direction::Write),
+        }
+    }
+
+    /// Waits until a read may make progress (data, EOF, an error, or an expired deadline).
+    pub fn readable(&self) -> Ready<'_> {
+        Ready {
+            reg: &self.reg,
+            guard: ParkGuard::new(&self.reg, Direction::Read),
+        }
+    }
+
+    /// Waits until a write may make progress.
+    pub fn writable(&self) -> Ready<'_> {
+        Ready {
+            reg: &self.reg,
+            guard: ParkGuard::new(&self.reg, Direction::Write),
+        }
+    }
+
+    /// Reads without waiting: `WouldBlock` if nothing is known to be there.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.poll_read_with(Wait::NoPark, buf, &mut None) {
+            Poll::Ready(r) => r,
+            Poll::Pending => unreachable!("doppel: try_read parked"),
+        }
+    }
+
+    /// Writes without waiting: `WouldBlock` if the send buffer is known to be full.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self.poll_write_with(Wait::NoPark, buf, &mut None) {
+            Poll::Ready(r) => r,
+            Poll::Pending => unreachable!("doppel: try_write parked"),
+        }
+    }
+
+    /// Shuts down the read half, the write half (sends FIN), or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.reg
+            .with_sched(|s, fd| s.shutdown(fd, how))
+            .map_err(|e| self.err("shutdown", e))
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.reg
+            .with_sched(|s, fd| s.peer_addr(fd))
+            .map_err(|e| self.err("getpeername", e))
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.reg
+            .with_sched(|s, fd| s.local_addr(fd))
+            .map_err(|e| self.err("getsockname", e))
+    }
+
+    /// Turns Nagle's algorithm off (`true`) or on.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.reg
+            .with_sched(|s, fd| s.set_nodelay(fd, nodelay))
+            .map_err(|e| self.err("setsockopt TCP_NODELAY", e))
+    }
+
+    /// Sets the absolute read deadline (`None` clears it). A read parked past it, or started
+    /// after it, fails with `TimedOut`, even if data is ready (Go's semantics). Moving the
+    /// deadline later before it passes means it does not fire; clearing it lets reads block again.
+    pub fn set_read_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.reg.set_deadline(Direction::Read, deadline)
+    }
+
+    /// Sets the absolute write deadline (`None` clears it).
+    pub fn set_write_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.reg.set_deadline(Direction::Write, deadline)
+    }
+
+    /// Sets both deadlines.
+    pub fn set_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.set_read_deadline(deadline)?;
+        self.set_write_deadline(deadline)
+    }
+
+    /// Closes the socket now. Tasks parked on it wake with an error in this turn; later calls
+    /// fail with "use of closed socket". Dropping the stream does the same.
+    pub fn close(&self) -> io::Result<()> {
+        self.reg.close().map_err(|e| self.err("close", e))
+    }
+
+    fn err(&self, op: &'static str, e: io::Error) -> io::Error {
+        error::context(op, self.fd(), e)
+    }
+
+    fn poll_read_with(
+        &self,
+        wait: Wait<'_, '_>,
+        buf: &mut [u8],
+        parked: &mut Parked,
+    ) -> Poll<io::Result<usize>> {
+        *parked = None;
+        let len = buf.len();
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let res = ready!(self
+            .reg
+            .poll_io(Direction::Read, wait, Retry::Plain, parked, |s, fd| s
+                .read(fd, buf)));
+        Poll::Ready(match res {
+            Ok(n) => {
+                if n > 0 && n < len {
+                    self.reg.short_transfer(Direction::Read);
+                }
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(e),
+            Err(e) => Err(self.err("read", e)),
+        })
+    }
+
+    fn poll_write_with(
+        &self,
+        wait: Wait<'_, '_>,
+        buf: &[u8],
+        parked: &mut Parked,
+    ) -> Poll<io::Result<usize>> {
+        *parked = None;
+        let len = buf.len();
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
+        let res =
+            ready!(self
+                .reg
+                .poll_io(Direction::Write, wait, Retry::Plain, parked, |s, fd| s
+                    .write(fd, buf)));
+        Poll::Ready(match res {
+            Ok(n) => {
+                if n < len {
+                    self.reg.short_transfer(Direction::Write);
+                }
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(e),
+            Err(e) => Err(self.err("write", e)),
+        })
+    }
+}
+
+/// The future of [`TcpStream::read`].
+#[derive(Debug)]
+pub struct Read<'a> {
+    /// The stream.
+    stream: &'a TcpStream,
+    /// Where the bytes go.
+    buf: &'a mut [u8],
+    /// Un-parks on drop.
+    guard: ParkGuard<'a>,
+}
+
+impl Future for Read<'_> {
+    type Output = io::Result<usize>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.stream
+            .poll_read_with(Wait::Park(cx, true), this.buf, &mut this.guard.parked)
+    }
+}
+
+/// The future of [`TcpStream::write`].
+#[derive(Debug)]
+pub struct Write<'a> {
+    /// The stream.
+    stream: &'a TcpStream,
+    /// The bytes.
+    buf: &'a [u8],
+    /// Un-parks on drop.
+    guard: ParkGuard<'a>,
+}
+
+impl Future for Write<'_> {
+    type Output = io::Result<usize>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.stream
+            .poll_write_with(Wait::Park(cx, true), this.buf, &mut this.guard.parked)
+    }
+}
+
+/// The future of [`TcpStream::write_all`].
+#[derive(Debug)]
+pub struct WriteAll<'a> {
+    /// The stream.
+    stream: &'a TcpStream,
+    /// What is left to write.
+    buf: &'a [u8],
+    /// Un-parks on drop.
+    guard: ParkGuard<'a>,
+}
+
+impl Future for WriteAll<'_> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        while !this.buf.is_empty() {
+            let wait = Wait::Park(cx, true);
+            let n = ready!(this
+                .stream
+                .poll_write_with(wait, this.buf, &mut this.guard.parked))?;
+            if n == 0 {
+                let e = io::Error::new(io::ErrorKind::WriteZero, "the socket accepted 0 bytes");
+                return Poll::Ready(Err(this.stream.err("write", e)));
+            }
+            this.buf = &this.buf[n..];
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The future of [`TcpStream::readable`] and [`TcpStream::writable`].
+#[derive(Debug)]
+pub struct Ready<'a> {
+    /// The socket.
+    reg: &'a Registration,
+    /// The slot, and un-parking on drop.
+    guard: ParkGuard<'a>,
+}
+
+impl Future for Ready<'_> {
+    type Output = io::Result<()>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let dir = this.guard.dir();
+        this.guard.parked = None;
+        this.reg
+            .poll_ready(dir, cx, &mut this.guard.parked)
+            .map_err(|e| error::context("wait", this.reg.fd(), e))
+    }
+}
+
+impl futures_io::AsyncRead for &TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(Wait::Park(cx, false), buf, &mut None)
+    }
+}
+
+impl futures_io::AsyncWrite for &TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(Wait::Park(cx, false), buf, &mut None)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Sends FIN (shuts down the write half); the socket stays open for reading.
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(Wait::Park(cx, false), buf, &mut None)
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(Wait::Park(cx, false), buf, &mut None)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Sends FIN (shuts down the write half); the socket stays open for reading.
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}

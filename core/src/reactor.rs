@@ -1,0 +1,243 @@
+//! `Reactor`: one scheduler, its tasks, its pollDescs and its timers, on one thread.
+//!
+//! Everything here is single-threaded interior mutability (`RefCell`, `Cell`): no lock on the
+//! single-reactor path. Borrows are kept short and never held across a task poll, a waker call
+//! or a drop of user code, so user code can call back into the reactor from anywhere.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Waker;
+
+use crate::context;
+use crate::error;
+use crate::fd::{Direction, FdTable};
+use crate::scheduler::{Event, Fd, Scheduler, Token};
+use crate::stats::Counters;
+use crate::task::queue::{RunQueue, TaskWaker};
+use crate::task::slab::{Aborted, Task, TaskSlab};
+use crate::task::{JoinHandle, TaskId};
+use crate::time::timers::{TimerEntry, TimerKey, Timers};
+use crate::time::Instant;
+
+/// The per-thread engine behind a [`crate::Runtime`].
+pub(crate) struct Reactor {
+    /// The world: real poller or simulator.
+    pub(crate) sched: RefCell<Box<dyn Scheduler>>,
+    /// Registered descriptors.
+    pub(crate) fds: RefCell<FdTable>,
+    /// Sleeps and deadlines.
+    pub(crate) timers: RefCell<Timers>,
+    /// Spawned tasks.
+    pub(crate) tasks: RefCell<TaskSlab>,
+    /// Tasks ready to run this turn, in wake order (the scheduler's `pick` chooses among them).
+    pub(crate) runnable: RefCell<VecDeque<TaskId>>,
+    /// Where wakers queue tasks, from any thread.
+    pub(crate) queue: Arc<RunQueue>,
+    /// The event buffer handed to `poll`, reused every round (no allocation per event).
+    pub(crate) events: RefCell<Vec<Event>>,
+    /// The task being polled, for double-wait detection and traces.
+    pub(crate) current_task: Cell<Option<TaskId>>,
+    /// What the runtime absorbed, for tests and benchmarks.
+    pub(crate) counters: Counters,
+}
+
+impl std::fmt::Debug for Reactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reactor")
+            .field("tasks", &self.tasks.borrow().len())
+            .field("fds", &self.fds.borrow().len())
+            .field("timers", &self.timers.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reactor {
+    /// A reactor over `sched`.
+    pub(crate) fn new(sched: Box<dyn Scheduler>) -> Rc<Reactor> {
+        let queue = Arc::new(RunQueue::new(sched.wake_handle()));
+        Rc::new(Reactor {
+            sched: RefCell::new(sched),
+            fds: RefCell::new(FdTable::default()),
+            timers: RefCell::new(Timers::default()),
+            tasks: RefCell::new(TaskSlab::default()),
+            runnable: RefCell::new(VecDeque::new()),
+            queue,
+            events: RefCell::new(Vec::with_capacity(256)),
+            current_task: Cell::new(None),
+            counters: Counters::default(),
+        })
+    }
+
+    /// The scheduler's clock.
+    pub(crate) fn now(&self) -> Instant {
+        self.sched.borrow().now()
+    }
+
+    /// Runs `f` against the scheduler.
+    pub(crate) fn with_sched<T>(&self, f: impl FnOnce(&mut dyn Scheduler) -> T) -> T {
+        f(&mut **self.sched.borrow_mut())
+    }
+
+    /// Spawns `fut` as a task of this reactor; it runs in a later step of the current turn (or
+    /// the next turn).
+    pub(crate) fn spawn<F>(self: &Rc<Self>, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let cell = crate::task::join_cell();
+        let id = self.tasks.borrow_mut().reserve();
+        let flag = TaskWaker::new(id, self.queue.clone());
+        let task = Task {
+            future: Box::pin(crate::task::wrap(fut, cell.clone())),
+            waker: Waker::from(flag.clone()),
+            flag,
+        };
+        task.waker.wake_by_ref();
+        self.tasks.borrow_mut().fill(id, task);
+        Counters::bump(&self.counters.tasks_spawned);
+        JoinHandle::new(id, cell, Rc::downgrade(self))
+    }
+
+    /// Aborts a task (see [`JoinHandle::abort`]).
+    pub(crate) fn abort(self: &Rc<Self>, id: TaskId) {
+        let aborted = self.tasks.borrow_mut().abort(id);
+        if let Aborted::Now(task) = aborted {
+            context::enter(self, || drop(task));
+        }
+    }
+
+    /// Drops every task (runtime shutdown), inside the reactor's context so their destructors can
+    /// close sockets. Bounded: a destructor that spawns gets its task dropped in the next round,
+    /// and after 64 rounds the rest are left to leak rather than loop forever.
+    pub(crate) fn shutdown(self: &Rc<Self>) {
+        for _ in 0..64 {
+            let tasks = self.tasks.borrow_mut().drain();
+            if tasks.is_empty() {
+                break;
+            }
+            context::enter(self, || drop(tasks));
+        }
+        self.runnable.borrow_mut().clear();
+        let timers = std::mem::take(&mut *self.timers.borrow_mut());
+        drop(timers);
+    }
+
+    /// Registers `fd` and returns its token.
+    pub(crate) fn register(&self, fd: Fd) -> io::Result<Token> {
+        let token = self.fds.borrow_mut().insert(fd);
+        if let Err(e) = self.with_sched(|s| s.register(fd, token)) {
+            self.fds.borrow_mut().remove(token);
+            return Err(e);
+        }
+        Ok(token)
+    }
+
+    /// Closes a registered descriptor: retires its token (so late events and timers are
+    /// stale), wakes both waiters so they fail at once (Go's `pollUnblock`), cancels its
+    /// deadlines, and closes the fd. Closing removes the fd from the poller, so no separate
+    /// deregister call is made. An interrupted close has closed the fd (Linux guarantees it,
+    /// and retrying could close a descriptor another thread just opened): never retried.
+    pub(crate) fn close(&self, token: Token, fd: Fd) -> io::Result<()> {
+        let mut wakers: [Option<Waker>; 2] = [None, None];
+        if let Some(mut pd) = self.fds.borrow_mut().remove(token) {
+            let mut timers = self.timers.borrow_mut();
+            for (i, dir) in [Direction::Read, Direction::Write].into_iter().enumerate() {
+                let (waker, timer) = pd.slot(dir).close();
+                if let Some(t) = timer {
+                    timers.remove(t);
+                }
+                wakers[i] = waker;
+            }
+        }
+        let closed = match self.with_sched(|s| s.close(fd)) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            other => other,
+        };
+        for w in wakers.into_iter().flatten() {
+            w.wake();
+        }
+        closed
+    }
+
+    /// Marks a slot drained after `WouldBlock` or a short transfer.
+    pub(crate) fn drained(&self, token: Token, dir: Direction) {
+        if let Some(pd) = self.fds.borrow_mut().get_mut(token) {
+            pd.slot(dir).drained();
+        }
+    }
+
+    /// Un-parks a dropped doppel future.
+    pub(crate) fn disarm(&self, token: Token, dir: Direction, task: Option<TaskId>) {
+        if let Some(pd) = self.fds.borrow_mut().get_mut(token) {
+            pd.slot(dir).disarm(task);
+        }
+    }
+
+    /// Sets (or, with `None`, clears) the absolute deadline of one slot. A deadline at or before
+    /// now expires at once, failing even an operation whose data is ready (Go's semantics).
+    pub(crate) fn set_deadline(
+        &self,
+        token: Token,
+        fd: Fd,
+        dir: Direction,
+        deadline: Option<Instant>,
+    ) -> io::Result<()> {
+        let now = deadline.map(|_| self.now());
+        let waker = {
+            let mut fds = self.fds.borrow_mut();
+            let slot = fds
+                .get_mut(token)
+                .ok_or_else(|| error::closed(fd))?
+                .slot(dir);
+            let (seq, old) = slot.rearm();
+            let mut timers = self.timers.borrow_mut();
+            if let Some(old) = old {
+                timers.remove(old);
+            }
+            match (deadline, now) {
+                (Some(d), Some(now)) if d <= now => {
+                    Counters::bump(&self.counters.deadlines_expired);
+                    slot.expire(seq)
+                        .expect("doppel: a fresh deadline sequence is never stale")
+                }
+                (Some(d), _) => {
+                    let key = timers.insert(d, TimerEntry::Deadline { token, dir, seq });
+                    slot.set_timer(key);
+                    None
+                }
+                (None, _) => None,
+            }
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Adds a sleep timer.
+    pub(crate) fn add_sleep(&self, deadline: Instant) -> TimerKey {
+        self.timers
+            .borrow_mut()
+            .insert(deadline, TimerEntry::Wake(None))
+    }
+
+    /// Stores a sleep's waker; false once the timer has fired.
+    pub(crate) fn sleep_pending(&self, key: TimerKey, waker: &Waker) -> bool {
+        self.timers.borrow_mut().set_waker(key, waker)
+    }
+
+    /// Cancels a sleep (dropped before it fired).
+    pub(crate) fn cancel_sleep(&self, key: TimerKey) {
+        self.timers.borrow_mut().remove(key);
+    }
+
+    /// Whether a sleep's timer is still pending.
+    pub(crate) fn sleep_armed(&self, key: TimerKey) -> bool {
+        self.timers.borrow().contains(key)
+    }
+}

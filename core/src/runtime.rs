@@ -1,0 +1,154 @@
+//! `Runtime`: a reactor you can block on, spawn onto, and step.
+
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use crate::context;
+use crate::reactor::Reactor;
+use crate::scheduler::Scheduler;
+use crate::stats::Stats;
+use crate::task::queue::TaskWaker;
+use crate::task::{JoinHandle, TaskId};
+use crate::time::Instant;
+use crate::turn::Turn;
+
+/// A single-threaded runtime over one [`Scheduler`]: a real poller or a simulated one.
+///
+/// The backend is a value, not a `cfg`, so one test binary can run the same server body on
+/// epoll and in the simulator. Dropping the runtime cancels every task (their futures are
+/// dropped, closing their sockets); [`JoinHandle`]s then report [`crate::JoinError::Cancelled`].
+pub struct Runtime {
+    /// The reactor, shared with the sockets and handles it created.
+    reactor: Rc<Reactor>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("reactor", &self.reactor)
+            .finish()
+    }
+}
+
+impl Runtime {
+    /// A runtime over `sched`.
+    pub fn new(sched: Box<dyn Scheduler>) -> Runtime {
+        Runtime {
+            reactor: Reactor::new(sched),
+        }
+    }
+
+    /// Runs `fut` to completion, running spawned tasks and polling for I/O meanwhile.
+    ///
+    /// # Panics
+    /// If called from inside a doppel task (await the future instead), or if a task panics.
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        assert!(
+            context::current().is_none(),
+            "doppel: block_on called from inside a runtime; .await the future instead"
+        );
+        let mut fut = pin!(fut);
+        let flag = TaskWaker::new(TaskId::MAIN, self.reactor.queue.clone());
+        let waker = Waker::from(flag.clone());
+        waker.wake_by_ref();
+        let mut out = None;
+        {
+            let mut poll_main = || {
+                flag.clear();
+                match fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+                    Poll::Ready(v) => {
+                        out = Some(v);
+                        true
+                    }
+                    Poll::Pending => false,
+                }
+            };
+            while !self.reactor.turn(Some(&mut poll_main)).main_done {}
+        }
+        out.expect("doppel: block_on finished without an output")
+    }
+
+    /// Spawns a task on this runtime (it runs during `block_on` or `turn`).
+    pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.reactor.spawn(fut)
+    }
+
+    /// Runs `f` with this runtime as the current one, so it can bind sockets or spawn tasks
+    /// outside `block_on`.
+    pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        context::enter(&self.reactor, f)
+    }
+
+    /// Runs one turn: runnable tasks, due timers, one poll. The simulator steps reactors with
+    /// this; a poll blocks only when nothing is runnable, and only until the next timer.
+    pub fn turn(&self) -> Turn {
+        self.reactor.turn(None)
+    }
+
+    /// Whether a task is waiting to run (the simulator's world uses this to pick a reactor).
+    pub fn has_runnable(&self) -> bool {
+        self.reactor.has_runnable()
+    }
+
+    /// The earliest pending timer, if any.
+    pub fn next_timer(&self) -> Option<Instant> {
+        self.reactor.timers.borrow().next_deadline()
+    }
+
+    /// How many tasks are alive.
+    pub fn tasks(&self) -> usize {
+        self.reactor.tasks.borrow().len()
+    }
+
+    /// How many descriptors are registered.
+    pub fn registered(&self) -> usize {
+        self.reactor.fds.borrow().len()
+    }
+
+    /// This runtime's counters.
+    pub fn stats(&self) -> Stats {
+        self.reactor.counters.snapshot()
+    }
+
+    /// Every live task with what it waits on, for stall reports: `t3 waits read fd=7`, or
+    /// `t4 waits (timer, channel or join)` for a task parked on anything else.
+    pub fn blocked(&self) -> Vec<String> {
+        let mut waits: std::collections::BTreeMap<Option<TaskId>, Vec<String>> = Default::default();
+        for (_, pd) in self.reactor.fds.borrow().iter() {
+            for (dir, slot) in [("read", &pd.read), ("write", &pd.write)] {
+                if let Some(task) = slot.waiter() {
+                    waits
+                        .entry(task)
+                        .or_default()
+                        .push(format!("{dir} {}", pd.fd));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for id in self.reactor.tasks.borrow().ids() {
+            match waits.remove(&Some(id)) {
+                Some(on) => out.push(format!("{id} waits {}", on.join(", "))),
+                None => out.push(format!("{id} waits (timer, channel or join)")),
+            }
+        }
+        for (task, on) in waits {
+            out.push(format!("{} waits {}", TaskId::display(task), on.join(", ")));
+        }
+        if let Some(t) = self.next_timer() {
+            out.push(format!("next timer at {t}"));
+        }
+        out
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.reactor.shutdown();
+    }
+}

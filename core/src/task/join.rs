@@ -1,0 +1,151 @@
+//! `JoinHandle`: await a task's output, or abort it.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use super::TaskId;
+use crate::reactor::Reactor;
+
+/// Why a task produced no output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinError {
+    /// The task was aborted, or its runtime was dropped, before it finished.
+    Cancelled(TaskId),
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinError::Cancelled(id) => write!(f, "task {id} was cancelled before it finished"),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+/// Where a task's output goes.
+#[derive(Debug)]
+enum JoinState<T> {
+    /// Still running; holds the waker of a task awaiting the handle.
+    Running(Option<Waker>),
+    /// Finished; the output waits to be taken.
+    Done(T),
+    /// Aborted or dropped before finishing.
+    Cancelled,
+    /// The output has been taken.
+    Taken,
+}
+
+/// Shared between a task and its handle.
+#[derive(Debug)]
+pub(crate) struct JoinCell<T> {
+    /// The task's progress and output.
+    state: RefCell<JoinState<T>>,
+}
+
+impl<T> JoinCell<T> {
+    pub(crate) fn new() -> Rc<JoinCell<T>> {
+        Rc::new(JoinCell {
+            state: RefCell::new(JoinState::Running(None)),
+        })
+    }
+
+    fn finish(&self, next: JoinState<T>) {
+        let prev = std::mem::replace(&mut *self.state.borrow_mut(), next);
+        if let JoinState::Running(Some(w)) = prev {
+            w.wake();
+        }
+    }
+}
+
+/// Marks the task cancelled if its future is dropped before it completes.
+struct CancelOnDrop<T>(Option<Rc<JoinCell<T>>>);
+
+impl<T> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        if let Some(cell) = self.0.take() {
+            cell.finish(JoinState::Cancelled);
+        }
+    }
+}
+
+/// Wraps a user future so its output lands in `cell`; dropping it early cancels the handle.
+pub(crate) async fn wrap<F>(fut: F, cell: Rc<JoinCell<F::Output>>)
+where
+    F: Future + 'static,
+{
+    let mut guard = CancelOnDrop(Some(cell));
+    let out = fut.await;
+    if let Some(cell) = guard.0.take() {
+        cell.finish(JoinState::Done(out));
+    }
+}
+
+/// An owned permission to await a spawned task's output (`Result<T, JoinError>`) or abort it.
+///
+/// Dropping the handle detaches the task: it keeps running.
+pub struct JoinHandle<T> {
+    /// The task, for `abort`.
+    id: TaskId,
+    /// Where the output arrives.
+    cell: Rc<JoinCell<T>>,
+    /// The reactor that runs the task (weak: a handle must not keep a dropped runtime alive).
+    reactor: Weak<Reactor>,
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle").field("id", &self.id).finish()
+    }
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(id: TaskId, cell: Rc<JoinCell<T>>, reactor: Weak<Reactor>) -> Self {
+        JoinHandle { id, cell, reactor }
+    }
+
+    /// The task's id, as traces print it.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// Cancels the task: its future is dropped (at once, or when its current poll returns) and
+    /// awaiting the handle gives [`JoinError::Cancelled`]. A no-op once the task finished.
+    pub fn abort(&self) {
+        if let Some(r) = self.reactor.upgrade() {
+            r.abort(self.id);
+        }
+    }
+
+    /// Whether the task has finished, been aborted, or been dropped with its runtime.
+    pub fn is_finished(&self) -> bool {
+        !matches!(*self.cell.state.borrow(), JoinState::Running(_))
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.cell.state.borrow_mut();
+        match &mut *state {
+            JoinState::Running(w) => {
+                match w {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    _ => *w = Some(cx.waker().clone()),
+                }
+                Poll::Pending
+            }
+            JoinState::Done(_) => match std::mem::replace(&mut *state, JoinState::Taken) {
+                JoinState::Done(out) => Poll::Ready(Ok(out)),
+                _ => unreachable!(),
+            },
+            JoinState::Cancelled => Poll::Ready(Err(JoinError::Cancelled(self.id))),
+            JoinState::Taken => panic!("doppel: JoinHandle of {} polled after completion", self.id),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! One turn of the reactor: Go's `findrunnable`, one step at a time.
+//!
+//! 1. Run what is runnable, in the order the scheduler picks, until the queue is empty or the
+//!    turn's budget is spent. Tasks woken while running run in the same turn, so a close that
+//!    wakes a blocked reader is seen without another poll.
+//! 2. Fire due timers.
+//! 3. Poll, with timeout zero if something is runnable, else the time until the next timer
+//!    (`None` if there is none): `netpoll(delay)`.
+//! 4. Wake the waiters of every ready descriptor (`netpollready`), and fire timers that fell
+//!    due while polling.
+//!
+//! `turn` is public through [`crate::Runtime::turn`] so the simulator can interleave many
+//! reactors; the real runtime simply loops.
+
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::context;
+use crate::scheduler::Ready;
+use crate::stats::Counters;
+use crate::task::TaskId;
+use crate::time::timers::TimerEntry;
+
+use crate::reactor::Reactor;
+
+/// Task polls per turn before the reactor polls for I/O again, so a task that keeps waking
+/// itself cannot starve the network (tokio's `event_interval` and Go's 61 serve the same end).
+const TASK_BUDGET: usize = 128;
+
+/// The `block_on` future, polled when its id is picked; returns true once it has completed.
+pub(crate) type MainPoll<'a> = &'a mut dyn FnMut() -> bool;
+
+/// What one turn did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Turn {
+    /// Task polls made.
+    pub ran: usize,
+    /// Whether the `block_on` future completed (always false outside `block_on`).
+    pub main_done: bool,
+}
+
+impl Reactor {
+    /// Runs one turn (see the module docs).
+    pub(crate) fn turn(self: &Rc<Self>, mut main: Option<MainPoll<'_>>) -> Turn {
+        Counters::bump(&self.counters.turns);
+        let (ran, main_done) = self.run_runnable(&mut main);
+        if main_done {
+            return Turn { ran, main_done };
+        }
+        self.fire_timers();
+        self.poll_io();
+        self.fire_timers();
+        Turn { ran, main_done }
+    }
+
+    /// Whether a task is ready to run.
+    #[inline]
+    pub(crate) fn has_runnable(&self) -> bool {
+        !self.runnable.borrow().is_empty() || self.queue.has_woken()
+    }
+
+    /// Step 1: run runnable tasks in the scheduler's order, within the budget.
+    fn run_runnable(self: &Rc<Self>, main: &mut Option<MainPoll<'_>>) -> (usize, bool) {
+        let mut ran = 0;
+        while ran < TASK_BUDGET {
+            let Some(id) = self.next_runnable() else {
+                break;
+            };
+            ran += 1;
+            if id != TaskId::MAIN {
+                self.run_task(id);
+                continue;
+            }
+            if let Some(poll_main) = main.as_mut() {
+                self.current_task.set(Some(TaskId::MAIN));
+                let done = context::enter(self, poll_main);
+                self.current_task.set(None);
+                if done {
+                    return (ran, true);
+                }
+            }
+        }
+        (ran, false)
+    }
+
+    /// Takes the next task to run, as the scheduler picks among the runnable ones.
+    fn next_runnable(&self) -> Option<TaskId> {
+        let mut q = self.runnable.borrow_mut();
+        self.queue.drain_into(&mut q);
+        let idx = match q.len() {
+            0 => return None,
+            1 => 0,
+            n => {
+                let idx = self.sched.borrow_mut().pick(q.make_contiguous());
+                assert!(
+                    idx < n,
+                    "doppel: Scheduler::pick returned {idx} of {n} runnable tasks"
+                );
+                idx
+            }
+        };
+        q.remove(idx)
+    }
+
+    /// Polls one task; a stale id (finished task) is skipped.
+    fn run_task(self: &Rc<Self>, id: TaskId) {
+        let Some(mut task) = self.tasks.borrow_mut().take(id) else {
+            return;
+        };
+        task.flag.clear();
+        Counters::bump(&self.counters.task_polls);
+        let mut cx = std::task::Context::from_waker(&task.waker);
+        self.current_task.set(Some(id));
+        let poll = context::enter(self, || task.future.as_mut().poll(&mut cx));
+        self.current_task.set(None);
+        if poll.is_ready() {
+            self.tasks.borrow_mut().release(id);
+            context::enter(self, || drop(task));
+        } else if let Some(aborted) = self.tasks.borrow_mut().put_back(id, task) {
+            context::enter(self, || drop(aborted));
+        }
+    }
+
+    /// Steps 2 and 4: fire every timer due now. Skips the clock read when no timer is set.
+    #[inline]
+    fn fire_timers(&self) {
+        if !self.timers.borrow().is_empty() {
+            self.fire_due_timers();
+        }
+    }
+
+    #[inline(never)]
+    fn fire_due_timers(&self) {
+        let now = self.now();
+        loop {
+            let due = self.timers.borrow_mut().pop_due(now);
+            let Some((_, entry)) = due else {
+                break;
+            };
+            Counters::bump(&self.counters.timers_fired);
+            match entry {
+                TimerEntry::Wake(waker) => waker.into_iter().for_each(|w| w.wake()),
+                TimerEntry::Deadline { token, dir, seq } => {
+                    let fired = self
+                        .fds
+                        .borrow_mut()
+                        .get_mut(token)
+                        .and_then(|pd| pd.slot(dir).expire(seq));
+                    match fired {
+                        None => Counters::bump(&self.counters.stale_timers),
+                        Some(waker) => {
+                            Counters::bump(&self.counters.deadlines_expired);
+                            waker.into_iter().for_each(|w| w.wake());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// How long `poll` may block: zero if work is waiting, else until the next timer.
+    fn poll_timeout(&self) -> Option<Duration> {
+        if self.has_runnable() {
+            return Some(Duration::ZERO);
+        }
+        let next = self.timers.borrow().next_deadline()?;
+        Some(next.saturating_duration_since(self.now()))
+    }
+
+    /// Step 3 and the dispatch of step 4.
+    fn poll_io(&self) {
+        let mut timeout = self.poll_timeout();
+        let blocking = timeout != Some(Duration::ZERO);
+        if blocking && !self.queue.park() {
+            timeout = Some(Duration::ZERO);
+        }
+        let mut events = std::mem::take(&mut *self.events.borrow_mut());
+        events.clear();
+        let polled = self.sched.borrow_mut().poll(timeout, &mut events);
+        if blocking {
+            self.queue.unpark();
+        }
+        Counters::bump(&self.counters.polls);
+        match polled {
+            Ok(()) => self.dispatch(&events),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                Counters::bump(&self.counters.poll_interrupted);
+            }
+            Err(e) => panic!("doppel: Scheduler::poll failed: {e}"),
+        }
+        *self.events.borrow_mut() = events;
+    }
+
+    /// Wakes the waiters of every ready descriptor; drops events for stale tokens.
+    fn dispatch(&self, events: &[crate::scheduler::Event]) {
+        for ev in events {
+            let (reader, writer) = {
+                let mut fds = self.fds.borrow_mut();
+                let Some(pd) = fds.get_mut(ev.token) else {
+                    Counters::bump(&self.counters.stale_events);
+                    continue;
+                };
+                let ready = ev.ready;
+                let r = ready
+                    .wakes_reader()
+                    .then(|| pd.read.on_edge(ready.contains(Ready::READ_CLOSED)));
+                let w = ready
+                    .wakes_writer()
+                    .then(|| pd.write.on_edge(ready.contains(Ready::WRITE_CLOSED)));
+                let (r, w) = (r.flatten(), w.flatten());
+                (r, w)
+            };
+            Counters::bump(&self.counters.events);
+            reader.into_iter().chain(writer).for_each(|w| w.wake());
+        }
+    }
+}

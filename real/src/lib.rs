@@ -1,0 +1,30 @@
+//! doppel-real: the real backend. Edge-triggered epoll on Linux, kqueue with `EV_CLEAR` on
+//! macOS and FreeBSD, behind one [`RealPoller`] that implements doppel's `Scheduler` seam.
+//!
+//! # Module map
+//!
+//! | module            | concept                                                          |
+//! |-------------------|------------------------------------------------------------------|
+//! | `poller`          | [`RealPoller`]: the `Scheduler` over the kernel                  |
+//! | `sys`             | all the `unsafe`: the `syscall!` wrapper and the three sys files |
+//! | `sys/epoll.rs`    | Linux `Selector`: epoll + eventfd                                |
+//! | `sys/kqueue.rs`   | BSD `Selector`: kqueue + `EVFILT_USER` (same names as epoll.rs)  |
+//! | `sys/socket.rs`   | non-blocking sockets, raw errnos, no `SIGPIPE`                   |
+//! | `sys/signal.rs`   | [`SignalStorm`]: `EINTR` on demand, for proving robustness       |
+//!
+//! `target_os` appears only in this crate's `sys/` files; nothing above them knows which kernel
+//! is underneath.
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+mod poller;
+mod sys;
+
+pub use poller::RealPoller;
+pub use sys::signal::{SignalStorm, StormReport};
+
+use doppel_core::Runtime;
+
+/// A runtime on the real backend: `doppel::real::runtime()?.block_on(server)`.
+pub fn runtime() -> std::io::Result<Runtime> {
+    Ok(Runtime::new(Box::new(RealPoller::new()?)))
+}

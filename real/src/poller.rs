@@ -1,0 +1,119 @@
+//! `RealPoller`: the [`Scheduler`] over the kernel — the selector, the sockets, the clock.
+
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use doppel_core::time::Instant;
+use doppel_core::{Event, Fd, Scheduler, TaskId, Token, WakeHandle};
+
+use crate::sys::{socket, Selector};
+
+/// The process-wide clock origin, so instants from different reactors compare.
+static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+
+/// The monotonic clock as a doppel [`Instant`].
+///
+/// The one sanctioned wall-clock read in doppel: the real backend's `now`. Everything else
+/// (core, simulator) takes time from `Scheduler::now`.
+#[allow(clippy::disallowed_methods)]
+fn monotonic_now() -> Instant {
+    let origin = *ORIGIN.get_or_init(std::time::Instant::now);
+    let nanos = std::time::Instant::now()
+        .saturating_duration_since(origin)
+        .as_nanos();
+    Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// The real backend: edge-triggered epoll on Linux, kqueue with `EV_CLEAR` on macOS and
+/// FreeBSD; tasks run in wake order (FIFO).
+#[derive(Debug)]
+pub struct RealPoller {
+    /// The kernel's readiness queue.
+    selector: Selector,
+}
+
+impl RealPoller {
+    /// A new poller (an epoll or kqueue descriptor, plus its wake-up source).
+    pub fn new() -> io::Result<RealPoller> {
+        let _ = monotonic_now();
+        Ok(RealPoller {
+            selector: Selector::new()?,
+        })
+    }
+}
+
+impl Scheduler for RealPoller {
+    fn now(&self) -> Instant {
+        monotonic_now()
+    }
+
+    fn poll(&mut self, timeout: Option<Duration>, events: &mut Vec<Event>) -> io::Result<()> {
+        self.selector.select(timeout, events)
+    }
+
+    fn pick(&mut self, _runnable: &[TaskId]) -> usize {
+        0
+    }
+
+    fn wake_handle(&self) -> Arc<dyn WakeHandle> {
+        self.selector.wake_handle()
+    }
+
+    fn register(&mut self, fd: Fd, token: Token) -> io::Result<()> {
+        self.selector.register(fd.0, token)
+    }
+
+    fn deregister(&mut self, fd: Fd) -> io::Result<()> {
+        self.selector.deregister(fd.0)
+    }
+
+    fn listen(&mut self, addr: SocketAddr, backlog: Option<u32>) -> io::Result<Fd> {
+        socket::listen(addr, backlog).map(Fd)
+    }
+
+    fn accept(&mut self, listener: Fd) -> io::Result<(Fd, SocketAddr)> {
+        socket::accept(listener.0).map(|(fd, peer)| (Fd(fd), peer))
+    }
+
+    fn socket(&mut self, addr: SocketAddr) -> io::Result<Fd> {
+        socket::socket(addr).map(Fd)
+    }
+
+    fn connect(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
+        socket::connect(fd.0, addr)
+    }
+
+    fn take_error(&mut self, fd: Fd) -> io::Result<Option<io::Error>> {
+        socket::take_error(fd.0)
+    }
+
+    fn read(&mut self, fd: Fd, buf: &mut [u8]) -> io::Result<usize> {
+        socket::read(fd.0, buf)
+    }
+
+    fn write(&mut self, fd: Fd, buf: &[u8]) -> io::Result<usize> {
+        socket::write(fd.0, buf)
+    }
+
+    fn shutdown(&mut self, fd: Fd, how: Shutdown) -> io::Result<()> {
+        socket::shutdown(fd.0, how)
+    }
+
+    fn close(&mut self, fd: Fd) -> io::Result<()> {
+        socket::close(fd.0)
+    }
+
+    fn local_addr(&self, fd: Fd) -> io::Result<SocketAddr> {
+        socket::local_addr(fd.0)
+    }
+
+    fn peer_addr(&self, fd: Fd) -> io::Result<SocketAddr> {
+        socket::peer_addr(fd.0)
+    }
+
+    fn set_nodelay(&mut self, fd: Fd, nodelay: bool) -> io::Result<()> {
+        socket::set_nodelay(fd.0, nodelay)
+    }
+}

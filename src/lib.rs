@@ -1,0 +1,44 @@
+//! # doppel
+//!
+//! A runtime for network servers that runs the same server code two ways: on a real
+//! epoll/kqueue poller, and (next) on a simulated poller with seeded virtual time and a virtual
+//! network that injects the faults real kernels produce rarely.
+//!
+//! ```no_run
+//! fn main() -> std::io::Result<()> {
+//!     doppel::real::runtime()?.block_on(async {
+//!         let listener = doppel::net::TcpListener::bind("127.0.0.1:7000")?;
+//!         loop {
+//!             let (conn, _) = listener.accept().await?;
+//!             doppel::spawn(async move { futures::io::copy(&conn, &mut &conn).await });
+//!         }
+//!     })
+//! }
+//! ```
+//!
+//! # Map
+//!
+//! | path                  | crate         | what                                                     |
+//! |-----------------------|---------------|----------------------------------------------------------|
+//! | [`Runtime`], [`spawn`]| doppel-core   | the single-threaded executor; `block_on`, `turn`          |
+//! | [`net`]               | doppel-core   | `TcpListener`, `TcpStream`: Go's retry loop, deadlines    |
+//! | [`time`]              | doppel-core   | `Instant`, `sleep`, `timeout` on the scheduler's clock    |
+//! | [`scheduler`]         | doppel-core   | the seam: the `Scheduler` trait and its contract          |
+//! | [`task`]              | doppel-core   | `JoinHandle`, `TaskId`                                    |
+//! | [`error`]             | doppel-core   | context on syscall errors; `errno`                        |
+//! | [`stats`]             | doppel-core   | counters that prove what the runtime absorbed            |
+//! | [`real`]              | doppel-real   | `RealPoller` (epoll/kqueue), `runtime()`, `SignalStorm`  |
+//!
+//! The backend is a value passed to [`Runtime::new`], never a `cfg`: one binary can run the
+//! same body on the real poller and in the simulator.
+
+pub use doppel_core::{
+    current_task, error, net, scheduler, spawn, stats, task, time, Direction, JoinError,
+    JoinHandle, Runtime, Scheduler, Stats, TaskId, Turn,
+};
+
+/// The real backend: epoll on Linux, kqueue on macOS and FreeBSD.
+#[cfg(feature = "real")]
+pub mod real {
+    pub use doppel_real::{runtime, RealPoller, SignalStorm, StormReport};
+}
