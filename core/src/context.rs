@@ -17,6 +17,24 @@ pub(crate) fn enter<R>(reactor: &Rc<Reactor>, f: impl FnOnce() -> R) -> R {
     CURRENT.set(reactor, f)
 }
 
+/// Queues `id` on the current reactor's local run queue if `queue` is that reactor's: the
+/// lock-free path for the common case, a wake from the reactor's own thread during its turn.
+/// Returns false when the wake must take the cross-thread path.
+#[inline]
+pub(crate) fn push_local(
+    queue: &std::sync::Arc<crate::task::queue::RunQueue>,
+    id: crate::TaskId,
+) -> bool {
+    CURRENT.is_set()
+        && CURRENT.with(|r| {
+            if !std::sync::Arc::ptr_eq(&r.queue, queue) {
+                return false;
+            }
+            r.runnable.borrow_mut().push_back(id);
+            true
+        })
+}
+
 /// The current reactor, if code is running inside one.
 pub(crate) fn current() -> Option<Rc<Reactor>> {
     CURRENT.is_set().then(|| CURRENT.with(Rc::clone))

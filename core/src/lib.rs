@@ -46,3 +46,19 @@ pub use scheduler::{Event, Fd, Ready, Scheduler, Token, WakeHandle};
 pub use stats::Stats;
 pub use task::{JoinError, JoinHandle, TaskId};
 pub use turn::Turn;
+
+#[cfg(test)]
+mod layout {
+    /// Per-connection memory is a feature (the README's RSS row): these guard the layouts a
+    /// change could silently grow. Sizes are for 64-bit targets.
+    #[test]
+    fn per_connection_structures_stay_compact() {
+        use std::mem::size_of;
+        assert!(size_of::<std::cell::RefCell<crate::fd::PollDesc>>() <= 104);
+        assert!(size_of::<crate::task::queue::TaskWaker>() <= 32);
+        assert!(size_of::<crate::task::JoinCell<()>>() <= 32);
+        assert!(size_of::<crate::task::slab::Task>() <= 40);
+        assert!(size_of::<crate::net::TcpStream>() <= 24);
+        assert!(size_of::<crate::net::Read<'static>>() <= 48);
+    }
+}

@@ -5,7 +5,7 @@
 //! or a drop of user code, so user code can call back into the reactor from anywhere.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
@@ -13,8 +13,7 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use crate::context;
-use crate::error;
-use crate::fd::{Direction, FdTable};
+use crate::fd::{Direction, FdTable, PdRef};
 use crate::scheduler::{Event, Fd, Scheduler, Token};
 use crate::stats::Counters;
 use crate::task::queue::{RunQueue, TaskWaker};
@@ -31,6 +30,9 @@ pub(crate) struct Reactor {
     pub(crate) fds: RefCell<FdTable>,
     /// Sleeps and deadlines.
     pub(crate) timers: RefCell<Timers>,
+    /// The armed deadline timer of each slot that has one. Kept out of the pollDesc because few
+    /// sockets use deadlines and every socket pays for pollDesc bytes.
+    pub(crate) deadlines: RefCell<BTreeMap<(Token, Direction), TimerKey>>,
     /// Spawned tasks.
     pub(crate) tasks: RefCell<TaskSlab>,
     /// Tasks ready to run this turn, in wake order (the scheduler's `pick` chooses among them).
@@ -63,6 +65,7 @@ impl Reactor {
             sched: RefCell::new(sched),
             fds: RefCell::new(FdTable::default()),
             timers: RefCell::new(Timers::default()),
+            deadlines: RefCell::new(BTreeMap::new()),
             tasks: RefCell::new(TaskSlab::default()),
             runnable: RefCell::new(VecDeque::new()),
             queue,
@@ -125,35 +128,36 @@ impl Reactor {
         self.runnable.borrow_mut().clear();
         let timers = std::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
+        self.deadlines.borrow_mut().clear();
     }
 
-    /// Registers `fd` and returns its token.
-    pub(crate) fn register(&self, fd: Fd) -> io::Result<Token> {
-        let token = self.fds.borrow_mut().insert(fd);
+    /// Registers `fd` and returns its pollDesc.
+    pub(crate) fn register(&self, fd: Fd) -> io::Result<PdRef> {
+        let pd = self.fds.borrow_mut().insert(fd);
+        let token = pd.borrow().token;
         if let Err(e) = self.with_sched(|s| s.register(fd, token)) {
             self.fds.borrow_mut().remove(token);
             return Err(e);
         }
-        Ok(token)
+        Ok(pd)
     }
 
-    /// Closes a registered descriptor: retires its token (so late events and timers are
-    /// stale), wakes both waiters so they fail at once (Go's `pollUnblock`), cancels its
-    /// deadlines, and closes the fd. Closing removes the fd from the poller, so no separate
+    /// Closes a registered descriptor: marks it closed, retires its token (so late events and
+    /// timers are stale), wakes both waiters so they fail at once (Go's `pollUnblock`), cancels
+    /// its deadlines, and closes the fd. Closing removes the fd from the poller, so no separate
     /// deregister call is made. An interrupted close has closed the fd (Linux guarantees it,
     /// and retrying could close a descriptor another thread just opened): never retried.
-    pub(crate) fn close(&self, token: Token, fd: Fd) -> io::Result<()> {
-        let mut wakers: [Option<Waker>; 2] = [None, None];
-        if let Some(mut pd) = self.fds.borrow_mut().remove(token) {
-            let mut timers = self.timers.borrow_mut();
-            for (i, dir) in [Direction::Read, Direction::Write].into_iter().enumerate() {
-                let (waker, timer) = pd.slot(dir).close();
-                if let Some(t) = timer {
-                    timers.remove(t);
-                }
-                wakers[i] = waker;
-            }
+    pub(crate) fn close(&self, pd: &PdRef) -> io::Result<()> {
+        let (fd, token, wakers) = {
+            let mut p = pd.borrow_mut();
+            p.closed = true;
+            let wakers = [p.read.close(), p.write.close()];
+            (p.fd, p.token, wakers)
+        };
+        for dir in [Direction::Read, Direction::Write] {
+            self.disarm_deadline(token, dir);
         }
+        self.fds.borrow_mut().remove(token);
         let closed = match self.with_sched(|s| s.close(fd)) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
             other => other,
@@ -164,17 +168,10 @@ impl Reactor {
         closed
     }
 
-    /// Marks a slot drained after `WouldBlock` or a short transfer.
-    pub(crate) fn drained(&self, token: Token, dir: Direction) {
-        if let Some(pd) = self.fds.borrow_mut().get_mut(token) {
-            pd.slot(dir).drained();
-        }
-    }
-
-    /// Un-parks a dropped doppel future.
-    pub(crate) fn disarm(&self, token: Token, dir: Direction, task: Option<TaskId>) {
-        if let Some(pd) = self.fds.borrow_mut().get_mut(token) {
-            pd.slot(dir).disarm(task);
+    /// Cancels the armed deadline of a slot, if any.
+    fn disarm_deadline(&self, token: Token, dir: Direction) {
+        if let Some(key) = self.deadlines.borrow_mut().remove(&(token, dir)) {
+            self.timers.borrow_mut().remove(key);
         }
     }
 
@@ -182,41 +179,61 @@ impl Reactor {
     /// now expires at once, failing even an operation whose data is ready (Go's semantics).
     pub(crate) fn set_deadline(
         &self,
-        token: Token,
-        fd: Fd,
+        pd: &PdRef,
         dir: Direction,
         deadline: Option<Instant>,
     ) -> io::Result<()> {
-        let now = deadline.map(|_| self.now());
-        let waker = {
-            let mut fds = self.fds.borrow_mut();
-            let slot = fds
-                .get_mut(token)
-                .ok_or_else(|| error::closed(fd))?
-                .slot(dir);
-            let (seq, old) = slot.rearm();
-            let mut timers = self.timers.borrow_mut();
-            if let Some(old) = old {
-                timers.remove(old);
+        let token = pd.borrow().token;
+        self.disarm_deadline(token, dir);
+        pd.borrow_mut().slot(dir).clear_expiry();
+        match deadline {
+            None => {}
+            Some(d) if d <= self.now() => self.expire_slot(pd, dir),
+            Some(d) => {
+                let key = self
+                    .timers
+                    .borrow_mut()
+                    .insert(d, TimerEntry::Deadline { token, dir });
+                self.deadlines.borrow_mut().insert((token, dir), key);
             }
-            match (deadline, now) {
-                (Some(d), Some(now)) if d <= now => {
-                    Counters::bump(&self.counters.deadlines_expired);
-                    slot.expire(seq)
-                        .expect("doppel: a fresh deadline sequence is never stale")
-                }
-                (Some(d), _) => {
-                    let key = timers.insert(d, TimerEntry::Deadline { token, dir, seq });
-                    slot.set_timer(key);
-                    None
-                }
-                (None, _) => None,
+        }
+        Ok(())
+    }
+
+    /// A deadline timer fired: expire its slot, unless the timer is stale (its deadline was
+    /// moved or cleared, or its descriptor closed and perhaps reused).
+    pub(crate) fn fire_deadline(&self, key: TimerKey, token: Token, dir: Direction) {
+        let current = {
+            let mut armed = self.deadlines.borrow_mut();
+            let current = armed.get(&(token, dir)) == Some(&key);
+            if current {
+                armed.remove(&(token, dir));
+            }
+            current
+        };
+        let pd = self.fds.borrow().get(token).cloned();
+        match pd {
+            Some(pd) if current => self.expire_slot(&pd, dir),
+            _ => Counters::bump(&self.counters.stale_timers),
+        }
+    }
+
+    /// Marks a slot's deadline as passed and wakes the task parked on it.
+    fn expire_slot(&self, pd: &PdRef, dir: Direction) {
+        Counters::bump(&self.counters.deadlines_expired);
+        let waker = {
+            let mut p = pd.borrow_mut();
+            let slot = p.slot(dir);
+            if slot.expire() {
+                slot.take_waker()
+            } else {
+                None
             }
         };
         if let Some(w) = waker {
-            w.wake();
+            w.wake_by_ref();
+            pd.borrow_mut().slot(dir).return_waker(w);
         }
-        Ok(())
     }
 
     /// Adds a sleep timer.

@@ -119,26 +119,30 @@ impl Runtime {
     /// Every live task with what it waits on, for stall reports: `t3 waits read fd=7`, or
     /// `t4 waits (timer, channel or join)` for a task parked on anything else.
     pub fn blocked(&self) -> Vec<String> {
-        let mut waits: std::collections::BTreeMap<Option<TaskId>, Vec<String>> = Default::default();
-        for (_, pd) in self.reactor.fds.borrow().iter() {
-            for (dir, slot) in [("read", &pd.read), ("write", &pd.write)] {
-                if let Some(task) = slot.waiter() {
-                    waits
-                        .entry(task)
-                        .or_default()
-                        .push(format!("{dir} {}", pd.fd));
+        let mut waits: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+        for pd in self.reactor.fds.borrow().iter() {
+            let mut p = pd.borrow_mut();
+            let fd = p.fd;
+            for dir in [crate::Direction::Read, crate::Direction::Write] {
+                if let Some(owner) = p.slot(dir).waiter() {
+                    waits.entry(owner).or_default().push(format!("{dir} {fd}"));
                 }
             }
         }
         let mut out = Vec::new();
         for id in self.reactor.tasks.borrow().ids() {
-            match waits.remove(&Some(id)) {
+            match waits.remove(&id.number()) {
                 Some(on) => out.push(format!("{id} waits {}", on.join(", "))),
                 None => out.push(format!("{id} waits (timer, channel or join)")),
             }
         }
-        for (task, on) in waits {
-            out.push(format!("{} waits {}", TaskId::display(task), on.join(", ")));
+        for (owner, on) in waits {
+            let who = if owner == u64::MAX {
+                "-".to_string()
+            } else {
+                format!("t{owner}")
+            };
+            out.push(format!("{who} waits {}", on.join(", ")));
         }
         if let Some(t) = self.next_timer() {
             out.push(format!("next timer at {t}"));

@@ -13,6 +13,10 @@
 //!   peer hang-up once, for its whole life. An event is reported when readiness *arrives*, not
 //!   while it lasts: after an event, no further event comes for that direction until the core
 //!   has seen `WouldBlock` (or a short transfer, below) and new readiness arrives.
+//! - **Registration reports what is already there.** If a descriptor is readable (or
+//!   writable) when it is registered, that readiness arrives as an edge on the next `poll`, as
+//!   `EPOLL_CTL_ADD` and kqueue's `EV_ADD` both do. The core relies on it: a fresh pollDesc's read
+//!   slot starts drained, so a new connection costs no speculative `EAGAIN` read.
 //! - **Short transfers mean drained.** A `read` that returns fewer bytes than asked (but more
 //!   than zero) means the receive queue held no more at that moment; a `write` that accepts
 //!   fewer bytes than offered means the send buffer filled. New data or new buffer space raises a

@@ -41,8 +41,13 @@ pub struct Turn {
 }
 
 impl Reactor {
-    /// Runs one turn (see the module docs).
-    pub(crate) fn turn(self: &Rc<Self>, mut main: Option<MainPoll<'_>>) -> Turn {
+    /// Runs one turn (see the module docs), with this reactor current throughout so wakes from
+    /// its own thread take the local path.
+    pub(crate) fn turn(self: &Rc<Self>, main: Option<MainPoll<'_>>) -> Turn {
+        context::enter(self, || self.turn_inner(main))
+    }
+
+    fn turn_inner(self: &Rc<Self>, mut main: Option<MainPoll<'_>>) -> Turn {
         Counters::bump(&self.counters.turns);
         let (ran, main_done) = self.run_runnable(&mut main);
         if main_done {
@@ -74,7 +79,7 @@ impl Reactor {
             }
             if let Some(poll_main) = main.as_mut() {
                 self.current_task.set(Some(TaskId::MAIN));
-                let done = context::enter(self, poll_main);
+                let done = poll_main();
                 self.current_task.set(None);
                 if done {
                     return (ran, true);
@@ -85,12 +90,13 @@ impl Reactor {
     }
 
     /// Takes the next task to run, as the scheduler picks among the runnable ones.
+    #[inline]
     fn next_runnable(&self) -> Option<TaskId> {
         let mut q = self.runnable.borrow_mut();
         self.queue.drain_into(&mut q);
         let idx = match q.len() {
             0 => return None,
-            1 => 0,
+            1 => return q.pop_front(),
             n => {
                 let idx = self.sched.borrow_mut().pick(q.make_contiguous());
                 assert!(
@@ -112,13 +118,13 @@ impl Reactor {
         Counters::bump(&self.counters.task_polls);
         let mut cx = std::task::Context::from_waker(&task.waker);
         self.current_task.set(Some(id));
-        let poll = context::enter(self, || task.future.as_mut().poll(&mut cx));
+        let poll = task.future.as_mut().poll(&mut cx);
         self.current_task.set(None);
         if poll.is_ready() {
             self.tasks.borrow_mut().release(id);
-            context::enter(self, || drop(task));
+            drop(task);
         } else if let Some(aborted) = self.tasks.borrow_mut().put_back(id, task) {
-            context::enter(self, || drop(aborted));
+            drop(aborted);
         }
     }
 
@@ -135,26 +141,13 @@ impl Reactor {
         let now = self.now();
         loop {
             let due = self.timers.borrow_mut().pop_due(now);
-            let Some((_, entry)) = due else {
+            let Some((key, entry)) = due else {
                 break;
             };
             Counters::bump(&self.counters.timers_fired);
             match entry {
                 TimerEntry::Wake(waker) => waker.into_iter().for_each(|w| w.wake()),
-                TimerEntry::Deadline { token, dir, seq } => {
-                    let fired = self
-                        .fds
-                        .borrow_mut()
-                        .get_mut(token)
-                        .and_then(|pd| pd.slot(dir).expire(seq));
-                    match fired {
-                        None => Counters::bump(&self.counters.stale_timers),
-                        Some(waker) => {
-                            Counters::bump(&self.counters.deadlines_expired);
-                            waker.into_iter().for_each(|w| w.wake());
-                        }
-                    }
-                }
+                TimerEntry::Deadline { token, dir } => self.fire_deadline(key, token, dir),
             }
         }
     }
@@ -175,7 +168,7 @@ impl Reactor {
         if blocking && !self.queue.park() {
             timeout = Some(Duration::ZERO);
         }
-        let mut events = std::mem::take(&mut *self.events.borrow_mut());
+        let mut events = self.events.borrow_mut();
         events.clear();
         let polled = self.sched.borrow_mut().poll(timeout, &mut events);
         if blocking {
@@ -189,30 +182,35 @@ impl Reactor {
             }
             Err(e) => panic!("doppel: Scheduler::poll failed: {e}"),
         }
-        *self.events.borrow_mut() = events;
     }
 
-    /// Wakes the waiters of every ready descriptor; drops events for stale tokens.
+    /// Wakes the waiters of every ready descriptor; drops events for stale tokens. Wakers are
+    /// lent out of the slot and woken with no borrow held, then returned to the cache.
     fn dispatch(&self, events: &[crate::scheduler::Event]) {
         for ev in events {
-            let (reader, writer) = {
-                let mut fds = self.fds.borrow_mut();
-                let Some(pd) = fds.get_mut(ev.token) else {
-                    Counters::bump(&self.counters.stale_events);
-                    continue;
-                };
-                let ready = ev.ready;
-                let r = ready
-                    .wakes_reader()
-                    .then(|| pd.read.on_edge(ready.contains(Ready::READ_CLOSED)));
-                let w = ready
-                    .wakes_writer()
-                    .then(|| pd.write.on_edge(ready.contains(Ready::WRITE_CLOSED)));
-                let (r, w) = (r.flatten(), w.flatten());
-                (r, w)
+            let Some(pd) = self.fds.borrow().get(ev.token).cloned() else {
+                Counters::bump(&self.counters.stale_events);
+                continue;
             };
             Counters::bump(&self.counters.events);
-            reader.into_iter().chain(writer).for_each(|w| w.wake());
+            let ready = ev.ready;
+            let (reader, writer) = {
+                let mut p = pd.borrow_mut();
+                let r = ready.wakes_reader() && p.read.on_edge(ready.contains(Ready::READ_CLOSED));
+                let w =
+                    ready.wakes_writer() && p.write.on_edge(ready.contains(Ready::WRITE_CLOSED));
+                let r = if r { p.read.take_waker() } else { None };
+                let w = if w { p.write.take_waker() } else { None };
+                (r, w)
+            };
+            if let Some(w) = reader {
+                w.wake_by_ref();
+                pd.borrow_mut().read.return_waker(w);
+            }
+            if let Some(w) = writer {
+                w.wake_by_ref();
+                pd.borrow_mut().write.return_waker(w);
+            }
         }
     }
 }

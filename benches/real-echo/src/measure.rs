@@ -192,38 +192,70 @@ fn rss_per_idle(which: Impl, n: usize) -> f64 {
     (rss1.saturating_sub(rss0) * 1024) as f64 / n as f64
 }
 
+/// The server's user-space CPU time so far, in seconds (from `/proc/PID/stat`). User time
+/// only: on loopback the sender's `sendto` runs the whole TCP path in the kernel, which is the
+/// same for every server and would hide the runtime's own cost.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
+    let after_comm = &stat[stat.rfind(')').expect("stat comm") + 2..];
+    let f: Vec<&str> = after_comm.split_whitespace().collect();
+    let ticks: u64 = f[11].parse::<u64>().expect("utime");
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    ticks as f64 / hz
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let m = v.len() / 2;
     if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
 }
 
+/// What one throughput point measured: median round trips/s and median server CPU
+/// microseconds per round trip for each server, and the medians of the per-pair ratios.
+struct Point {
+    rate: [f64; 3],
+    cpu_us: [f64; 3],
+    vs_tokio: f64,
+    vs_mio: f64,
+    cpu_vs_tokio: f64,
+}
+
 /// Paired, interleaved throughput at `conns` connections: per pair each server runs once, in a
-/// rotating order; returns median round trips/s per server and the medians of the per-pair
-/// ratios doppel/tokio and doppel/mio.
-fn throughput(conns: usize, opts: &Options) -> ([f64; 3], f64, f64) {
+/// rotating order, while its CPU time is read from `/proc`.
+fn throughput(conns: usize, opts: &Options) -> Point {
     let servers: Vec<Server> = Impl::ALL.iter().map(|&i| Server::start(i, &[], &[])).collect();
     let mut loads: Vec<Load> = servers.iter().map(|s| Load::connect(s.addr, conns)).collect();
     for l in &mut loads {
         l.run(Until::Rounds(50));
     }
     let mut rates = [Vec::new(), Vec::new(), Vec::new()];
-    let (mut vs_tokio, mut vs_mio) = (Vec::new(), Vec::new());
+    let mut cpus = [Vec::new(), Vec::new(), Vec::new()];
+    let (mut vs_tokio, mut vs_mio, mut cpu_vs_tokio) = (Vec::new(), Vec::new(), Vec::new());
     for pair in 0..opts.pairs {
-        let mut r = [0.0; 3];
+        let (mut r, mut c) = ([0.0; 3], [0.0; 3]);
         for k in 0..3 {
             let i = (pair + k) % 3;
+            let before = cpu_secs(servers[i].pid());
             let (rts, took) = loads[i].run(Until::Time(Duration::from_secs_f64(opts.secs)));
+            c[i] = (cpu_secs(servers[i].pid()) - before) * 1e6 / rts.max(1) as f64;
             r[i] = rts as f64 / took.as_secs_f64();
         }
         for i in 0..3 {
             rates[i].push(r[i]);
+            cpus[i].push(c[i]);
         }
         vs_tokio.push(r[0] / r[1]);
         vs_mio.push(r[0] / r[2]);
+        cpu_vs_tokio.push(c[0] / c[1]);
     }
-    let med = [median(&mut rates[0]), median(&mut rates[1]), median(&mut rates[2])];
-    (med, median(&mut vs_tokio), median(&mut vs_mio))
+    Point {
+        rate: [0, 1, 2].map(|i| median(&mut rates[i])),
+        cpu_us: [0, 1, 2].map(|i| median(&mut cpus[i])),
+        vs_tokio: median(&mut vs_tokio),
+        vs_mio: median(&mut vs_mio),
+        cpu_vs_tokio: median(&mut cpu_vs_tokio),
+    }
 }
 
 fn tool_works(cmd: &str, args: &[&str]) -> bool {
@@ -280,11 +312,19 @@ pub fn all(opts: &Options) -> ExitCode {
     }
     row("user instructions / round trip, 1 conn", [0, 1, 2].map(|k| fmt_opt(ins[k], 0)), "callgrind, 22,000 minus 2,000 round trips");
     row("RSS / idle connection (bytes)", [0, 1, 2].map(|k| fmt_opt(rss[k], 0)), "10,000 idle connections held");
-    for (conns, (med, vt, vm)) in &tp {
+    for (conns, p) in &tp {
         row(
             &format!("round trips/s, {conns} conn (median)"),
-            [0, 1, 2].map(|k| format!("{:.0}", med[k])),
-            &format!("doppel/tokio {vt:.2}, doppel/mio {vm:.2} (median of {} paired ratios)", opts.pairs),
+            [0, 1, 2].map(|k| format!("{:.0}", p.rate[k])),
+            &format!(
+                "doppel/tokio {:.2}, doppel/mio {:.2} (medians of {} paired ratios)",
+                p.vs_tokio, p.vs_mio, opts.pairs
+            ),
+        );
+        row(
+            &format!("server user CPU ns / round trip, {conns} conn (median)"),
+            [0, 1, 2].map(|k| format!("{:.0}", p.cpu_us[k] * 1000.0)),
+            &format!("doppel/tokio {:.2} (same runs; utime from /proc, 10 ms ticks)", p.cpu_vs_tokio),
         );
     }
     ExitCode::SUCCESS

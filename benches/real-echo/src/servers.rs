@@ -71,90 +71,109 @@ pub fn serve(which: Impl, exit_after: Option<u64>) -> ExitCode {
     }
 }
 
+thread_local! {
+    /// Connections closed so far, and the `--exit-after` limit: per server, not per task, so the
+    /// handler futures hold nothing but the connection and its buffer.
+    static CLOSED: Cell<u64> = const { Cell::new(0) };
+    static EXIT_AFTER: Cell<u64> = const { Cell::new(u64::MAX) };
+    static DOPPEL_LISTENER: std::cell::RefCell<Option<Rc<doppel::net::TcpListener>>> = const { std::cell::RefCell::new(None) };
+    static TOKIO_STOP: std::cell::RefCell<Option<Rc<tokio::sync::Notify>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Counts a closed connection; true once the server should exit.
+fn closed_one() -> bool {
+    CLOSED.with(|c| c.set(c.get() + 1));
+    CLOSED.with(Cell::get) >= EXIT_AFTER.with(Cell::get)
+}
+
+async fn doppel_conn(conn: doppel::net::TcpStream) {
+    let mut buf = Vec::new();
+    loop {
+        if buf.is_empty() {
+            // Allocate on first data: an idle connection holds no buffer.
+            if conn.readable().await.is_err() {
+                break;
+            }
+            buf = vec![0u8; BUF];
+        }
+        match conn.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if conn.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(conn);
+    if closed_one() {
+        DOPPEL_LISTENER.with(|l| l.borrow().as_ref().map(|l| l.close()));
+    }
+}
+
 fn doppel_server(exit_after: Option<u64>) -> std::io::Result<()> {
+    EXIT_AFTER.with(|e| e.set(exit_after.unwrap_or(u64::MAX)));
     let rt = doppel::real::runtime()?;
     rt.block_on(async {
         let listener = Rc::new(doppel::net::TcpListener::bind("127.0.0.1:0")?);
+        DOPPEL_LISTENER.with(|l| *l.borrow_mut() = Some(listener.clone()));
         announce(listener.local_addr()?.port());
-        let closed = Rc::new(Cell::new(0u64));
         loop {
             let (conn, _) = match listener.accept().await {
                 Ok(c) => c,
-                Err(_) if exit_after.is_some_and(|n| closed.get() >= n) => return Ok(()),
+                Err(_) if CLOSED.with(Cell::get) >= EXIT_AFTER.with(Cell::get) => return Ok(()),
                 Err(e) => return Err(e),
             };
             conn.set_nodelay(true)?;
-            let (closed, listener) = (closed.clone(), listener.clone());
-            doppel::spawn(async move {
-                let mut buf = Vec::new();
-                loop {
-                    if buf.is_empty() {
-                        // Allocate on first data: an idle connection holds no buffer.
-                        if conn.readable().await.is_err() {
-                            break;
-                        }
-                        buf = vec![0u8; BUF];
-                    }
-                    match conn.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if conn.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                closed.set(closed.get() + 1);
-                if exit_after.is_some_and(|n| closed.get() >= n) {
-                    let _ = listener.close();
-                }
-            });
+            doppel::spawn(doppel_conn(conn));
         }
     })
 }
 
-fn tokio_server(exit_after: Option<u64>) -> std::io::Result<()> {
+async fn tokio_conn(mut conn: tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = Vec::new();
+    loop {
+        if buf.is_empty() {
+            // Allocate on first data: an idle connection holds no buffer.
+            if conn.readable().await.is_err() {
+                break;
+            }
+            buf = vec![0u8; BUF];
+        }
+        match conn.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if conn.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(conn);
+    if closed_one() {
+        TOKIO_STOP.with(|s| s.borrow().as_ref().map(|s| s.notify_one()));
+    }
+}
+
+fn tokio_server(exit_after: Option<u64>) -> std::io::Result<()> {
+    EXIT_AFTER.with(|e| e.set(exit_after.unwrap_or(u64::MAX)));
     let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         announce(listener.local_addr()?.port());
-        let closed = Rc::new(Cell::new(0u64));
         let stop = Rc::new(tokio::sync::Notify::new());
+        TOKIO_STOP.with(|s| *s.borrow_mut() = Some(stop.clone()));
         loop {
             let accepted = tokio::select! {
                 biased;
                 _ = stop.notified() => return Ok(()),
                 a = listener.accept() => a,
             };
-            let (mut conn, _) = accepted?;
+            let (conn, _) = accepted?;
             conn.set_nodelay(true)?;
-            let (closed, stop) = (closed.clone(), stop.clone());
-            tokio::task::spawn_local(async move {
-                let mut buf = Vec::new();
-                loop {
-                    if buf.is_empty() {
-                        // Allocate on first data: an idle connection holds no buffer.
-                        if conn.readable().await.is_err() {
-                            break;
-                        }
-                        buf = vec![0u8; BUF];
-                    }
-                    match conn.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if conn.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-                closed.set(closed.get() + 1);
-                if exit_after.is_some_and(|n| closed.get() >= n) {
-                    stop.notify_one();
-                }
-            });
+            tokio::task::spawn_local(tokio_conn(conn));
         }
     })
 }

@@ -7,7 +7,7 @@ pub(crate) mod retry;
 mod table;
 
 pub(crate) use poll_desc::{PollDesc, SlotCheck};
-pub(crate) use table::FdTable;
+pub(crate) use table::{FdTable, PdRef};
 
 use std::fmt;
 

@@ -8,67 +8,38 @@
 //! | `Empty`   | known drained (`WouldBlock` or a short transfer): wait         | `nil`     |
 //! | `Waiting` | a task is parked until an edge, a deadline or a close          | `pdWait`/g|
 //!
-//! A new registration starts `Ready` (nothing is known yet). An edge moves `Empty` or `Waiting`
-//! to `Ready` (waking the waiter); `WouldBlock` or a short transfer moves `Ready` to `Empty`.
-//! This is what lets a read that returns less than asked skip the `EAGAIN` call Go would make.
+//! A new registration's read slot starts `Empty` and its write slot `Ready`: registering reports
+//! readiness that is already there as an edge (epoll and kqueue both do, and the simulator
+//! mirrors it), so a read never pays for a speculative `EAGAIN`, while the first write of a fresh
+//! connection goes straight to the syscall. An edge moves `Empty` or `Waiting` to `Ready`
+//! (waking the waiter); `WouldBlock` or a short transfer moves `Ready` to `Empty`. This is what
+//! lets a read that returns less than asked skip the `EAGAIN` call Go would make.
 //!
 //! Hang-up is final and therefore sticky: once an edge says the peer closed its half
 //! (`READ_CLOSED` for the reader, `WRITE_CLOSED` for the writer), the slot never goes back to
 //! `Empty`. Without this, a short read just before end of stream would park the reader forever:
 //! the FIN's edge has already been consumed and no other edge will ever come (tokio's
 //! `clear_readiness` masks out closed states for the same reason).
+//!
+//! Each socket holds its pollDesc directly (`Rc<RefCell<PollDesc>>`), as Go's `netFD` holds its
+//! `pollDesc`: the I/O path needs no table lookup. The reactor's table maps tokens to pollDescs
+//! only to deliver events, and checks the token's generation there.
 
-use std::fmt;
 use std::task::{Context, Waker};
 
 use super::Direction;
-use crate::scheduler::Fd;
+use crate::scheduler::{Fd, Token};
 use crate::task::TaskId;
-use crate::time::timers::TimerKey;
 
 /// The readiness state of one direction.
-#[derive(Debug)]
-enum SlotState {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
     /// Known drained; the next operation must wait for an edge.
     Empty,
     /// Readiness may be present; the next operation tries the syscall.
     Ready,
     /// A task is parked on this slot.
-    Waiting(Waiter),
-}
-
-/// The task parked on a slot.
-#[derive(Debug)]
-struct Waiter {
-    /// The task that parked (None outside a doppel task, e.g. a foreign executor's poll).
-    task: Option<TaskId>,
-    /// True for doppel's own futures, which un-park themselves on drop: two of those on one slot
-    /// at once is the "double wait" bug. Waits through `AsyncRead`/`AsyncWrite` have no drop
-    /// hook, so a later poll from another task replaces them, as tokio's `poll_read` does.
-    owned: bool,
-    /// Wakes the parked task.
-    waker: Waker,
-}
-
-impl Waiter {
-    /// A parked slot is polled again: by the same task (refresh the waker), by another task
-    /// through `AsyncRead`/`AsyncWrite` (replace it), or by a second doppel future (a bug).
-    #[cold]
-    fn rewait(&mut self, cx: &Context<'_>, task: Option<TaskId>, owned: bool) {
-        if self.owned && owned && self.task != task {
-            panic!(
-                "doppel: double wait: task {} tried to wait on a slot where task {} \
-                 is already waiting (two tasks reading or writing one socket at once)",
-                TaskId::display(task),
-                TaskId::display(self.task)
-            );
-        }
-        if !self.waker.will_wake(cx.waker()) {
-            self.waker = cx.waker().clone();
-        }
-        self.task = task;
-        self.owned = owned;
-    }
+    Waiting,
 }
 
 /// What a slot tells an operation that wants to proceed.
@@ -77,165 +48,204 @@ pub(crate) enum SlotCheck {
     /// Try the syscall.
     Go,
     /// Newly parked (the slot was drained); the task is woken by an edge, a deadline, or a
-    /// close.
-    Parked,
+    /// close. Carries the park ticket that un-parks it on drop.
+    Parked(u32),
     /// Already parked; polled again before anything happened.
-    Pending,
+    Pending(u32),
+    /// The socket was closed by this process.
+    Closed,
     /// The slot's deadline has passed.
     TimedOut,
     /// Known drained, and the caller asked not to park (`try_read`, `try_write`).
     WouldBlock,
 }
 
-/// One direction of a pollDesc: readiness, the deadline, and its stale-timer guard.
+/// One direction of a pollDesc: readiness, the parked task, the deadline.
 #[derive(Debug)]
 pub(crate) struct Slot {
-    /// Readiness and the parked task, if any.
-    state: SlotState,
-    /// The armed deadline timer, so it can be cancelled when the deadline moves or the fd closes.
-    timer: Option<TimerKey>,
-    /// Bumped on every deadline change; a timer carrying an older value is stale (Go's rseq).
-    seq: u32,
+    /// Readiness.
+    state: State,
     /// The deadline has passed: operations fail with `TimedOut` until the deadline is reset.
     expired: bool,
+    /// The socket was closed by this process (kept in each slot so the fast path is one test).
+    closed: bool,
     /// This half has hung up: readiness is final, `drained` no longer parks.
     hung_up: bool,
+    /// The parked waiter is one of doppel's own futures, which un-park themselves on drop: two
+    /// of those from different tasks on one slot at once is the "double wait" bug. Waits through
+    /// `AsyncRead`/`AsyncWrite` have no drop hook, so a later poll from another task replaces
+    /// them, as tokio's `poll_read` does.
+    owned: bool,
+    /// Numbers each park, so a dropped future un-parks only its own wait.
+    ticket: u32,
+    /// The spawn number of the parked task (`u64::MAX` outside any task), for the double-wait
+    /// check and stall reports.
+    owner: u64,
+    /// The parked task's waker, kept after it is woken: the same task parking again (the common
+    /// case) costs a pointer compare instead of a clone.
+    waker: Option<Waker>,
 }
 
 impl Slot {
-    fn new() -> Slot {
+    fn new(state: State) -> Slot {
         Slot {
-            state: SlotState::Ready,
-            timer: None,
-            seq: 0,
+            state,
             expired: false,
+            closed: false,
             hung_up: false,
+            owned: false,
+            ticket: 0,
+            owner: u64::MAX,
+            waker: None,
         }
     }
 
-    /// Decides whether an operation may try its syscall now, parking the task if not.
+    /// Decides whether an operation may try its syscall now. With a context, a drained slot
+    /// parks the task; without one it reports `WouldBlock`.
     ///
     /// # Panics
     /// "double wait": two of doppel's own futures from different tasks parked on one slot.
     #[inline]
     pub(crate) fn check(
         &mut self,
-        cx: &Context<'_>,
-        task: Option<TaskId>,
+        cx: Option<&Context<'_>>,
+        task: impl FnOnce() -> Option<TaskId>,
         owned: bool,
     ) -> SlotCheck {
-        if self.expired {
-            return SlotCheck::TimedOut;
+        if self.state == State::Ready && !(self.expired | self.closed) {
+            return SlotCheck::Go;
         }
-        match &mut self.state {
-            SlotState::Ready => SlotCheck::Go,
-            SlotState::Empty => {
-                self.state = SlotState::Waiting(Waiter {
-                    task,
-                    owned,
-                    waker: cx.waker().clone(),
-                });
-                SlotCheck::Parked
-            }
-            SlotState::Waiting(w) => {
-                w.rewait(cx, task, owned);
-                SlotCheck::Pending
-            }
-        }
+        self.check_slow(cx, task, owned)
     }
 
-    /// Like [`Slot::check`] without parking: `WouldBlock` where `check` would park.
-    #[inline]
-    pub(crate) fn peek(&self) -> SlotCheck {
+    #[inline(never)]
+    fn check_slow(
+        &mut self,
+        cx: Option<&Context<'_>>,
+        task: impl FnOnce() -> Option<TaskId>,
+        owned: bool,
+    ) -> SlotCheck {
+        if self.closed {
+            return SlotCheck::Closed;
+        }
         if self.expired {
             return SlotCheck::TimedOut;
         }
+        let Some(cx) = cx else {
+            return match self.state {
+                State::Ready => SlotCheck::Go,
+                State::Empty | State::Waiting => SlotCheck::WouldBlock,
+            };
+        };
+        let owner = task().map_or(u64::MAX, TaskId::number);
         match self.state {
-            SlotState::Ready => SlotCheck::Go,
-            SlotState::Empty | SlotState::Waiting(_) => SlotCheck::WouldBlock,
+            State::Ready => SlotCheck::Go,
+            State::Empty => {
+                self.park(cx, owner, owned);
+                SlotCheck::Parked(self.ticket)
+            }
+            State::Waiting => {
+                if self.owned && owned && self.owner != owner {
+                    double_wait(owner, self.owner);
+                }
+                self.park(cx, owner, owned);
+                SlotCheck::Pending(self.ticket)
+            }
         }
     }
 
-    /// An edge arrived: the slot becomes `Ready`, and a parked task is handed back to wake.
-    /// `hung_up` marks a final edge (the peer closed this half), after which the slot stays
-    /// `Ready`.
+    /// Records the parked task, reusing the cached waker when it is the same.
     #[inline]
-    pub(crate) fn on_edge(&mut self, hung_up: bool) -> Option<Waker> {
+    fn park(&mut self, cx: &Context<'_>, owner: u64, owned: bool) {
+        if !self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            self.waker = Some(cx.waker().clone());
+        }
+        if self.state != State::Waiting {
+            self.ticket = self.ticket.wrapping_add(1);
+        }
+        self.state = State::Waiting;
+        self.owner = owner;
+        self.owned = owned;
+    }
+
+    /// An edge arrived: the slot becomes `Ready`. Returns whether a task was parked (the
+    /// caller wakes it with [`Slot::take_waker`]). `hung_up` marks a final edge (the peer
+    /// closed this half), after which the slot stays `Ready`.
+    #[inline]
+    pub(crate) fn on_edge(&mut self, hung_up: bool) -> bool {
         self.hung_up |= hung_up;
-        match std::mem::replace(&mut self.state, SlotState::Ready) {
-            SlotState::Waiting(w) => Some(w.waker),
-            SlotState::Empty | SlotState::Ready => None,
+        std::mem::replace(&mut self.state, State::Ready) == State::Waiting
+    }
+
+    /// Lends the cached waker out so it can be woken with no borrow held; give it back with
+    /// [`Slot::return_waker`].
+    #[inline]
+    pub(crate) fn take_waker(&mut self) -> Option<Waker> {
+        self.waker.take()
+    }
+
+    /// Returns a lent waker to the cache unless a newer one arrived meanwhile.
+    #[inline]
+    pub(crate) fn return_waker(&mut self, waker: Waker) {
+        if self.waker.is_none() {
+            self.waker = Some(waker);
         }
     }
 
     /// The operation saw `WouldBlock` or a short transfer: the queue is drained.
     #[inline]
     pub(crate) fn drained(&mut self) {
-        if self.hung_up {
-            return;
-        }
-        if let SlotState::Ready = self.state {
-            self.state = SlotState::Empty;
+        if self.state == State::Ready && !self.hung_up {
+            self.state = State::Empty;
         }
     }
 
-    /// A doppel future that parked here was dropped: un-park it (no edge came, so `Empty`).
+    /// A doppel future parked under `ticket` was dropped: un-park it (no edge came, so `Empty`).
     #[inline]
-    pub(crate) fn disarm(&mut self, task: Option<TaskId>) {
-        if let SlotState::Waiting(w) = &self.state {
-            if w.task == task {
-                self.state = SlotState::Empty;
-            }
+    pub(crate) fn disarm(&mut self, ticket: u32) {
+        if self.state == State::Waiting && self.ticket == ticket {
+            self.state = State::Empty;
         }
     }
 
-    /// Arms a new deadline: bumps the sequence, clears expiry, and returns the sequence for the
-    /// new timer together with the old timer to cancel.
-    pub(crate) fn rearm(&mut self) -> (u32, Option<TimerKey>) {
-        self.seq = self.seq.wrapping_add(1);
+    /// A new deadline was set (or the old one cleared): operations may run again.
+    pub(crate) fn clear_expiry(&mut self) {
         self.expired = false;
-        (self.seq, self.timer.take())
     }
 
-    /// Records the timer armed for the current sequence.
-    pub(crate) fn set_timer(&mut self, key: TimerKey) {
-        self.timer = Some(key);
-    }
-
-    /// A deadline timer fired (or a deadline was set in the past). Returns `None` if the timer is
-    /// stale (its sequence is old); otherwise marks the slot expired and returns the parked task,
-    /// if any, to wake.
-    pub(crate) fn expire(&mut self, seq: u32) -> Option<Option<Waker>> {
-        if seq != self.seq {
-            return None;
-        }
+    /// The deadline passed: operations fail with `TimedOut` from now on. Returns whether a task
+    /// was parked (to wake with [`Slot::take_waker`]).
+    pub(crate) fn expire(&mut self) -> bool {
         self.expired = true;
-        self.timer = None;
-        match std::mem::replace(&mut self.state, SlotState::Empty) {
-            SlotState::Waiting(w) => Some(Some(w.waker)),
-            other => {
-                self.state = other;
-                Some(None)
-            }
+        let parked = self.state == State::Waiting;
+        if parked {
+            self.state = State::Empty;
         }
+        parked
     }
 
-    /// The fd is closing: hands back the parked task to wake and the timer to cancel.
-    pub(crate) fn close(&mut self) -> (Option<Waker>, Option<TimerKey>) {
-        let waker = match std::mem::replace(&mut self.state, SlotState::Empty) {
-            SlotState::Waiting(w) => Some(w.waker),
-            _ => None,
-        };
-        (waker, self.timer.take())
+    /// The fd is closing: hands back the parked task's waker, if one is parked.
+    pub(crate) fn close(&mut self) -> Option<Waker> {
+        self.closed = true;
+        let parked = self.state == State::Waiting;
+        self.state = State::Empty;
+        self.waker.take().filter(|_| parked)
     }
 
-    /// The task parked here, for stall reports.
-    pub(crate) fn waiter(&self) -> Option<Option<TaskId>> {
-        match &self.state {
-            SlotState::Waiting(w) => Some(w.task),
-            _ => None,
-        }
+    /// The spawn number of the parked task, if one is parked (for stall reports).
+    pub(crate) fn waiter(&self) -> Option<u64> {
+        (self.state == State::Waiting).then_some(self.owner)
     }
+}
+
+/// The double-wait bug: two tasks parked on one slot.
+#[cold]
+#[inline(never)]
+fn double_wait(new: u64, old: u64) -> ! {
+    panic!(
+        "doppel: double wait: task t{new} tried to wait on a slot where task t{old} is already \
+         waiting (two tasks reading or writing one socket at once)"
+    );
 }
 
 /// The pollDesc of one registered descriptor.
@@ -243,6 +253,10 @@ impl Slot {
 pub(crate) struct PollDesc {
     /// The descriptor, for syscalls and error messages.
     pub(crate) fd: Fd,
+    /// The token events for it carry (and its timers name).
+    pub(crate) token: Token,
+    /// Closed by this process: every operation fails with "use of closed socket".
+    pub(crate) closed: bool,
     /// The reader's slot (read, accept).
     pub(crate) read: Slot,
     /// The writer's slot (write, connect).
@@ -250,12 +264,14 @@ pub(crate) struct PollDesc {
 }
 
 impl PollDesc {
-    /// A fresh pollDesc: both slots `Ready`, no deadlines.
-    pub(crate) fn new(fd: Fd) -> PollDesc {
+    /// A fresh pollDesc: nothing to read until an edge says so, writes go ahead.
+    pub(crate) fn new(fd: Fd, token: Token) -> PollDesc {
         PollDesc {
             fd,
-            read: Slot::new(),
-            write: Slot::new(),
+            token,
+            closed: false,
+            read: Slot::new(State::Empty),
+            write: Slot::new(State::Ready),
         }
     }
 
@@ -269,12 +285,6 @@ impl PollDesc {
     }
 }
 
-impl fmt::Display for PollDesc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.fd)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,75 +294,69 @@ mod tests {
         Context::from_waker(Waker::noop())
     }
 
+    fn task(n: u64) -> impl FnOnce() -> Option<TaskId> {
+        move || Some(TaskId::new(n as u32, n))
+    }
+
     #[test]
     fn short_transfer_then_edge_cycle() {
-        let mut s = Slot::new();
-        assert_eq!(s.check(&cx(), None, true), SlotCheck::Go);
+        let mut s = Slot::new(State::Ready);
+        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Go);
         s.drained();
-        assert_eq!(s.check(&cx(), None, true), SlotCheck::Parked);
-        assert_eq!(s.check(&cx(), None, true), SlotCheck::Pending);
-        assert!(
-            s.on_edge(false).is_some(),
-            "the parked task is woken by the edge"
-        );
-        assert_eq!(s.check(&cx(), None, true), SlotCheck::Go);
+        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Parked(1));
+        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Pending(1));
+        assert!(s.on_edge(false), "the parked task is woken by the edge");
+        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Go);
+        assert_eq!(s.check(None, task(1), true), SlotCheck::Go);
+        s.drained();
+        assert_eq!(s.check(None, task(1), true), SlotCheck::WouldBlock);
     }
 
     #[test]
     fn hang_up_is_sticky_so_eof_after_a_short_read_is_seen() {
-        let mut s = Slot::new();
-        s.drained();
-        s.check(&cx(), None, true);
-        assert!(s.on_edge(true).is_some());
+        let mut s = Slot::new(State::Empty);
+        s.check(Some(&cx()), task(1), true);
+        assert!(s.on_edge(true));
         s.drained(); // a short read of the last bytes before the FIN
         assert_eq!(
-            s.check(&cx(), None, true),
+            s.check(Some(&cx()), task(1), true),
             SlotCheck::Go,
-            "the read that returns 0 runs"
+            "the read of EOF runs"
         );
     }
 
     #[test]
-    fn stale_deadline_sequence_is_ignored() {
-        let mut s = Slot::new();
-        let (old, _) = s.rearm();
-        let (new, _) = s.rearm();
-        assert!(
-            s.expire(old).is_none(),
-            "a timer of an earlier deadline is stale"
-        );
-        assert_eq!(s.check(&cx(), None, true), SlotCheck::Go);
-        assert!(s.expire(new).is_some());
-        assert_eq!(s.check(&cx(), None, true), SlotCheck::TimedOut);
-        s.rearm();
+    fn expiry_fails_operations_until_cleared() {
+        let mut s = Slot::new(State::Ready);
+        assert!(!s.expire(), "nobody was parked");
+        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::TimedOut);
+        s.clear_expiry();
         assert_eq!(
-            s.check(&cx(), None, true),
+            s.check(Some(&cx()), task(1), true),
             SlotCheck::Go,
             "reset clears expiry"
         );
+        s.drained();
+        s.check(Some(&cx()), task(1), true);
+        assert!(s.expire(), "the parked task is handed back to wake");
     }
 
     #[test]
     #[should_panic(expected = "double wait")]
     fn double_wait_panics() {
-        let mut s = Slot::new();
-        s.drained();
-        let a = Some(TaskId::new(1, 1));
-        let b = Some(TaskId::new(2, 2));
-        assert_eq!(s.check(&cx(), a, true), SlotCheck::Parked);
-        s.check(&cx(), b, true);
+        let mut s = Slot::new(State::Empty);
+        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Parked(1));
+        s.check(Some(&cx()), task(2), true);
     }
 
     #[test]
-    fn trait_waits_are_replaced_not_fatal() {
-        let mut s = Slot::new();
-        s.drained();
-        s.check(&cx(), Some(TaskId::new(1, 1)), false);
-        assert_eq!(
-            s.check(&cx(), Some(TaskId::new(2, 2)), true),
-            SlotCheck::Pending
-        );
-        s.disarm(Some(TaskId::new(2, 2)));
-        assert!(s.waiter().is_none());
+    fn trait_waits_are_replaced_and_dropped_futures_unpark_only_themselves() {
+        let mut s = Slot::new(State::Empty);
+        s.check(Some(&cx()), task(1), false);
+        assert_eq!(s.check(Some(&cx()), task(2), true), SlotCheck::Pending(1));
+        s.disarm(7);
+        assert_eq!(s.waiter(), Some(2), "a stale ticket un-parks nothing");
+        s.disarm(1);
+        assert_eq!(s.waiter(), None);
     }
 }

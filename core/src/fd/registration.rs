@@ -1,18 +1,16 @@
-//! `Registration`: a socket's descriptor, its pollDesc token and its reactor, closed on drop.
-//! `TcpListener` and `TcpStream` are thin layers over it.
+//! `Registration`: a socket's pollDesc and its reactor, closed on drop. `TcpListener` and
+//! `TcpStream` are thin layers over it.
 
-use std::cell::Cell;
 use std::io;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::retry::{self, Parked, Retry, Wait};
-use super::Direction;
+use super::{Direction, PdRef};
 use crate::error;
 use crate::reactor::Reactor;
-use crate::scheduler::{Fd, Scheduler, Token};
+use crate::scheduler::{Fd, Scheduler};
 use crate::stats::Counters;
-use crate::task::TaskId;
 use crate::time::Instant;
 
 /// A registered descriptor. Shared by `&self` (a socket can be read in one task and closed in
@@ -22,24 +20,17 @@ pub(crate) struct Registration {
     /// The reactor whose poller watches the fd (held, so a socket outliving its runtime can
     /// still close its fd).
     reactor: Rc<Reactor>,
-    /// The pollDesc token.
-    token: Token,
-    /// The descriptor.
+    /// The pollDesc, held directly (Go's `netFD.pd`): no lookup on the I/O path.
+    pd: PdRef,
+    /// The descriptor (also in the pollDesc; here to avoid a borrow for messages).
     fd: Fd,
-    /// Closed already; later calls fail with "use of closed socket".
-    closed: Cell<bool>,
 }
 
 impl Registration {
     /// Registers `fd` with `reactor`; on failure the fd is closed and the error returned.
     pub(crate) fn new(reactor: Rc<Reactor>, fd: Fd) -> io::Result<Registration> {
         match reactor.register(fd) {
-            Ok(token) => Ok(Registration {
-                reactor,
-                token,
-                fd,
-                closed: Cell::new(false),
-            }),
+            Ok(pd) => Ok(Registration { reactor, pd, fd }),
             Err(e) => {
                 let _ = reactor.with_sched(|s| s.close(fd));
                 Err(e)
@@ -58,6 +49,7 @@ impl Registration {
     }
 
     /// Runs `op` through the retry loop, parking the task when the slot is drained.
+    #[inline]
     pub(crate) fn poll_io<T>(
         &self,
         dir: Direction,
@@ -67,20 +59,13 @@ impl Registration {
         mut op: impl FnMut(&mut dyn Scheduler, Fd) -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
         let fd = self.fd;
-        retry::poll_io(
-            &self.reactor,
-            self.token,
-            fd,
-            dir,
-            wait,
-            retry,
-            parked,
-            |s| op(s, fd),
-        )
+        retry::poll_io(&self.reactor, &self.pd, dir, wait, retry, parked, |s| {
+            op(s, fd)
+        })
     }
 
-    /// Waits until the slot is ready (an edge arrived, or nothing is known yet), without a
-    /// syscall: `readable()`, `writable()`, and connect's wait.
+    /// Waits until the slot is ready (an edge arrived), without a syscall: `readable()`,
+    /// `writable()`, and connect's wait.
     pub(crate) fn poll_ready(
         &self,
         dir: Direction,
@@ -94,8 +79,9 @@ impl Registration {
 
     /// Records a short transfer: the queue (or buffer) is drained, so the next call waits for an
     /// edge instead of paying for an `EAGAIN`.
+    #[inline]
     pub(crate) fn short_transfer(&self, dir: Direction) {
-        self.reactor.drained(self.token, dir);
+        self.pd.borrow_mut().slot(dir).drained();
         let c = &self.reactor.counters;
         Counters::bump(match dir {
             Direction::Read => &c.short_reads,
@@ -105,19 +91,19 @@ impl Registration {
 
     /// Marks a slot drained without counting (connect in progress).
     pub(crate) fn drained(&self, dir: Direction) {
-        self.reactor.drained(self.token, dir);
+        self.pd.borrow_mut().slot(dir).drained();
     }
 
-    /// Un-parks `task` from the slot (a doppel future dropped while parked).
-    pub(crate) fn disarm(&self, dir: Direction, task: Option<TaskId>) {
-        self.reactor.disarm(self.token, dir, task);
+    /// Un-parks the wait with `ticket` (a doppel future dropped while parked).
+    #[inline]
+    pub(crate) fn disarm(&self, dir: Direction, ticket: u32) {
+        self.pd.borrow_mut().slot(dir).disarm(ticket);
     }
 
     /// Sets or clears a deadline.
     pub(crate) fn set_deadline(&self, dir: Direction, deadline: Option<Instant>) -> io::Result<()> {
         self.check_open()?;
-        self.reactor
-            .set_deadline(self.token, self.fd, dir, deadline)
+        self.reactor.set_deadline(&self.pd, dir, deadline)
     }
 
     /// Runs a call that needs no readiness (shutdown, addresses, options).
@@ -131,14 +117,14 @@ impl Registration {
 
     /// Closes the socket, waking any task parked on it with an error. Idempotent.
     pub(crate) fn close(&self) -> io::Result<()> {
-        if self.closed.replace(true) {
+        if self.pd.borrow().closed {
             return Ok(());
         }
-        self.reactor.close(self.token, self.fd)
+        self.reactor.close(&self.pd)
     }
 
     fn check_open(&self) -> io::Result<()> {
-        if self.closed.get() {
+        if self.pd.borrow().closed {
             return Err(error::closed(self.fd));
         }
         Ok(())
@@ -158,7 +144,7 @@ pub(crate) struct ParkGuard<'a> {
     reg: &'a Registration,
     /// The slot.
     dir: Direction,
-    /// The task parked, if the future is parked.
+    /// The ticket of the park the future is in, if it is parked.
     pub(crate) parked: Parked,
 }
 
@@ -171,9 +157,7 @@ impl<'a> ParkGuard<'a> {
             parked: None,
         }
     }
-}
 
-impl ParkGuard<'_> {
     /// The slot this guard watches.
     pub(crate) fn dir(&self) -> Direction {
         self.dir
@@ -183,8 +167,8 @@ impl ParkGuard<'_> {
 impl Drop for ParkGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(task) = self.parked.take() {
-            self.reg.disarm(self.dir, task);
+        if let Some(ticket) = self.parked.take() {
+            self.reg.disarm(self.dir, ticket);
         }
     }
 }

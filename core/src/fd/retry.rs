@@ -3,7 +3,8 @@
 //!
 //! It is Go's `internal/poll/fd_unix.go` loop with the short-transfer shortcut:
 //!
-//! - ask the pollDesc slot: expired deadline -> `TimedOut`; known drained -> park until an edge;
+//! - ask the pollDesc slot: closed -> "use of closed socket"; expired deadline -> `TimedOut`;
+//!   known drained -> park until an edge;
 //! - try the syscall;
 //! - `Interrupted` -> try again (F2). Bounded in practice: the kernel returns it only when a
 //!   signal arrived during the call, and the simulator caps consecutive injected EINTRs;
@@ -13,16 +14,15 @@
 //!   the queue (`accept(2)`: "treat them like EAGAIN by retrying") -> try again (F11);
 //! - anything else is the caller's.
 
+use std::cell::RefCell;
 use std::io;
 use std::task::{Context, Poll};
 
-use super::Direction;
+use super::{Direction, PollDesc, SlotCheck};
 use crate::error;
-use crate::fd::SlotCheck;
 use crate::reactor::Reactor;
-use crate::scheduler::{Fd, Scheduler, Token};
+use crate::scheduler::Scheduler;
 use crate::stats::Counters;
-use crate::task::TaskId;
 
 /// Which errors, beyond `EINTR`, mean "try again" for this call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,8 +43,8 @@ pub(crate) enum Wait<'a, 'b> {
     NoPark,
 }
 
-/// What the loop did besides its result: the task it parked, so the future can un-park on drop.
-pub(crate) type Parked = Option<Option<TaskId>>;
+/// The ticket of the park a future is in, so it can un-park on drop.
+pub(crate) type Parked = Option<u32>;
 
 /// Accept errors that mean "that connection is gone, take the next one".
 fn accept_retryable(e: &io::Error) -> bool {
@@ -63,13 +63,12 @@ fn accept_retryable(e: &io::Error) -> bool {
     ) || e.kind() == io::ErrorKind::ConnectionAborted
 }
 
-/// Runs `op` under the retry loop (see the module docs). On `Pending`, `parked` is set to the
-/// task now parked on the slot.
-#[allow(clippy::too_many_arguments)]
+/// Runs `op` under the retry loop (see the module docs). On `Pending`, `parked` holds the
+/// ticket of the park.
+#[inline]
 pub(crate) fn poll_io<T>(
     r: &Reactor,
-    token: Token,
-    fd: Fd,
+    pd: &RefCell<PollDesc>,
     dir: Direction,
     mut wait: Wait<'_, '_>,
     retry: Retry,
@@ -77,57 +76,79 @@ pub(crate) fn poll_io<T>(
     mut op: impl FnMut(&mut dyn Scheduler) -> io::Result<T>,
 ) -> Poll<io::Result<T>> {
     loop {
-        let check = {
-            let mut fds = r.fds.borrow_mut();
-            let Some(pd) = fds.get_mut(token) else {
-                return Poll::Ready(Err(error::closed(fd)));
-            };
+        let verdict = {
+            let mut p = pd.borrow_mut();
             match &mut wait {
                 Wait::Park(cx, owned) => {
-                    let task = r.current_task.get();
-                    let check = pd.slot(dir).check(cx, task, *owned);
-                    if matches!(check, SlotCheck::Parked | SlotCheck::Pending) {
-                        *parked = Some(task);
-                    }
-                    check
+                    p.slot(dir).check(Some(cx), || r.current_task.get(), *owned)
                 }
-                Wait::NoPark => pd.slot(dir).peek(),
+                Wait::NoPark => p.slot(dir).check(None, || None, false),
             }
         };
-        match check {
-            SlotCheck::Go => {}
-            SlotCheck::Parked => {
-                let c = &r.counters;
-                Counters::bump(match dir {
-                    Direction::Read => &c.read_parks,
-                    Direction::Write => &c.write_parks,
-                });
-                return Poll::Pending;
-            }
-            SlotCheck::Pending => return Poll::Pending,
-            SlotCheck::TimedOut => return Poll::Ready(Err(error::deadline(dir, fd))),
-            SlotCheck::WouldBlock => {
-                return Poll::Ready(Err(io::Error::from(io::ErrorKind::WouldBlock)))
-            }
+        if verdict != SlotCheck::Go {
+            return stop(r, pd, dir, verdict, parked);
         }
         let err = match r.with_sched(&mut op) {
             Ok(v) => return Poll::Ready(Ok(v)),
             Err(e) => e,
         };
-        let c = &r.counters;
-        match err.kind() {
-            io::ErrorKind::Interrupted => Counters::bump(&c.eintr_retries),
-            io::ErrorKind::WouldBlock => {
-                r.drained(token, dir);
-                Counters::bump(match dir {
-                    Direction::Read => &c.read_would_block,
-                    Direction::Write => &c.write_would_block,
-                });
-            }
-            _ if retry == Retry::Accept && accept_retryable(&err) => {
-                Counters::bump(&c.accept_retries)
-            }
-            _ => return Poll::Ready(Err(err)),
+        if let Some(fail) = classify(r, pd, dir, retry, err) {
+            return Poll::Ready(Err(fail));
         }
     }
+}
+
+/// Turns a slot's "do not go" verdict into what the operation returns.
+#[inline(never)]
+fn stop<T>(
+    r: &Reactor,
+    pd: &RefCell<PollDesc>,
+    dir: Direction,
+    verdict: SlotCheck,
+    parked: &mut Parked,
+) -> Poll<io::Result<T>> {
+    let c = &r.counters;
+    match verdict {
+        SlotCheck::Go => unreachable!("doppel: stop() called with a go verdict"),
+        SlotCheck::Parked(ticket) => {
+            *parked = Some(ticket);
+            Counters::bump(match dir {
+                Direction::Read => &c.read_parks,
+                Direction::Write => &c.write_parks,
+            });
+            Poll::Pending
+        }
+        SlotCheck::Pending(ticket) => {
+            *parked = Some(ticket);
+            Poll::Pending
+        }
+        SlotCheck::Closed => Poll::Ready(Err(error::closed(pd.borrow().fd))),
+        SlotCheck::TimedOut => Poll::Ready(Err(error::deadline(dir, pd.borrow().fd))),
+        SlotCheck::WouldBlock => Poll::Ready(Err(io::ErrorKind::WouldBlock.into())),
+    }
+}
+
+/// Decides what a failed syscall means: `None` to try again, or the error to return.
+#[cold]
+fn classify(
+    r: &Reactor,
+    pd: &RefCell<PollDesc>,
+    dir: Direction,
+    retry: Retry,
+    err: io::Error,
+) -> Option<io::Error> {
+    let c = &r.counters;
+    match err.kind() {
+        io::ErrorKind::Interrupted => Counters::bump(&c.eintr_retries),
+        io::ErrorKind::WouldBlock => {
+            pd.borrow_mut().slot(dir).drained();
+            Counters::bump(match dir {
+                Direction::Read => &c.read_would_block,
+                Direction::Write => &c.write_would_block,
+            });
+        }
+        _ if retry == Retry::Accept && accept_retryable(&err) => Counters::bump(&c.accept_retries),
+        _ => return Some(err),
+    }
+    None
 }

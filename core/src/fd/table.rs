@@ -1,15 +1,22 @@
-//! `FdTable`: pollDescs in a slab whose slots carry generations, so a token outlives nothing.
+//! `FdTable`: token -> pollDesc, for delivering events and deadline timers. Slots carry
+//! generations, so a token outlives nothing.
+
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use super::PollDesc;
 use crate::scheduler::{Fd, Token};
 
+/// A pollDesc shared between its socket and the table.
+pub(crate) type PdRef = Rc<RefCell<PollDesc>>;
+
 /// One slab slot: its current generation and, while registered, the pollDesc.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Entry {
     /// Bumped each time the slot is freed, so tokens of the previous occupant go stale.
     generation: u32,
     /// The pollDesc while the slot is in use.
-    pd: Option<PollDesc>,
+    pd: Option<PdRef>,
 }
 
 /// The reactor's registered descriptors. Lookup by token is O(1) and checks the generation, so
@@ -26,33 +33,34 @@ pub(crate) struct FdTable {
 }
 
 impl FdTable {
-    /// Stores a new pollDesc for `fd` and returns its token.
-    pub(crate) fn insert(&mut self, fd: Fd) -> Token {
+    /// Stores a new pollDesc for `fd` and returns it (its token is inside).
+    pub(crate) fn insert(&mut self, fd: Fd) -> PdRef {
         self.live += 1;
-        if let Some(slot) = self.free.pop() {
-            let e = &mut self.entries[slot as usize];
-            e.pd = Some(PollDesc::new(fd));
-            return Token::new(slot, e.generation);
-        }
-        let slot = u32::try_from(self.entries.len()).expect("doppel: more than 2^32 registrations");
-        self.entries.push(Entry {
-            generation: 0,
-            pd: Some(PollDesc::new(fd)),
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.entries.push(Entry::default());
+            u32::try_from(self.entries.len() - 1).expect("doppel: more than 2^32 registrations")
         });
-        Token::new(slot, 0)
+        let e = &mut self.entries[slot as usize];
+        let pd = Rc::new(RefCell::new(PollDesc::new(
+            fd,
+            Token::new(slot, e.generation),
+        )));
+        e.pd = Some(pd.clone());
+        pd
     }
 
     /// The pollDesc `token` names, or `None` if it has been removed since (stale).
-    pub(crate) fn get_mut(&mut self, token: Token) -> Option<&mut PollDesc> {
-        let e = self.entries.get_mut(token.slot() as usize)?;
+    #[inline]
+    pub(crate) fn get(&self, token: Token) -> Option<&PdRef> {
+        let e = self.entries.get(token.slot() as usize)?;
         if e.generation != token.generation() {
             return None;
         }
-        e.pd.as_mut()
+        e.pd.as_ref()
     }
 
     /// Removes the pollDesc `token` names and retires the token.
-    pub(crate) fn remove(&mut self, token: Token) -> Option<PollDesc> {
+    pub(crate) fn remove(&mut self, token: Token) -> Option<PdRef> {
         let e = self.entries.get_mut(token.slot() as usize)?;
         if e.generation != token.generation() {
             return None;
@@ -69,12 +77,9 @@ impl FdTable {
         self.live
     }
 
-    /// Every live pollDesc with its token, in slot order (for stall reports).
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (Token, &PollDesc)> {
-        self.entries.iter().enumerate().filter_map(|(i, e)| {
-            let pd = e.pd.as_ref()?;
-            Some((Token::new(i as u32, e.generation), pd))
-        })
+    /// Every live pollDesc, in slot order (for stall reports).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &PdRef> {
+        self.entries.iter().filter_map(|e| e.pd.as_ref())
     }
 }
 
@@ -85,13 +90,13 @@ mod tests {
     #[test]
     fn reused_slot_rejects_old_token() {
         let mut t = FdTable::default();
-        let a = t.insert(Fd(7));
+        let a = t.insert(Fd(7)).borrow().token;
         assert!(t.remove(a).is_some());
-        let b = t.insert(Fd(7));
+        let b = t.insert(Fd(7)).borrow().token;
         assert_eq!(a.slot(), b.slot(), "the slot is reused");
-        assert!(t.get_mut(a).is_none(), "the old token is stale");
+        assert!(t.get(a).is_none(), "the old token is stale");
         assert!(t.remove(a).is_none());
-        assert_eq!(t.get_mut(b).map(|pd| pd.fd), Some(Fd(7)));
+        assert_eq!(t.get(b).map(|pd| pd.borrow().fd), Some(Fd(7)));
         assert_eq!(t.len(), 1);
     }
 }

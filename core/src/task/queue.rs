@@ -139,9 +139,14 @@ impl Wake for TaskWaker {
         self.wake_by_ref();
     }
 
+    /// Queues the task once. On the reactor's own thread during its turn the id goes straight
+    /// onto the local run queue; from anywhere else it goes through the mutex and, if the
+    /// reactor is blocked in `poll`, breaks the poll.
     #[inline]
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.queued.swap(true, Ordering::AcqRel) {
+        if !self.queued.swap(true, Ordering::AcqRel)
+            && !crate::context::push_local(&self.queue, self.id)
+        {
             self.queue.push(self.id);
         }
     }

@@ -24,16 +24,18 @@ impl std::fmt::Debug for Task {
     }
 }
 
-/// What a slot holds.
-#[derive(Debug)]
-enum Slot {
-    /// Free.
-    Vacant,
-    /// A task waiting to be polled.
-    Idle(u64, Task),
-    /// A task taken out to be polled; `true` once it has been aborted meanwhile, so it is
-    /// dropped instead of put back.
-    Running(u64, bool),
+/// One slab slot. The task is taken out while it is polled (so the poll can spawn, abort or
+/// drop other tasks) and put back after; `running` and `aborted` track that window.
+#[derive(Debug, Default)]
+struct Entry {
+    /// The spawn number of the task in this slot; 0 when vacant.
+    number: u64,
+    /// The task, when it is idle (not being polled).
+    task: Option<Task>,
+    /// Being polled right now.
+    running: bool,
+    /// Aborted while being polled: drop it instead of putting it back.
+    aborted: bool,
 }
 
 /// Outcome of aborting a task.
@@ -51,12 +53,12 @@ pub(crate) enum Aborted {
 #[derive(Debug, Default)]
 pub(crate) struct TaskSlab {
     /// The slab.
-    slots: Vec<Slot>,
+    slots: Vec<Entry>,
     /// Free slots, reused last-freed-first.
     free: Vec<u32>,
     /// Live tasks (idle or running).
     live: usize,
-    /// The next spawn number (0 is the `block_on` future).
+    /// The last spawn number handed out (0 is the `block_on` future).
     next_number: u64,
 }
 
@@ -65,95 +67,98 @@ impl TaskSlab {
     pub(crate) fn reserve(&mut self) -> TaskId {
         self.next_number += 1;
         let slot = self.free.pop().unwrap_or_else(|| {
-            self.slots.push(Slot::Vacant);
+            self.slots.push(Entry::default());
             u32::try_from(self.slots.len() - 1).expect("doppel: more than 2^32 live tasks")
         });
-        self.slots[slot as usize] = Slot::Running(self.next_number, false);
+        let e = &mut self.slots[slot as usize];
+        *e = Entry {
+            number: self.next_number,
+            task: None,
+            running: true,
+            aborted: false,
+        };
         self.live += 1;
         TaskId::new(slot, self.next_number)
     }
 
     /// Fills a reserved id with its task.
     pub(crate) fn fill(&mut self, id: TaskId, task: Task) {
-        let slot = &mut self.slots[id.slot() as usize];
+        let e = &mut self.slots[id.slot() as usize];
         assert!(
-            matches!(slot, Slot::Running(n, false) if *n == id.number()),
+            e.number == id.number() && e.running,
             "doppel: fill of unreserved task {id}"
         );
-        *slot = Slot::Idle(id.number(), task);
+        e.running = false;
+        e.task = Some(task);
+    }
+
+    /// The live entry `id` names, if it is not stale.
+    #[inline]
+    fn entry(&mut self, id: TaskId) -> Option<&mut Entry> {
+        self.slots
+            .get_mut(id.slot() as usize)
+            .filter(|e| e.number == id.number())
     }
 
     /// Takes a task out to poll it; `None` if the id is stale (finished, or its slot reused).
+    #[inline]
     pub(crate) fn take(&mut self, id: TaskId) -> Option<Task> {
-        let slot = self.slots.get_mut(id.slot() as usize)?;
-        match std::mem::replace(slot, Slot::Vacant) {
-            Slot::Idle(n, task) if n == id.number() => {
-                *slot = Slot::Running(n, false);
-                Some(task)
-            }
-            other => {
-                *slot = other;
-                None
-            }
-        }
+        let e = self.entry(id)?;
+        let task = e.task.take()?;
+        e.running = true;
+        Some(task)
     }
 
     /// Returns a polled, unfinished task; hands it back if it was aborted during the poll.
+    #[inline]
     pub(crate) fn put_back(&mut self, id: TaskId, task: Task) -> Option<Task> {
-        let slot = &mut self.slots[id.slot() as usize];
-        match slot {
-            Slot::Running(_, false) => {
-                *slot = Slot::Idle(id.number(), task);
-                None
-            }
-            Slot::Running(_, true) => {
-                self.release(id);
-                Some(task)
-            }
-            _ => unreachable!("doppel: task {id} put back while not running"),
+        let e = &mut self.slots[id.slot() as usize];
+        debug_assert!(
+            e.running && e.number == id.number(),
+            "doppel: task {id} put back while not running"
+        );
+        if e.aborted {
+            self.release(id);
+            return Some(task);
         }
+        e.running = false;
+        e.task = Some(task);
+        None
     }
 
     /// Frees the slot of a task that finished (or was aborted while running).
     pub(crate) fn release(&mut self, id: TaskId) {
-        self.slots[id.slot() as usize] = Slot::Vacant;
+        self.slots[id.slot() as usize] = Entry::default();
         self.free.push(id.slot());
         self.live -= 1;
     }
 
     /// Aborts a task.
     pub(crate) fn abort(&mut self, id: TaskId) -> Aborted {
-        let Some(slot) = self.slots.get_mut(id.slot() as usize) else {
+        let Some(e) = self.entry(id) else {
             return Aborted::Gone;
         };
-        match slot {
-            Slot::Idle(n, _) if *n == id.number() => {
-                let Slot::Idle(_, task) = std::mem::replace(slot, Slot::Vacant) else {
-                    unreachable!()
-                };
-                self.free.push(id.slot());
-                self.live -= 1;
-                Aborted::Now(task)
-            }
-            Slot::Running(n, aborted) if *n == id.number() => {
-                *aborted = true;
-                Aborted::AfterPoll
-            }
-            _ => Aborted::Gone,
+        if e.running {
+            e.aborted = true;
+            return Aborted::AfterPoll;
         }
+        let task = e.task.take().expect("doppel: an idle task has its future");
+        self.release(id);
+        Aborted::Now(task)
     }
 
     /// Removes every idle task (runtime shutdown); the caller drops them outside any borrow.
     pub(crate) fn drain(&mut self) -> Vec<Task> {
         let mut out = Vec::new();
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            if let Slot::Idle(..) = slot {
-                let Slot::Idle(_, task) = std::mem::replace(slot, Slot::Vacant) else {
-                    unreachable!()
-                };
-                self.free.push(i as u32);
-                self.live -= 1;
-                out.push(task);
+        for i in 0..self.slots.len() {
+            let e = &mut self.slots[i];
+            if e.number != 0 && !e.running {
+                if let Some(task) = e.task.take() {
+                    *e = Entry::default();
+                    self.free.push(i as u32);
+                    self.live -= 1;
+                    out.push(task);
+                }
             }
         }
         out
@@ -164,16 +169,14 @@ impl TaskSlab {
         self.live
     }
 
-    /// The ids of every live task, in slot order (for stall reports).
+    /// The ids of every live task, by spawn number (for stall reports).
     pub(crate) fn ids(&self) -> Vec<TaskId> {
         let mut ids: Vec<TaskId> = self
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| match s {
-                Slot::Idle(n, _) | Slot::Running(n, _) => Some(TaskId::new(i as u32, *n)),
-                Slot::Vacant => None,
-            })
+            .filter(|(_, e)| e.number != 0)
+            .map(|(i, e)| TaskId::new(i as u32, e.number))
             .collect();
         ids.sort_by_key(|t| t.number());
         ids

@@ -22,16 +22,14 @@ pub(crate) struct TimerKey {
 pub(crate) enum TimerEntry {
     /// A `sleep`: wake its task (the waker is filled on first poll).
     Wake(Option<Waker>),
-    /// A read or write deadline of a pollDesc. `seq` is the slot's deadline sequence when the
-    /// timer was set; a timer whose token generation or sequence no longer matches is stale
-    /// (Go's `rseq`/`wseq`) and is dropped.
+    /// A read or write deadline of a pollDesc. The reactor keeps the key of the one armed
+    /// deadline per `(token, direction)`; a timer whose key is not that one, or whose token's
+    /// generation has moved on, is stale (Go's `rseq`/`wseq`) and is dropped.
     Deadline {
         /// The registration whose deadline this is.
         token: Token,
         /// Which of its slots.
         dir: Direction,
-        /// The slot's deadline sequence at the time the deadline was set.
-        seq: u32,
     },
 }
 
@@ -41,7 +39,7 @@ pub(crate) enum TimerEntry {
 pub(crate) struct Timers {
     /// Pending timers in firing order.
     queue: BTreeMap<TimerKey, TimerEntry>,
-    /// The next tie-breaking sequence number.
+    /// The next tie-breaking sequence number (never reused, so a key also names one arming).
     next_seq: u64,
 }
 
