@@ -1,36 +1,11 @@
 //! An echo server on the real backend: `cargo run --release --example echo -- 127.0.0.1:7000`.
 //!
-//! Serves until Ctrl-C. A bad or busy address ends it with one line and exit status 1.
+//! Serves until Ctrl-C. A bad or busy address ends it with one line and exit status 1. The
+//! server is `doppel_scenarios::echo`, the same code the simulator runs in `tests/sim_echo.rs`.
 
 use std::process::ExitCode;
 
-use doppel::net::{TcpListener, TcpStream};
-
-/// Echoes one connection until the peer closes it.
-async fn echo(conn: TcpStream) -> std::io::Result<()> {
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = conn.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        conn.write_all(&buf[..n]).await?;
-    }
-}
-
-/// Binds, then accepts forever.
-async fn serve(addr: &str) -> std::io::Result<()> {
-    let listener = TcpListener::bind(addr)?;
-    println!("doppel echo listening on {}", listener.local_addr()?);
-    loop {
-        let (conn, peer) = listener.accept().await?;
-        doppel::spawn(async move {
-            if let Err(e) = echo(conn).await {
-                eprintln!("{peer}: {e}");
-            }
-        });
-    }
-}
+use doppel::net::TcpListener;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,7 +17,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = doppel::real::runtime().and_then(|rt| rt.block_on(serve(&addr)));
+    let result = doppel::real::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let listener = TcpListener::bind(addr.as_str())?;
+            println!("doppel echo listening on {}", listener.local_addr()?);
+            doppel_scenarios::echo::serve(listener).await
+        })
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -28,6 +28,7 @@
 //! | [`error`]             | doppel-core   | context on syscall errors; `errno`                        |
 //! | [`stats`]             | doppel-core   | counters that prove what the runtime absorbed            |
 //! | [`real`]              | doppel-real   | `RealPoller` (epoll/kqueue), `runtime()`, `SignalStorm`  |
+//! | [`sim`]               | doppel-sim    | `SimBuilder`, `FaultPlan`, `check_seeds`: the simulator  |
 //!
 //! The backend is a value passed to [`Runtime::new`], never a `cfg`: one binary can run the
 //! same body on the real poller and in the simulator.
@@ -36,6 +37,12 @@ pub use doppel_core::{
     current_task, error, net, scheduler, spawn, stats, task, time, Direction, JoinError,
     JoinHandle, Runtime, Scheduler, Stats, TaskId, Turn,
 };
+
+/// The simulator: seeded virtual time, a virtual network, syscall-level faults.
+#[cfg(feature = "sim")]
+pub mod sim {
+    pub use doppel_sim::*;
+}
 
 /// The real backend: epoll on Linux, kqueue on macOS and FreeBSD.
 #[cfg(feature = "real")]

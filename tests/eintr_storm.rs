@@ -53,19 +53,20 @@ async fn client(addr: SocketAddr, id: u64) -> io::Result<()> {
 
 #[test]
 fn eintr_storm_at_10khz_is_absorbed_and_every_byte_arrives() {
-    let storm = SignalStorm::start(Duration::from_micros(80)).expect("start the storm");
-    let (_, rt) = run_real(Duration::from_secs(120), async {
-        let (addr, server) = echo_server()?;
-        let clients: Vec<_> = (0..CONNECTIONS)
-            .map(|id| doppel::spawn(client(addr, id)))
-            .collect();
-        for c in clients {
-            c.await.expect("client task")?;
-        }
-        server.abort();
-        Ok(())
-    });
-    let report = storm.stop();
+    let run = || {
+        run_real(Duration::from_secs(120), async {
+            let (addr, server) = echo_server()?;
+            let clients: Vec<_> = (0..CONNECTIONS)
+                .map(|id| doppel::spawn(client(addr, id)))
+                .collect();
+            for c in clients {
+                c.await.expect("client task")?;
+            }
+            server.abort();
+            Ok(())
+        })
+    };
+    let ((_, rt), report) = SignalStorm::run(Duration::from_micros(80), run).expect("storm");
     let s = rt.stats();
     println!(
         "storm: {} signals in {:?} = {:.0} Hz, {} handled; absorbed: {} interrupted polls, \

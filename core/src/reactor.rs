@@ -43,6 +43,8 @@ pub(crate) struct Reactor {
     pub(crate) events: RefCell<Vec<Event>>,
     /// The task being polled, for double-wait detection and traces.
     pub(crate) current_task: Cell<Option<TaskId>>,
+    /// I/O operations the task being polled may still complete before it must yield.
+    pub(crate) budget: Cell<u32>,
     /// What the runtime absorbed, for tests and benchmarks.
     pub(crate) counters: Counters,
 }
@@ -71,6 +73,7 @@ impl Reactor {
             queue,
             events: RefCell::new(Vec::with_capacity(256)),
             current_task: Cell::new(None),
+            budget: Cell::new(crate::turn::IO_BUDGET),
             counters: Counters::default(),
         })
     }

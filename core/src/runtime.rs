@@ -87,7 +87,14 @@ impl Runtime {
 
     /// Runs one turn: runnable tasks, due timers, one poll. The simulator steps reactors with
     /// this; a poll blocks only when nothing is runnable, and only until the next timer.
+    ///
+    /// # Panics
+    /// If called from inside one of this runtime's tasks (a nested turn would lose wakes).
     pub fn turn(&self) -> Turn {
+        assert!(
+            self.reactor.current_task.get().is_none(),
+            "doppel: Runtime::turn called from inside one of its own tasks"
+        );
         self.reactor.turn(None)
     }
 

@@ -183,6 +183,13 @@ pub struct Event {
 pub trait WakeHandle: Send + Sync {
     /// Makes the reactor's current or next `poll` return promptly.
     fn wake(&self);
+
+    /// Whether every wake from outside the reactor's own turn must be reported, not only those
+    /// that find it blocked in `poll`. The simulator's reactors never block, so they ask for
+    /// all of them; a real poller only needs breaking when it sleeps.
+    fn wants_every_wake(&self) -> bool {
+        false
+    }
 }
 
 /// What a reactor asks of the world: time, readiness, the choice of the next task, and the

@@ -28,6 +28,27 @@ use crate::reactor::Reactor;
 /// itself cannot starve the network (tokio's `event_interval` and Go's 61 serve the same end).
 const TASK_BUDGET: usize = 128;
 
+/// I/O operations a task may complete in one poll before it must yield (tokio's coop budget):
+/// a task looping on always-ready I/O still lets timers, deadlines and other tasks run.
+pub(crate) const IO_BUDGET: u32 = 128;
+
+/// Releases a task's slab entry and clears the current task if its poll unwinds.
+struct PollGuard<'a> {
+    /// The reactor.
+    reactor: &'a Reactor,
+    /// The task being polled.
+    id: TaskId,
+}
+
+impl Drop for PollGuard<'_> {
+    fn drop(&mut self) {
+        self.reactor.current_task.set(None);
+        if let Ok(mut tasks) = self.reactor.tasks.try_borrow_mut() {
+            tasks.release(self.id);
+        }
+    }
+}
+
 /// The `block_on` future, polled when its id is picked; returns true once it has completed.
 pub(crate) type MainPoll<'a> = &'a mut dyn FnMut() -> bool;
 
@@ -78,6 +99,7 @@ impl Reactor {
                 continue;
             }
             if let Some(poll_main) = main.as_mut() {
+                self.budget.set(IO_BUDGET);
                 self.current_task.set(Some(TaskId::MAIN));
                 let done = poll_main();
                 self.current_task.set(None);
@@ -109,21 +131,26 @@ impl Reactor {
         q.remove(idx)
     }
 
-    /// Polls one task; a stale id (finished task) is skipped.
+    /// Polls one task; a stale id (finished task) is skipped. Every destructor runs with no
+    /// borrow held, so it may spawn or abort; a task that panics is released on the way out.
     fn run_task(self: &Rc<Self>, id: TaskId) {
         let Some(mut task) = self.tasks.borrow_mut().take(id) else {
             return;
         };
         task.flag.clear();
         Counters::bump(&self.counters.task_polls);
+        self.budget.set(IO_BUDGET);
         let mut cx = std::task::Context::from_waker(&task.waker);
+        let guard = PollGuard { reactor: self, id };
         self.current_task.set(Some(id));
         let poll = task.future.as_mut().poll(&mut cx);
+        std::mem::forget(guard);
         self.current_task.set(None);
         if poll.is_ready() {
             self.tasks.borrow_mut().release(id);
             drop(task);
-        } else if let Some(aborted) = self.tasks.borrow_mut().put_back(id, task) {
+        } else {
+            let aborted = self.tasks.borrow_mut().put_back(id, task);
             drop(aborted);
         }
     }

@@ -106,16 +106,21 @@ impl Slot {
     /// # Panics
     /// "double wait": two of doppel's own futures from different tasks parked on one slot.
     #[inline]
+    ///
+    /// `caller` is the ticket of the park the caller is already in, if any: a caller that joins
+    /// someone else's wait gets a fresh ticket, so dropping either future never un-parks the
+    /// other's wait.
     pub(crate) fn check(
         &mut self,
         cx: Option<&Context<'_>>,
         task: impl FnOnce() -> Option<TaskId>,
         owned: bool,
+        caller: Option<u32>,
     ) -> SlotCheck {
         if self.state == State::Ready && !(self.expired | self.closed) {
             return SlotCheck::Go;
         }
-        self.check_slow(cx, task, owned)
+        self.check_slow(cx, task, owned, caller)
     }
 
     #[inline(never)]
@@ -124,6 +129,7 @@ impl Slot {
         cx: Option<&Context<'_>>,
         task: impl FnOnce() -> Option<TaskId>,
         owned: bool,
+        caller: Option<u32>,
     ) -> SlotCheck {
         if self.closed {
             return SlotCheck::Closed;
@@ -141,26 +147,27 @@ impl Slot {
         match self.state {
             State::Ready => SlotCheck::Go,
             State::Empty => {
-                self.park(cx, owner, owned);
+                self.park(cx, owner, owned, true);
                 SlotCheck::Parked(self.ticket)
             }
             State::Waiting => {
                 if self.owned && owned && self.owner != owner {
                     double_wait(owner, self.owner);
                 }
-                self.park(cx, owner, owned);
+                self.park(cx, owner, owned, caller != Some(self.ticket));
                 SlotCheck::Pending(self.ticket)
             }
         }
     }
 
-    /// Records the parked task, reusing the cached waker when it is the same.
+    /// Records the parked task, reusing the cached waker when it is the same; `fresh` issues a
+    /// new ticket (a new park, or a new waiter joining).
     #[inline]
-    fn park(&mut self, cx: &Context<'_>, owner: u64, owned: bool) {
+    fn park(&mut self, cx: &Context<'_>, owner: u64, owned: bool, fresh: bool) {
         if !self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
             self.waker = Some(cx.waker().clone());
         }
-        if self.state != State::Waiting {
+        if fresh {
             self.ticket = self.ticket.wrapping_add(1);
         }
         self.state = State::Waiting;
@@ -190,6 +197,11 @@ impl Slot {
         if self.waker.is_none() {
             self.waker = Some(waker);
         }
+    }
+
+    /// Whether a final (hang-up) edge has arrived.
+    pub(crate) fn is_hung_up(&self) -> bool {
+        self.hung_up
     }
 
     /// The operation saw `WouldBlock` or a short transfer: the queue is drained.
@@ -301,25 +313,31 @@ mod tests {
     #[test]
     fn short_transfer_then_edge_cycle() {
         let mut s = Slot::new(State::Ready);
-        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Go);
+        assert_eq!(s.check(Some(&cx()), task(1), true, None), SlotCheck::Go);
         s.drained();
-        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Parked(1));
-        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Pending(1));
+        assert_eq!(
+            s.check(Some(&cx()), task(1), true, None),
+            SlotCheck::Parked(1)
+        );
+        assert_eq!(
+            s.check(Some(&cx()), task(1), true, Some(1)),
+            SlotCheck::Pending(1)
+        );
         assert!(s.on_edge(false), "the parked task is woken by the edge");
-        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Go);
-        assert_eq!(s.check(None, task(1), true), SlotCheck::Go);
+        assert_eq!(s.check(Some(&cx()), task(1), true, None), SlotCheck::Go);
+        assert_eq!(s.check(None, task(1), true, None), SlotCheck::Go);
         s.drained();
-        assert_eq!(s.check(None, task(1), true), SlotCheck::WouldBlock);
+        assert_eq!(s.check(None, task(1), true, None), SlotCheck::WouldBlock);
     }
 
     #[test]
     fn hang_up_is_sticky_so_eof_after_a_short_read_is_seen() {
         let mut s = Slot::new(State::Empty);
-        s.check(Some(&cx()), task(1), true);
+        s.check(Some(&cx()), task(1), true, None);
         assert!(s.on_edge(true));
         s.drained(); // a short read of the last bytes before the FIN
         assert_eq!(
-            s.check(Some(&cx()), task(1), true),
+            s.check(Some(&cx()), task(1), true, None),
             SlotCheck::Go,
             "the read of EOF runs"
         );
@@ -329,15 +347,18 @@ mod tests {
     fn expiry_fails_operations_until_cleared() {
         let mut s = Slot::new(State::Ready);
         assert!(!s.expire(), "nobody was parked");
-        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::TimedOut);
+        assert_eq!(
+            s.check(Some(&cx()), task(1), true, None),
+            SlotCheck::TimedOut
+        );
         s.clear_expiry();
         assert_eq!(
-            s.check(Some(&cx()), task(1), true),
+            s.check(Some(&cx()), task(1), true, None),
             SlotCheck::Go,
             "reset clears expiry"
         );
         s.drained();
-        s.check(Some(&cx()), task(1), true);
+        s.check(Some(&cx()), task(1), true, None);
         assert!(s.expire(), "the parked task is handed back to wake");
     }
 
@@ -345,18 +366,32 @@ mod tests {
     #[should_panic(expected = "double wait")]
     fn double_wait_panics() {
         let mut s = Slot::new(State::Empty);
-        assert_eq!(s.check(Some(&cx()), task(1), true), SlotCheck::Parked(1));
-        s.check(Some(&cx()), task(2), true);
+        assert_eq!(
+            s.check(Some(&cx()), task(1), true, None),
+            SlotCheck::Parked(1)
+        );
+        s.check(Some(&cx()), task(2), true, None);
     }
 
     #[test]
     fn trait_waits_are_replaced_and_dropped_futures_unpark_only_themselves() {
         let mut s = Slot::new(State::Empty);
-        s.check(Some(&cx()), task(1), false);
-        assert_eq!(s.check(Some(&cx()), task(2), true), SlotCheck::Pending(1));
-        s.disarm(7);
-        assert_eq!(s.waiter(), Some(2), "a stale ticket un-parks nothing");
+        assert_eq!(
+            s.check(Some(&cx()), task(1), false, None),
+            SlotCheck::Parked(1)
+        );
+        assert_eq!(
+            s.check(Some(&cx()), task(2), true, None),
+            SlotCheck::Pending(2),
+            "a joiner gets its own ticket"
+        );
         s.disarm(1);
+        assert_eq!(
+            s.waiter(),
+            Some(2),
+            "the first future's drop leaves the joiner parked"
+        );
+        s.disarm(2);
         assert_eq!(s.waiter(), None);
     }
 }

@@ -89,6 +89,11 @@ impl Registration {
         });
     }
 
+    /// Whether the peer hung up this direction (a final edge arrived).
+    pub(crate) fn hung_up(&self, dir: Direction) -> bool {
+        self.pd.borrow_mut().slot(dir).is_hung_up()
+    }
+
     /// Marks a slot drained without counting (connect in progress).
     pub(crate) fn drained(&self, dir: Direction) {
         self.pd.borrow_mut().slot(dir).drained();

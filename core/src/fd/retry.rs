@@ -64,7 +64,8 @@ fn accept_retryable(e: &io::Error) -> bool {
 }
 
 /// Runs `op` under the retry loop (see the module docs). On `Pending`, `parked` holds the
-/// ticket of the park.
+/// ticket of the park (or `None` when the task yielded because its I/O budget was spent: it is
+/// already woken to run again after others had their turn).
 #[inline]
 pub(crate) fn poll_io<T>(
     r: &Reactor,
@@ -80,13 +81,23 @@ pub(crate) fn poll_io<T>(
             let mut p = pd.borrow_mut();
             match &mut wait {
                 Wait::Park(cx, owned) => {
-                    p.slot(dir).check(Some(cx), || r.current_task.get(), *owned)
+                    let task = || r.current_task.get();
+                    p.slot(dir).check(Some(cx), task, *owned, *parked)
                 }
-                Wait::NoPark => p.slot(dir).check(None, || None, false),
+                Wait::NoPark => p.slot(dir).check(None, || None, false, None),
             }
         };
         if verdict != SlotCheck::Go {
             return stop(r, pd, dir, verdict, parked);
+        }
+        *parked = None;
+        if let Wait::Park(cx, _) = &wait {
+            let left = r.budget.get();
+            if left == 0 {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            r.budget.set(left - 1);
         }
         let err = match r.with_sched(&mut op) {
             Ok(v) => return Poll::Ready(Ok(v)),

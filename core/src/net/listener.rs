@@ -20,7 +20,11 @@ use crate::time::Instant;
 /// `accept` retries `EINTR` and connections that died in the queue (`ECONNABORTED`, and the
 /// errors Linux passes up from them), so one reset client never kills the accept loop
 /// (hickory-dns#3725). Other errors, such as `EMFILE`, are returned: the caller decides how to
-/// back off.
+/// back off (the reactor's I/O budget makes a tight retry loop yield, so timers still run).
+///
+/// One task accepts at a time: two tasks parked in `accept` on one listener is reported as a
+/// "double wait" panic (Go serializes concurrent accepts with a lock instead). Run one accept
+/// loop and spawn a task per connection.
 #[derive(Debug)]
 pub struct TcpListener {
     /// The registered socket.
@@ -73,7 +77,6 @@ impl TcpListener {
         wait: Wait<'_, '_>,
         parked: &mut Parked,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        *parked = None;
         let accepted =
             ready!(self
                 .reg

@@ -59,7 +59,6 @@ impl TcpStream {
                 poll_fn(|cx| reg.poll_ready(Direction::Write, cx, &mut guard.parked))
                     .await
                     .map_err(ctx)?;
-                guard.parked = None;
             }
             let pending = match reg.with_sched(|s, fd| s.take_error(fd)) {
                 Ok(Some(e)) | Err(e) if connect_pending(&e) => true,
@@ -72,6 +71,11 @@ impl TcpStream {
             };
             if !pending {
                 return Ok(TcpStream { reg });
+            }
+            if reg.hung_up(Direction::Write) {
+                // Hang-up is final, so waiting again would return at once: a connection that
+                // died without reporting why must fail rather than spin.
+                return Err(ctx(io::Error::from_raw_os_error(libc::ENOTCONN)));
             }
             reg.drained(Direction::Write);
         }
@@ -142,6 +146,30 @@ impl TcpStream {
         }
     }
 
+    /// Raw, mio-style access, for code that runs its own I/O loop: waits for the next readiness
+    /// edge in `dir`, consuming the current one first. Under edge triggering, data still queued
+    /// when you call this raises no new edge: read until `WouldBlock` before waiting again
+    /// (epoll(7)'s starvation pitfall, which the simulator catches).
+    pub async fn wait_edge(&self, dir: crate::Direction) -> io::Result<()> {
+        self.reg.drained(dir);
+        let mut guard = ParkGuard::new(&self.reg, dir);
+        poll_fn(|cx| self.reg.poll_ready(dir, cx, &mut guard.parked))
+            .await
+            .map_err(|e| self.err("wait", e))
+    }
+
+    /// Raw access: exactly one `read(2)`, with its raw result. `Interrupted` and `WouldBlock`
+    /// come back as errors and readiness is not tracked; doppel's own [`TcpStream::read`]
+    /// retries and waits for you. For code that runs its own loop over [`TcpStream::wait_edge`].
+    pub fn read_once(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.reg.with_sched(|s, fd| s.read(fd, buf))
+    }
+
+    /// Raw access: exactly one `write(2)`, with its raw result (see [`TcpStream::read_once`]).
+    pub fn write_once(&self, buf: &[u8]) -> io::Result<usize> {
+        self.reg.with_sched(|s, fd| s.write(fd, buf))
+    }
+
     /// Shuts down the read half, the write half (sends FIN), or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.reg
@@ -204,7 +232,6 @@ impl TcpStream {
         buf: &mut [u8],
         parked: &mut Parked,
     ) -> Poll<io::Result<usize>> {
-        *parked = None;
         let len = buf.len();
         if len == 0 {
             return Poll::Ready(Ok(0));
@@ -231,7 +258,6 @@ impl TcpStream {
         buf: &[u8],
         parked: &mut Parked,
     ) -> Poll<io::Result<usize>> {
-        *parked = None;
         let len = buf.len();
         if len == 0 {
             return Poll::Ready(Ok(0));
@@ -338,7 +364,6 @@ impl Future for Ready<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let dir = this.guard.dir();
-        this.guard.parked = None;
         this.reg
             .poll_ready(dir, cx, &mut this.guard.parked)
             .map_err(|e| error::context("wait", this.reg.fd(), e))

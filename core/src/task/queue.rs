@@ -25,6 +25,8 @@ pub(crate) struct RunQueue {
     parked: AtomicBool,
     /// Breaks a blocked poll.
     wake: Arc<dyn WakeHandle>,
+    /// The handle wants every wake from outside the reactor's turn (the simulator's).
+    every_wake: bool,
 }
 
 impl std::fmt::Debug for RunQueue {
@@ -42,6 +44,7 @@ impl RunQueue {
             woken: Mutex::new(VecDeque::new()),
             len: AtomicUsize::new(0),
             parked: AtomicBool::new(false),
+            every_wake: wake.wants_every_wake(),
             wake,
         }
     }
@@ -54,7 +57,9 @@ impl RunQueue {
             q.push_back(id);
             self.len.store(q.len(), Ordering::SeqCst);
         }
-        if self.parked.load(Ordering::SeqCst) && self.parked.swap(false, Ordering::SeqCst) {
+        if self.every_wake
+            || (self.parked.load(Ordering::SeqCst) && self.parked.swap(false, Ordering::SeqCst))
+        {
             self.wake.wake();
         }
     }
@@ -118,7 +123,7 @@ pub(crate) struct TaskWaker {
 }
 
 impl TaskWaker {
-    /// A waker for `id`, already marked queued if the task starts runnable.
+    /// A waker for `id`, not yet queued (spawn wakes it at once).
     pub(crate) fn new(id: TaskId, queue: Arc<RunQueue>) -> Arc<TaskWaker> {
         Arc::new(TaskWaker {
             id,
@@ -127,10 +132,13 @@ impl TaskWaker {
         })
     }
 
-    /// Called just before the task is polled: wakes from now on queue it again.
+    /// Called just before the task is polled: wakes from now on queue it again. A
+    /// read-modify-write, not a store: a plain store could sit in the store buffer while the
+    /// poll reads stale state and another thread's wake still sees `true` and queues nothing
+    /// (the lost-wakeup tokio's `transition_to_running` avoids the same way).
     #[inline]
     pub(crate) fn clear(&self) {
-        self.queued.store(false, Ordering::Release);
+        self.queued.swap(false, Ordering::AcqRel);
     }
 }
 

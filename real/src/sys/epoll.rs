@@ -42,9 +42,11 @@ impl WakeHandle for EventFd {
 impl Selector {
     /// A new epoll instance with its eventfd registered.
     pub(crate) fn new() -> io::Result<Selector> {
+        // SAFETY: epoll_create1 takes only flags.
         let ep = syscall!(epoll_create1(libc::EPOLL_CLOEXEC))?;
         // SAFETY: epoll_create1 returned a fresh descriptor that nothing else owns.
         let ep = unsafe { OwnedFd::from_raw_fd(ep) };
+        // SAFETY: eventfd takes an initial value and flags.
         let efd = syscall!(eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK))?;
         // SAFETY: eventfd returned a fresh descriptor that nothing else owns.
         let wake = Arc::new(EventFd(unsafe { OwnedFd::from_raw_fd(efd) }));
@@ -53,7 +55,15 @@ impl Selector {
             raw: Vec::with_capacity(EVENTS_CAPACITY),
             wake,
         };
-        sel.register(sel.wake.0.as_raw_fd(), Token::WAKE)?;
+        // The eventfd is watched for input only: with EPOLLOUT too, every read that resets it
+        // would raise a writable edge and cost an empty round.
+        let mut ev = libc::epoll_event {
+            events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+            u64: Token::WAKE.0,
+        };
+        let (ep, efd) = (sel.ep.as_raw_fd(), sel.wake.0.as_raw_fd());
+        // SAFETY: `ev` is a valid epoll_event for the duration of the call.
+        syscall!(epoll_ctl(ep, libc::EPOLL_CTL_ADD, efd, &mut ev))?;
         Ok(sel)
     }
 
@@ -65,6 +75,7 @@ impl Selector {
     ) -> io::Result<()> {
         let timeout_ms = timeout.map_or(-1, round_up_ms);
         self.raw.clear();
+        // SAFETY: `raw` has capacity for EVENTS_CAPACITY entries, which is the max passed.
         let n = syscall!(epoll_wait(
             self.ep.as_raw_fd(),
             self.raw.as_mut_ptr(),

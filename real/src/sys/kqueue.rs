@@ -83,6 +83,7 @@ fn apply(kq: RawFd, changes: &[libc::kevent]) -> io::Result<()> {
 impl Selector {
     /// A new kqueue with its `EVFILT_USER` wake-up source registered.
     pub(crate) fn new() -> io::Result<Selector> {
+        // SAFETY: kqueue takes no arguments.
         let kq = syscall!(kqueue())?;
         // SAFETY: kqueue returned a fresh descriptor that nothing else owns.
         let kq = unsafe { OwnedFd::from_raw_fd(kq) };

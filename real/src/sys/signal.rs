@@ -23,8 +23,9 @@ extern "C" fn on_signal(_: libc::c_int) {
 struct Target(libc::pthread_t);
 
 // SAFETY: a pthread_t is an opaque handle; sending it to another thread only lets that thread
-// name the target in pthread_kill. The storm is `!Send` and joins its thread on drop, so the
-// target (the thread that created the storm) outlives every pthread_kill.
+// name the target in pthread_kill. `SignalStorm::run` stops and joins the storm thread before it
+// returns (or unwinds), on the target thread itself, so the target outlives every pthread_kill.
+// The joining guard is private: no caller can leak it with `mem::forget`.
 unsafe impl Send for Target {}
 
 /// What a storm did.
@@ -46,15 +47,14 @@ impl StormReport {
     }
 }
 
-/// A running storm of `SIGUSR1` at the thread that started it. Stop it with
-/// [`SignalStorm::stop`] (or drop it) on that same thread.
+/// A storm of `SIGUSR1` at one thread, for as long as a closure runs: see [`SignalStorm::run`].
 #[derive(Debug)]
 pub struct SignalStorm {
     /// Tells the storm thread to finish.
     stop: Arc<AtomicBool>,
     /// The storm thread; returns its report.
     thread: Option<std::thread::JoinHandle<StormReport>>,
-    /// `!Send`: the storm must end on the thread it targets, while that thread is alive.
+    /// `!Send`: the storm ends on the thread it targets.
     _not_send: PhantomData<*const ()>,
 }
 
@@ -83,9 +83,12 @@ fn tighten_timer_slack() {
 fn tighten_timer_slack() {}
 
 impl SignalStorm {
-    /// Starts sending `SIGUSR1` to the calling thread every `period` (10 kHz is 100 µs). Late
-    /// sends catch up, so the average rate holds even when a sleep overshoots.
-    pub fn start(period: Duration) -> io::Result<SignalStorm> {
+    /// Runs `body` on the calling thread while another thread sends it `SIGUSR1` every `period`
+    /// (10 kHz is 100 µs; late sends catch up, so the average rate holds when a sleep
+    /// overshoots). The handler is installed without `SA_RESTART`, so blocking calls on this
+    /// thread return `EINTR`. The storm is stopped and joined before `run` returns, even if
+    /// `body` panics.
+    pub fn run<R>(period: Duration, body: impl FnOnce() -> R) -> io::Result<(R, StormReport)> {
         install_handler()?;
         // SAFETY: pthread_self has no preconditions.
         let target = Target(unsafe { libc::pthread_self() });
@@ -96,16 +99,14 @@ impl SignalStorm {
         let thread = std::thread::Builder::new()
             .name("doppel-signal-storm".into())
             .spawn(move || storm(target, period, &flag))?;
-        Ok(SignalStorm {
+        let mut storm = SignalStorm {
             stop,
             thread: Some(thread),
             _not_send: PhantomData,
-        })
-    }
-
-    /// Stops the storm and reports what it did.
-    pub fn stop(mut self) -> StormReport {
-        self.finish()
+        };
+        let out = body();
+        let report = storm.finish();
+        Ok((out, report))
     }
 
     fn finish(&mut self) -> StormReport {
@@ -123,9 +124,11 @@ impl SignalStorm {
 }
 
 impl Drop for SignalStorm {
+    /// Joins the storm thread if `body` unwound.
     fn drop(&mut self) {
-        if self.thread.is_some() {
-            self.finish();
+        if let Some(t) = self.thread.take() {
+            self.stop.store(true, Ordering::Relaxed);
+            let _ = t.join();
         }
     }
 }

@@ -121,6 +121,7 @@ fn domain(addr: &SocketAddr) -> libc::c_int {
 #[cfg(not(any(target_os = "macos", target_os = "ios")))]
 fn new_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
     let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: socket takes a family, a type and a protocol.
     let fd = syscall!(socket(domain(addr), ty, 0))?;
     // SAFETY: socket returned a fresh descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -129,6 +130,7 @@ fn new_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
 /// A new non-blocking, close-on-exec stream socket that never raises `SIGPIPE`.
 #[cfg(any(target_os = "macos", target_os = "ios"))]
 fn new_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+    // SAFETY: socket takes a family, a type and a protocol.
     let fd = syscall!(socket(domain(addr), libc::SOCK_STREAM, 0))?;
     // SAFETY: socket returned a fresh descriptor that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };

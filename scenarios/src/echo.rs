@@ -1,0 +1,166 @@
+//! Echo: the server of the `echo` example, and a client that checks every byte it gets back.
+//! The same functions run on the real backend and in the simulator.
+
+use std::io;
+use std::net::SocketAddr;
+
+use doppel::net::{TcpListener, TcpStream, ToSocketAddr};
+
+use crate::wire::{fill, Gen};
+
+/// Echoes one connection until the peer closes it.
+pub async fn handle(conn: TcpStream) -> io::Result<()> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = conn.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        conn.write_all(&buf[..n]).await?;
+    }
+}
+
+/// Accepts on `listener` forever, one task per connection. A connection that fails is dropped
+/// (its task ends); the accept loop goes on.
+pub async fn serve(listener: TcpListener) -> io::Result<()> {
+    loop {
+        let (conn, _peer) = listener.accept().await?;
+        doppel::spawn(async move {
+            let _ = handle(conn).await;
+        });
+    }
+}
+
+/// Binds `addr` and serves echo on it.
+pub async fn bind_and_serve(addr: impl ToSocketAddr) -> io::Result<()> {
+    serve(TcpListener::bind(addr)?).await
+}
+
+/// What a checking client does.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientPlan {
+    /// Round trips.
+    pub rounds: usize,
+    /// The largest message.
+    pub max_size: usize,
+    /// How many times the client may reconnect after a reset, refusal, timeout or early EOF
+    /// (redoing the interrupted round on the new connection). 0: any error fails the client.
+    pub reconnects: u32,
+}
+
+/// Errors a client survives by reconnecting: the connection, not the data, was the problem.
+fn transient(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionReset
+            | ConnectionAborted
+            | ConnectionRefused
+            | BrokenPipe
+            | UnexpectedEof
+            | NotConnected
+            | TimedOut
+    )
+}
+
+/// Connects to `addr` and makes `plan.rounds` round trips with sizes from 1 byte to
+/// `plan.max_size` (log-uniform, chosen by `id`), checking every byte that comes back. Returns
+/// the bytes sent.
+pub async fn client(addr: SocketAddr, id: u64, plan: ClientPlan) -> io::Result<u64> {
+    let mut gen = Gen(id);
+    let mut sent = 0u64;
+    let mut out = vec![0u8; plan.max_size];
+    let mut back = vec![0u8; plan.max_size];
+    let mut conn: Option<TcpStream> = None;
+    let mut reconnects = 0u32;
+    for round in 0..plan.rounds {
+        let size = match round {
+            0 => 1,
+            r if r + 1 == plan.rounds => plan.max_size,
+            _ => gen.log_size(plan.max_size),
+        };
+        fill(&mut out[..size], id, sent);
+        loop {
+            let tried = match &conn {
+                Some(c) => round_trip(c, &out[..size], &mut back[..size]).await,
+                None => connect(addr)
+                    .await
+                    .map(|c| conn = Some(c))
+                    .and(Err(io::ErrorKind::Interrupted.into())),
+            };
+            match tried {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if transient(&e) && reconnects < plan.reconnects => {
+                    reconnects += 1;
+                    conn = None;
+                    doppel::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                Err(e) => {
+                    let what = format!("client {id} round {round} ({reconnects} reconnects): {e}");
+                    return Err(io::Error::new(e.kind(), what));
+                }
+            }
+        }
+        if out[..size] != back[..size] {
+            let at = (0..size).find(|&i| out[i] != back[i]).unwrap_or(0);
+            return Err(io::Error::other(format!(
+                "client {id} round {round}: byte {at} of {size} came back wrong"
+            )));
+        }
+        sent += size as u64;
+    }
+    Ok(sent)
+}
+
+/// Connects with Nagle off.
+async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    let conn = TcpStream::connect(addr).await?;
+    conn.set_nodelay(true)?;
+    Ok(conn)
+}
+
+/// Writes `out` while reading the same number of bytes back into `back`.
+async fn round_trip(conn: &TcpStream, out: &[u8], back: &mut [u8]) -> io::Result<()> {
+    let read = async {
+        let mut got = 0;
+        while got < back.len() {
+            match conn.read(&mut back[got..]).await? {
+                0 => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "early EOF")),
+                n => got += n,
+            }
+        }
+        Ok(())
+    };
+    let (w, r) = join(conn.write_all(out), read).await;
+    w.and(r)
+}
+
+/// Polls two futures to completion, `a` first each time (deterministic, unlike a random
+/// select).
+async fn join<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (std::pin::pin!(a), std::pin::pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let std::task::Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    (ra.expect("ready"), rb.expect("ready"))
+}

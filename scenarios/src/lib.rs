@@ -1,0 +1,14 @@
+//! doppel-scenarios: servers and clients written once against doppel's types, run unchanged on
+//! the real backend (the `echo` example, the real tests) and in the simulator.
+//!
+//! # Module map
+//!
+//! | module   | what                                                                     |
+//! |----------|--------------------------------------------------------------------------|
+//! | [`echo`] | the echo server and a checking echo client                               |
+//! | [`upper`]| a line protocol, its correct server and four broken twins (bug classes)   |
+//! | [`wire`] | a deterministic byte pattern and size generator for checking clients     |
+
+pub mod echo;
+pub mod upper;
+pub mod wire;

@@ -1,0 +1,255 @@
+//! `SimBuilder`: the world's setup. Every knob is checked in `build`, before anything runs; an
+//! error names the knob and the value.
+
+use std::future::Future;
+use std::io;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use crate::faults::FaultPlan;
+use crate::net::LinkConfig;
+use crate::report::{ConfigError, Report, SimError};
+use crate::sched::Strategy;
+use crate::sim::Sim;
+
+/// A host's main: called at start, and again after each restart.
+pub(crate) type Main = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = io::Result<()>>>>>;
+
+/// Whether the run waits for a host's main.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Runs as long as the world does (servers).
+    Server,
+    /// The run ends when every client's main has returned.
+    Client,
+}
+
+/// One host of the setup.
+pub(crate) struct HostSpec {
+    /// Its name.
+    pub(crate) name: String,
+    /// Its address, as given.
+    pub(crate) addr: String,
+    /// Server or client.
+    pub(crate) role: Role,
+    /// Its main.
+    pub(crate) main: Main,
+}
+
+/// Sets up a simulated world: hosts with addresses and mains, links, faults, a time limit.
+///
+/// ```no_run
+/// # use doppel_sim::SimBuilder;
+/// let report = SimBuilder::new(42)
+///     .host("server", "10.0.0.1", || async { Ok(()) })
+///     .client("client", "10.0.0.2", || async { Ok(()) })
+///     .run();
+/// ```
+pub struct SimBuilder {
+    /// The seed every random choice derives from.
+    pub(crate) seed: u64,
+    /// Hosts, in the order given.
+    pub(crate) hosts: Vec<HostSpec>,
+    /// The default link.
+    pub(crate) link: LinkConfig,
+    /// Links with their own configuration, by host name.
+    pub(crate) links: Vec<(String, String, LinkConfig)>,
+    /// Faults.
+    pub(crate) plan: FaultPlan,
+    /// How much virtual time the run may take.
+    pub(crate) limit: Duration,
+    /// Receive window per connection direction, bytes.
+    pub(crate) window: usize,
+    /// Scheduling strategy.
+    pub(crate) strategy: Strategy,
+    /// Caps every listener's backlog (a small `somaxconn`), if set.
+    pub(crate) backlog: Option<u32>,
+}
+
+impl std::fmt::Debug for SimBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimBuilder")
+            .field("seed", &self.seed)
+            .field("hosts", &self.hosts.len())
+            .field("plan", &self.plan)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SimBuilder {
+    /// A world seeded with `seed`: no hosts yet, 100 µs links, no faults, a 10-minute limit.
+    pub fn new(seed: u64) -> SimBuilder {
+        SimBuilder {
+            seed,
+            hosts: Vec::new(),
+            link: LinkConfig::default(),
+            links: Vec::new(),
+            plan: FaultPlan::none(),
+            limit: Duration::from_secs(600),
+            window: 64 * 1024,
+            strategy: Strategy::Random,
+            backlog: None,
+        }
+    }
+
+    fn add<F, Fut>(mut self, role: Role, name: &str, addr: &str, main: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = io::Result<()>> + 'static,
+    {
+        let main: Main = Rc::new(move || Box::pin(main()));
+        self.hosts.push(HostSpec {
+            name: name.to_string(),
+            addr: addr.to_string(),
+            role,
+            main,
+        });
+        self
+    }
+
+    /// Adds a host that serves for the whole run. `main` runs at start and after each restart.
+    pub fn host<F, Fut>(self, name: &str, addr: &str, main: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = io::Result<()>> + 'static,
+    {
+        self.add(Role::Server, name, addr, main)
+    }
+
+    /// Adds a client: the run ends when every client's main has returned (an error fails it).
+    pub fn client<F, Fut>(self, name: &str, addr: &str, main: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = io::Result<()>> + 'static,
+    {
+        self.add(Role::Client, name, addr, main)
+    }
+
+    /// The one-way latency of every link.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.link.latency = latency;
+        self
+    }
+
+    /// The jitter of every link.
+    pub fn jitter(mut self, jitter: Duration) -> Self {
+        self.link.jitter = jitter;
+        self
+    }
+
+    /// Configures the link between two hosts (both directions).
+    pub fn link(mut self, a: &str, b: &str, config: LinkConfig) -> Self {
+        self.links.push((a.to_string(), b.to_string(), config));
+        self
+    }
+
+    /// The fault plan.
+    pub fn faults(mut self, plan: FaultPlan) -> Self {
+        self.plan = plan;
+        self
+    }
+
+    /// How much virtual time the run may take before it fails.
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The receive window of each connection direction, in bytes.
+    pub fn window(mut self, bytes: usize) -> Self {
+        self.window = bytes;
+        self
+    }
+
+    /// The scheduling strategy.
+    pub fn strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Caps every listener's backlog at `n` pending connections, as a small
+    /// `/proc/sys/net/core/somaxconn` does: connects beyond it have their SYN dropped and retry
+    /// (F13).
+    pub fn backlog(mut self, n: u32) -> Self {
+        self.backlog = Some(n);
+        self
+    }
+
+    /// Checks the setup and builds the world.
+    pub fn build(self) -> Result<Sim, ConfigError> {
+        self.validate()?;
+        Sim::new(self)
+    }
+
+    /// Builds and runs.
+    pub fn run(self) -> Result<Report, SimError> {
+        Ok(self.build()?.run()?)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError(m));
+        if self.limit.is_zero() {
+            return bad("time limit: 0s; the run needs some virtual time".into());
+        }
+        if self.backlog == Some(0) {
+            return bad(
+                "backlog: 0; a listener needs room for at least one pending connection".into(),
+            );
+        }
+        if self.window == 0 {
+            return bad("window: 0 bytes; a connection needs room for at least one".into());
+        }
+        if !self.hosts.iter().any(|h| h.role == Role::Client) {
+            return bad(
+                "no client: the run ends when every client's main returns, so add one".into(),
+            );
+        }
+        let mut seen: Vec<(&str, IpAddr)> = Vec::new();
+        for h in &self.hosts {
+            let ip: IpAddr = h.addr.parse().map_err(|_| {
+                ConfigError(format!(
+                    "host {}: address {:?} is not an IP address",
+                    h.name, h.addr
+                ))
+            })?;
+            if ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() {
+                return bad(format!(
+                    "host {}: address {ip} cannot be a host's own address",
+                    h.name
+                ));
+            }
+            if let Some((other, _)) = seen.iter().find(|(n, i)| *n == h.name || *i == ip) {
+                return bad(format!(
+                    "host {}: name or address {ip} already used by host {other}",
+                    h.name
+                ));
+            }
+            seen.push((&h.name, ip));
+        }
+        self.plan.validate().map_err(|e| ConfigError(e.0))?;
+        let known = |n: &str| self.hosts.iter().any(|h| h.name == n);
+        let names = self.links.iter().flat_map(|(a, b, _)| [a, b]);
+        let names = names
+            .chain(self.plan.partitions.iter().flat_map(|p| [&p.a, &p.b]))
+            .chain(self.plan.crashes.iter().map(|c| &c.host));
+        for n in names {
+            if !known(n) {
+                return bad(format!(
+                    "unknown host name {n:?} (hosts: {})",
+                    self.host_names()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn host_names(&self) -> String {
+        self.hosts
+            .iter()
+            .map(|h| h.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

@@ -1,0 +1,439 @@
+//! The fault catalogue: a closed set of classes, a plan saying how often each fires, and the
+//! counters that prove each one did (a class that never fired proved nothing: freenet-core#4727).
+//!
+//! Every injection keeps the kernel's contract (see `shared/DESIGN.md`): a short read leaves
+//! nothing more queued at that moment and the rest arrives later with its own edge; a short write
+//! means the send buffer filled and a writable edge follows; a spurious edge is followed by
+//! `WouldBlock`; an interrupted `connect` completes in the background; an interrupted `close` has
+//! closed; `ECONNABORTED` at accept means that queued connection really is gone.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// One class of fault. The names (`Display`, `FromStr`) are what specs and the CLI use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultClass {
+    /// An edge with nothing behind it (F6): the next call says `WouldBlock`.
+    Spurious,
+    /// An edge delivered late (and so coalesced with later ones).
+    Late,
+    /// `EINTR` from `poll` (F1).
+    PollEintr,
+    /// `EINTR` from `read`, `write`, `accept`, `connect` or `close` (F2, F3, F4).
+    Eintr,
+    /// `ECONNABORTED` at `accept`: the client reset while queued (F11).
+    AcceptAbort,
+    /// `ECONNRESET` in the middle of a stream (F14, F22).
+    Reset,
+    /// A read returns a prefix of what is queued (F15).
+    ShortRead,
+    /// A write takes a prefix of what is offered (F15, F24).
+    ShortWrite,
+    /// A link stalls for a while, so deadlines fire for real (F18, F20).
+    Stall,
+    /// Data arrives at the very instant a deadline is due, in either order (F18).
+    DeadlineRace,
+    /// A SYN finds the listen backlog full and is dropped; the client retries (F13).
+    Backlog,
+    /// A scheduled partition between hosts, symmetric or one-way (F21).
+    Partition,
+    /// A scheduled host crash, with an optional restart (F23).
+    Crash,
+}
+
+impl FaultClass {
+    /// Every class, in counter order.
+    pub const ALL: [FaultClass; 13] = [
+        FaultClass::Spurious,
+        FaultClass::Late,
+        FaultClass::PollEintr,
+        FaultClass::Eintr,
+        FaultClass::AcceptAbort,
+        FaultClass::Reset,
+        FaultClass::ShortRead,
+        FaultClass::ShortWrite,
+        FaultClass::Stall,
+        FaultClass::DeadlineRace,
+        FaultClass::Backlog,
+        FaultClass::Partition,
+        FaultClass::Crash,
+    ];
+
+    /// The classes that fire by probability (the others are scheduled).
+    pub const RANDOM: [FaultClass; 11] = [
+        FaultClass::Spurious,
+        FaultClass::Late,
+        FaultClass::PollEintr,
+        FaultClass::Eintr,
+        FaultClass::AcceptAbort,
+        FaultClass::Reset,
+        FaultClass::ShortRead,
+        FaultClass::ShortWrite,
+        FaultClass::Stall,
+        FaultClass::DeadlineRace,
+        FaultClass::Backlog,
+    ];
+
+    /// The spec name.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultClass::Spurious => "spurious",
+            FaultClass::Late => "late",
+            FaultClass::PollEintr => "eintr-poll",
+            FaultClass::Eintr => "eintr",
+            FaultClass::AcceptAbort => "accept-abort",
+            FaultClass::Reset => "reset",
+            FaultClass::ShortRead => "short-read",
+            FaultClass::ShortWrite => "short-write",
+            FaultClass::Stall => "stall",
+            FaultClass::DeadlineRace => "deadline-race",
+            FaultClass::Backlog => "backlog",
+            FaultClass::Partition => "partition",
+            FaultClass::Crash => "crash",
+        }
+    }
+
+    fn index(self) -> usize {
+        FaultClass::ALL
+            .iter()
+            .position(|&c| c == self)
+            .expect("every class is in ALL")
+    }
+}
+
+impl fmt::Display for FaultClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for FaultClass {
+    type Err = FaultError;
+    fn from_str(s: &str) -> Result<Self, FaultError> {
+        FaultClass::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| FaultError(format!("unknown fault class {s:?} (known: {})", known())))
+    }
+}
+
+fn known() -> String {
+    FaultClass::ALL.map(FaultClass::name).join(", ")
+}
+
+/// A bad fault spec or knob, with what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultError(pub String);
+
+impl fmt::Display for FaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FaultError {}
+
+/// A partition between two hosts for a span of virtual time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PartitionSpec {
+    /// One side (host name).
+    pub a: String,
+    /// The other side (host name).
+    pub b: String,
+    /// When it starts, from the start of the run.
+    pub from: Duration,
+    /// When it heals.
+    pub until: Duration,
+    /// Only `a -> b` is cut ("A can send but can't receive" is `b -> a` cut).
+    pub one_way: bool,
+}
+
+/// A host crash, and the restart that may follow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CrashSpec {
+    /// The host (name).
+    pub host: String,
+    /// When it crashes, from the start of the run.
+    pub at: Duration,
+    /// How long until it restarts (its main runs again from scratch); `None`: stays down.
+    pub restart_after: Option<Duration>,
+}
+
+/// How often each fault fires: a probability per opportunity for the random classes, and
+/// schedules for partitions and crashes. Build one with [`FaultPlan::none`], [`FaultPlan::all`],
+/// [`FaultPlan::with`] or parse one (`"short-read=0.1,eintr=0.02"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultPlan {
+    /// Probability per opportunity, indexed like [`FaultClass::ALL`].
+    probability: [f64; 13],
+    /// Most injected `EINTR`s in a row on one reactor, so a storm cannot livelock a retry loop.
+    pub max_eintr_streak: u32,
+    /// How long a stalled link holds its segments, at most.
+    pub stall_max: Duration,
+    /// Scheduled partitions.
+    pub partitions: Vec<PartitionSpec>,
+    /// Scheduled crashes.
+    pub crashes: Vec<CrashSpec>,
+    /// Swarm mode: the seed chooses which random classes are on and how often.
+    pub swarm: bool,
+}
+
+impl Default for FaultPlan {
+    fn default() -> Self {
+        FaultPlan::none()
+    }
+}
+
+impl FaultPlan {
+    /// No faults.
+    pub fn none() -> FaultPlan {
+        FaultPlan {
+            probability: [0.0; 13],
+            max_eintr_streak: 3,
+            stall_max: Duration::from_millis(500),
+            partitions: Vec::new(),
+            crashes: Vec::new(),
+            swarm: false,
+        }
+    }
+
+    /// Every random class at probability `p` per opportunity (resets and stalls, which end a
+    /// connection or freeze it, at a tenth of that).
+    pub fn all(p: f64) -> FaultPlan {
+        let mut plan = FaultPlan::none();
+        for c in FaultClass::RANDOM {
+            let scaled = match c {
+                FaultClass::Reset | FaultClass::Stall => p / 10.0,
+                _ => p,
+            };
+            plan.probability[c.index()] = scaled;
+        }
+        plan
+    }
+
+    /// The faults a correct server and client absorb without any visible error: spurious and
+    /// late edges, `EINTR` everywhere, short reads and writes, link stalls (up to half a second)
+    /// and dropped SYNs, each at probability `p`. Resets, aborted accepts and deadline races are
+    /// left out: a correct program may legitimately report those.
+    pub fn benign(p: f64) -> FaultPlan {
+        let mut plan = FaultPlan::none();
+        for c in [
+            FaultClass::Spurious,
+            FaultClass::Late,
+            FaultClass::PollEintr,
+            FaultClass::Eintr,
+            FaultClass::ShortRead,
+            FaultClass::ShortWrite,
+            FaultClass::Stall,
+            FaultClass::Backlog,
+        ] {
+            plan.probability[c.index()] = p;
+        }
+        plan
+    }
+
+    /// Swarm mode: per seed, each random class is on or off by a coin flip, at a probability
+    /// drawn between 0.1% and 10%.
+    pub fn swarm() -> FaultPlan {
+        FaultPlan {
+            swarm: true,
+            ..FaultPlan::none()
+        }
+    }
+
+    /// Sets one class's probability. Invalid values are reported by [`FaultPlan::validate`]
+    /// (the simulator's builder calls it before anything runs).
+    pub fn with(mut self, class: FaultClass, p: f64) -> FaultPlan {
+        self.probability[class.index()] = p;
+        self
+    }
+
+    /// Adds a partition.
+    pub fn partition(mut self, spec: PartitionSpec) -> FaultPlan {
+        self.partitions.push(spec);
+        self
+    }
+
+    /// Adds a crash.
+    pub fn crash(mut self, spec: CrashSpec) -> FaultPlan {
+        self.crashes.push(spec);
+        self
+    }
+
+    /// The probability of `class`.
+    pub fn probability(&self, class: FaultClass) -> f64 {
+        self.probability[class.index()]
+    }
+
+    /// Whether `class` can fire at all under this plan.
+    pub fn enabled(&self, class: FaultClass) -> bool {
+        match class {
+            FaultClass::Partition => !self.partitions.is_empty(),
+            FaultClass::Crash => !self.crashes.is_empty(),
+            c => self.swarm || self.probability(c) > 0.0,
+        }
+    }
+
+    /// Checks every knob; the error names the knob and the value.
+    pub fn validate(&self) -> Result<(), FaultError> {
+        for c in FaultClass::ALL {
+            let p = self.probability(c);
+            if !p.is_finite() || !(0.0..=1.0).contains(&p) {
+                return Err(FaultError(format!(
+                    "fault {c}: probability {p} is not between 0 and 1"
+                )));
+            }
+        }
+        for p in &self.partitions {
+            if p.until <= p.from {
+                return Err(FaultError(format!(
+                    "partition {}-{}: heals at {:?}, not after it starts at {:?}",
+                    p.a, p.b, p.until, p.from
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves swarm mode for one seed: the returned plan has concrete probabilities.
+    pub(crate) fn resolve(&self, swarm: &mut crate::rng::Stream) -> FaultPlan {
+        if !self.swarm {
+            return self.clone();
+        }
+        let mut plan = self.clone();
+        for c in FaultClass::RANDOM {
+            let on = swarm.chance(0.5);
+            let p = 0.001 * 100f64.powf(swarm.below(1 << 20) as f64 / (1 << 20) as f64);
+            plan.probability[c.index()] = if on { p } else { 0.0 };
+        }
+        plan
+    }
+}
+
+impl FromStr for FaultPlan {
+    type Err = FaultError;
+
+    /// `none`, `all=P`, `swarm`, or a comma list of `class=P` (`short-read=0.1,eintr=0.02`).
+    fn from_str(spec: &str) -> Result<FaultPlan, FaultError> {
+        let mut plan = FaultPlan::none();
+        for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            if item == "none" {
+                continue;
+            }
+            if item == "swarm" {
+                plan.swarm = true;
+                continue;
+            }
+            let (key, value) = item.split_once('=').ok_or_else(|| {
+                FaultError(format!(
+                    "fault spec item {item:?}: expected NAME=PROBABILITY"
+                ))
+            })?;
+            let p: f64 = value.trim().parse().map_err(|_| {
+                FaultError(format!("fault {}: {value:?} is not a number", key.trim()))
+            })?;
+            if key.trim() == "all" {
+                let keep = (plan.swarm, plan.max_eintr_streak);
+                plan = FaultPlan::all(p);
+                (plan.swarm, plan.max_eintr_streak) = keep;
+            } else {
+                let class: FaultClass = key.trim().parse()?;
+                if !FaultClass::RANDOM.contains(&class) {
+                    return Err(FaultError(format!(
+                        "fault {class} is scheduled, not random: give it in the scenario's \
+                         partitions or crashes"
+                    )));
+                }
+                plan.probability[class.index()] = p;
+            }
+        }
+        plan.validate()?;
+        Ok(plan)
+    }
+}
+
+/// How many times each class fired in a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FaultCounts([u64; 13]);
+
+impl FaultCounts {
+    /// Counts one injection.
+    pub(crate) fn bump(&mut self, class: FaultClass) {
+        self.0[class.index()] += 1;
+    }
+
+    /// How many times `class` fired.
+    pub fn get(&self, class: FaultClass) -> u64 {
+        self.0[class.index()]
+    }
+
+    /// Every class with its count, in catalogue order.
+    pub fn iter(&self) -> impl Iterator<Item = (FaultClass, u64)> + '_ {
+        FaultClass::ALL.into_iter().map(|c| (c, self.get(c)))
+    }
+
+    /// The total number of injections.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Adds another run's counts (sweeps).
+    pub fn add(&mut self, other: &FaultCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+}
+
+impl fmt::Display for FaultCounts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let fired: Vec<String> = self
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(c, n)| format!("{c}={n}"))
+            .collect();
+        if fired.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&fired.join(" "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_and_bad_ones_name_the_problem() {
+        let p: FaultPlan = "short-read=0.1, eintr=0.02".parse().unwrap();
+        assert_eq!(p.probability(FaultClass::ShortRead), 0.1);
+        assert!(p.enabled(FaultClass::Eintr));
+        assert!(!p.enabled(FaultClass::Reset));
+        let e = "short-read=2".parse::<FaultPlan>().unwrap_err();
+        assert!(e.0.contains("short-read") && e.0.contains('2'), "{e}");
+        let e = "shortread=0.1".parse::<FaultPlan>().unwrap_err();
+        assert!(e.0.contains("unknown fault class \"shortread\""), "{e}");
+        let e = "eintr=lots".parse::<FaultPlan>().unwrap_err();
+        assert!(e.0.contains("\"lots\" is not a number"), "{e}");
+        let e = "crash=0.1".parse::<FaultPlan>().unwrap_err();
+        assert!(e.0.contains("scheduled"), "{e}");
+        assert!("all=0.01,swarm".parse::<FaultPlan>().unwrap().swarm);
+        assert!(FaultPlan::none()
+            .with(FaultClass::Late, f64::NAN)
+            .validate()
+            .is_err());
+    }
+
+    #[test]
+    fn counts_render_only_what_fired() {
+        let mut c = FaultCounts::default();
+        assert_eq!(c.to_string(), "none");
+        c.bump(FaultClass::ShortRead);
+        c.bump(FaultClass::ShortRead);
+        c.bump(FaultClass::Eintr);
+        assert_eq!(c.to_string(), "eintr=1 short-read=2");
+        assert_eq!(c.total(), 3);
+    }
+}

@@ -1,0 +1,87 @@
+//! Hosts: a name, an address, a descriptor table and the ports in use.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use crate::net::socket::SockRef;
+
+/// A host's index in the world.
+pub type HostId = usize;
+
+/// What the world knows about a host (its runtime lives in the driver).
+#[derive(Debug)]
+pub(crate) struct HostState {
+    /// The name given to the builder.
+    pub(crate) name: String,
+    /// Its address.
+    pub(crate) ip: IpAddr,
+    /// Open descriptors.
+    pub(crate) fds: BTreeMap<i32, SockRef>,
+    /// Freed descriptor numbers below `next_fd` (the lowest is reused first, as the kernel does).
+    pub(crate) free_fds: BTreeSet<i32>,
+    /// The next never-used descriptor number.
+    pub(crate) next_fd: i32,
+    /// Listening ports.
+    pub(crate) listeners: BTreeMap<u16, SockRef>,
+    /// Local ports of streams and listeners.
+    pub(crate) ports: BTreeSet<u16>,
+    /// The next ephemeral port to try.
+    pub(crate) next_port: u16,
+    /// Up (false between a crash and its restart).
+    pub(crate) up: bool,
+}
+
+impl HostState {
+    /// A fresh host.
+    pub(crate) fn new(name: String, ip: IpAddr) -> HostState {
+        HostState {
+            name,
+            ip,
+            fds: BTreeMap::new(),
+            free_fds: BTreeSet::new(),
+            next_fd: 3,
+            listeners: BTreeMap::new(),
+            ports: BTreeSet::new(),
+            next_port: 49152,
+            up: true,
+        }
+    }
+
+    /// Gives `sock` the lowest free descriptor number.
+    pub(crate) fn alloc_fd(&mut self, sock: SockRef) -> i32 {
+        let fd = self.free_fds.pop_first().unwrap_or_else(|| {
+            self.next_fd += 1;
+            self.next_fd - 1
+        });
+        self.fds.insert(fd, sock);
+        fd
+    }
+
+    /// Frees a descriptor number.
+    pub(crate) fn free_fd(&mut self, fd: i32) -> Option<SockRef> {
+        let sock = self.fds.remove(&fd)?;
+        self.free_fds.insert(fd);
+        Some(sock)
+    }
+
+    /// Picks a free ephemeral port (49152..=65535), or `None` if all are taken.
+    pub(crate) fn ephemeral_port(&mut self) -> Option<u16> {
+        for _ in 0..16384 {
+            let p = self.next_port;
+            self.next_port = if p == u16::MAX { 49152 } else { p + 1 };
+            if self.ports.insert(p) {
+                return Some(p);
+            }
+        }
+        None
+    }
+
+    /// Forgets everything (a crash): descriptors, ports and listeners.
+    pub(crate) fn wipe(&mut self) {
+        self.fds.clear();
+        self.free_fds.clear();
+        self.next_fd = 3;
+        self.listeners.clear();
+        self.ports.clear();
+    }
+}

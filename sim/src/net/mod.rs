@@ -1,0 +1,7 @@
+//! The virtual network: sockets, links, and the queue of what happens next.
+
+pub(crate) mod link;
+pub(crate) mod queue;
+pub(crate) mod socket;
+
+pub use link::LinkConfig;

@@ -1,0 +1,158 @@
+//! `SimPoller`: a reactor's view of the world, implementing the `Scheduler` seam. Every call is
+//! a method of the world; nothing here touches a real socket or the wall clock.
+
+use std::cell::RefCell;
+use std::io;
+use std::net::{Shutdown, SocketAddr};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use doppel_core::time::Instant;
+use doppel_core::{Event, Fd, Scheduler, TaskId, Token, WakeHandle};
+
+use crate::world::World;
+
+/// Wakes of a reactor from outside its own turn (another host's task, a foreign waker): noted
+/// for the driver, which puts the reactor back in the ready set.
+#[derive(Debug, Default)]
+pub(crate) struct Pokes(pub(crate) Mutex<Vec<usize>>);
+
+/// The wake handle of one simulated reactor.
+#[derive(Debug)]
+struct SimWake {
+    /// Shared with the driver.
+    pokes: Arc<Pokes>,
+    /// The reactor.
+    reactor: usize,
+}
+
+impl WakeHandle for SimWake {
+    fn wake(&self) {
+        self.pokes
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(self.reactor);
+    }
+
+    fn wants_every_wake(&self) -> bool {
+        true
+    }
+}
+
+/// One reactor's scheduler in the simulated world.
+#[derive(Debug)]
+pub(crate) struct SimPoller {
+    /// The world.
+    pub(crate) world: Rc<RefCell<World>>,
+    /// Which reactor this is.
+    pub(crate) reactor: usize,
+    /// Its host.
+    pub(crate) host: usize,
+    /// Where cross-reactor wakes go.
+    pub(crate) pokes: Arc<Pokes>,
+}
+
+impl SimPoller {
+    fn w(&self) -> std::cell::RefMut<'_, World> {
+        self.world.borrow_mut()
+    }
+}
+
+impl Scheduler for SimPoller {
+    fn now(&self) -> Instant {
+        self.world.borrow().clock
+    }
+
+    fn poll(&mut self, _timeout: Option<Duration>, events: &mut Vec<Event>) -> io::Result<()> {
+        let r = self.reactor;
+        self.w().sys_poll(r, events)
+    }
+
+    fn pick(&mut self, runnable: &[TaskId]) -> usize {
+        let mut w = self.w();
+        let w = &mut *w;
+        let i = w.picker.pick_task(self.reactor, runnable, &mut w.rng.sched);
+        w.hash
+            .mix(&[0x91, self.reactor as u64, runnable[i].number()]);
+        i
+    }
+
+    fn wake_handle(&self) -> Arc<dyn WakeHandle> {
+        Arc::new(SimWake {
+            pokes: self.pokes.clone(),
+            reactor: self.reactor,
+        })
+    }
+
+    fn register(&mut self, fd: Fd, token: Token) -> io::Result<()> {
+        let r = self.reactor;
+        self.w().sys_register(r, fd.0, token)
+    }
+
+    fn deregister(&mut self, fd: Fd) -> io::Result<()> {
+        let r = self.reactor;
+        self.w().sys_deregister(r, fd.0)
+    }
+
+    fn listen(&mut self, addr: SocketAddr, backlog: Option<u32>) -> io::Result<Fd> {
+        let h = self.host;
+        self.w().sys_listen(h, addr, backlog).map(Fd)
+    }
+
+    fn accept(&mut self, listener: Fd) -> io::Result<(Fd, SocketAddr)> {
+        let r = self.reactor;
+        self.w()
+            .sys_accept(r, listener.0)
+            .map(|(fd, a)| (Fd(fd), a))
+    }
+
+    fn socket(&mut self, _addr: SocketAddr) -> io::Result<Fd> {
+        let h = self.host;
+        self.w().sys_socket(h).map(Fd)
+    }
+
+    fn connect(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
+        let r = self.reactor;
+        self.w().sys_connect(r, fd.0, addr)
+    }
+
+    fn take_error(&mut self, fd: Fd) -> io::Result<Option<io::Error>> {
+        let h = self.host;
+        self.w().sys_take_error(h, fd.0)
+    }
+
+    fn read(&mut self, fd: Fd, buf: &mut [u8]) -> io::Result<usize> {
+        let r = self.reactor;
+        self.w().sys_read(r, fd.0, buf)
+    }
+
+    fn write(&mut self, fd: Fd, buf: &[u8]) -> io::Result<usize> {
+        let r = self.reactor;
+        self.w().sys_write(r, fd.0, buf)
+    }
+
+    fn shutdown(&mut self, fd: Fd, how: Shutdown) -> io::Result<()> {
+        let h = self.host;
+        self.w().sys_shutdown(h, fd.0, how)
+    }
+
+    fn close(&mut self, fd: Fd) -> io::Result<()> {
+        let r = self.reactor;
+        self.w().sys_close(r, fd.0)
+    }
+
+    fn local_addr(&self, fd: Fd) -> io::Result<SocketAddr> {
+        self.world.borrow_mut().sys_local_addr(self.host, fd.0)
+    }
+
+    fn peer_addr(&self, fd: Fd) -> io::Result<SocketAddr> {
+        self.world.borrow_mut().sys_peer_addr(self.host, fd.0)
+    }
+
+    fn set_nodelay(&mut self, fd: Fd, _nodelay: bool) -> io::Result<()> {
+        let h = self.host;
+        self.w().fd(h, fd.0).map(drop)
+    }
+}

@@ -1,0 +1,145 @@
+//! What a run returns: a report, or an error that carries the report and says what went wrong.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::faults::{FaultCounts, FaultPlan};
+
+/// The outcome of one client's main.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// It returned `Ok(())`.
+    Ok,
+    /// It returned an error (its text).
+    Failed(String),
+    /// It had not finished when the run ended.
+    Unfinished,
+}
+
+/// What a run did.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The seed.
+    pub seed: u64,
+    /// The fault plan as resolved for this seed (swarm mode picks concrete probabilities).
+    pub plan: FaultPlan,
+    /// Virtual time from the start to the end of the run.
+    pub elapsed: Duration,
+    /// Reactor turns taken.
+    pub steps: u64,
+    /// Network events delivered.
+    pub events: u64,
+    /// Injections per fault class.
+    pub faults: FaultCounts,
+    /// A hash of every decision and outcome: equal hashes, equal runs.
+    pub hash: u64,
+    /// Each client's name and outcome.
+    pub clients: Vec<(String, Outcome)>,
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "seed {} ran {:?} of virtual time in {} steps, {} network events, hash {:016x}; faults: {}",
+            self.seed, self.elapsed, self.steps, self.events, self.hash, self.faults
+        )
+    }
+}
+
+/// Why a run failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A client's main returned an error.
+    Client {
+        /// The client.
+        host: String,
+        /// Its error.
+        error: String,
+    },
+    /// Nothing could run, nothing was pending, and the clients had not finished: a stall. Each
+    /// line names a blocked task and what it waits for.
+    Stall {
+        /// Blocked tasks, per host.
+        blocked: Vec<String>,
+    },
+    /// The clients had not finished when virtual time reached the limit.
+    TimeLimit {
+        /// The limit.
+        limit: Duration,
+    },
+}
+
+/// A failed run: what went wrong, and the report up to that point.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// The run so far.
+    pub report: Report,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            FailureKind::Client { host, error } => write!(f, "client {host} failed: {error}")?,
+            FailureKind::Stall { blocked } => {
+                write!(f, "stall: nothing can run and nothing is pending")?;
+                for b in blocked {
+                    write!(f, "\n  {b}")?;
+                }
+            }
+            FailureKind::TimeLimit { limit } => write!(
+                f,
+                "the clients had not finished at the time limit of {limit:?}"
+            )?,
+        }
+        write!(f, "\n  ({})", self.report)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// A bad simulation setup, found before anything runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Either kind of error `SimBuilder::run` can return.
+#[derive(Clone, Debug)]
+pub enum SimError {
+    /// The setup was invalid; nothing ran.
+    Config(ConfigError),
+    /// The run failed.
+    Failed(Box<Failure>),
+}
+
+impl fmt::Display for SimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SimError::Config(e) => write!(f, "bad simulation setup: {e}"),
+            SimError::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for SimError {}
+
+impl From<ConfigError> for SimError {
+    fn from(e: ConfigError) -> Self {
+        SimError::Config(e)
+    }
+}
+
+impl From<Box<Failure>> for SimError {
+    fn from(e: Box<Failure>) -> Self {
+        SimError::Failed(e)
+    }
+}

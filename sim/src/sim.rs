@@ -1,0 +1,305 @@
+//! `Sim`: the world's driver. It owns each host's runtime and repeats one rule: if some
+//! reactor can make progress, pick one (seeded) and `turn()` it; otherwise jump the clock to the
+//! next event (a segment, a timer) and deliver it. Idle virtual time costs nothing.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use doppel_core::time::Instant;
+use doppel_core::{JoinHandle, Runtime};
+
+use crate::builder::{Main, Role, SimBuilder};
+use crate::net::queue::NetEvent;
+use crate::poller::{Pokes, SimPoller};
+use crate::report::{ConfigError, Failure, FailureKind, Outcome, Report};
+use crate::world::{HostRequest, World};
+
+/// A host's runtime and main.
+struct HostRt {
+    /// Its name.
+    name: String,
+    /// Server or client.
+    role: Role,
+    /// Its main, to run again after a restart.
+    main: Main,
+    /// Its runtime (none while crashed).
+    rt: Option<Runtime>,
+    /// Its running main.
+    handle: Option<JoinHandle<io::Result<()>>>,
+    /// How its main ended, once it has.
+    outcome: Option<Outcome>,
+}
+
+/// A built world, ready to run. Make one with [`SimBuilder`].
+pub struct Sim {
+    /// Everything simulated.
+    world: Rc<RefCell<World>>,
+    /// Host runtimes, by host index.
+    hosts: Vec<HostRt>,
+    /// Wakes from outside a reactor's turn.
+    pokes: Arc<Pokes>,
+    /// The virtual time limit.
+    limit: Instant,
+    /// The seed.
+    seed: u64,
+    /// Turns taken.
+    steps: u64,
+}
+
+impl std::fmt::Debug for Sim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sim")
+            .field("seed", &self.seed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    pub(crate) fn new(b: SimBuilder) -> Result<Sim, ConfigError> {
+        let world = Rc::new(RefCell::new(World::from_builder(&b)));
+        let pokes = Arc::new(Pokes::default());
+        let hosts = b
+            .hosts
+            .into_iter()
+            .map(|h| HostRt {
+                name: h.name,
+                role: h.role,
+                main: h.main,
+                rt: None,
+                handle: None,
+                outcome: None,
+            })
+            .collect();
+        let limit = Instant::ZERO + b.limit;
+        Ok(Sim {
+            world,
+            hosts,
+            pokes,
+            limit,
+            seed: b.seed,
+            steps: 0,
+        })
+    }
+
+    /// Starts a host: a fresh runtime, its main spawned, its reactor ready.
+    fn boot(&mut self, host: usize) {
+        let poller = SimPoller {
+            world: self.world.clone(),
+            reactor: host,
+            host,
+            pokes: self.pokes.clone(),
+        };
+        let rt = Runtime::new(Box::new(poller));
+        let h = &mut self.hosts[host];
+        h.handle = Some(rt.spawn((h.main)()));
+        h.outcome = None;
+        h.rt = Some(rt);
+        self.world.borrow_mut().ready.insert(host);
+    }
+
+    /// Runs until every client's main has returned, a client fails, the world stalls, or the
+    /// time limit passes.
+    pub fn run(mut self) -> Result<Report, Box<Failure>> {
+        for h in 0..self.hosts.len() {
+            self.boot(h);
+        }
+        loop {
+            self.absorb_pokes();
+            self.carry_out_requests();
+            if let Some(kind) = self.client_failure() {
+                return Err(self.fail(kind));
+            }
+            if self
+                .hosts
+                .iter()
+                .all(|h| h.role == Role::Server || h.outcome.is_some())
+            {
+                return Ok(self.report());
+            }
+            let pick = {
+                let mut w = self.world.borrow_mut();
+                let w = &mut *w;
+                let n = w.ready.len();
+                (n > 0).then(|| w.ready.nth(w.picker.pick_reactor(n, &mut w.rng.sched)))
+            };
+            match pick {
+                Some(r) => self.step(r),
+                None => {
+                    if let Err(kind) = self.advance() {
+                        return Err(self.fail(kind));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Turns reactor `r` once, then files it as ready or idle.
+    fn step(&mut self, r: usize) {
+        let Some(rt) = self.hosts[r].rt.as_ref() else {
+            self.world.borrow_mut().ready.remove(r);
+            return;
+        };
+        self.steps += 1;
+        self.world.borrow_mut().hash.mix(&[0x57, r as u64]);
+        rt.turn();
+        let (runnable, next) = (rt.has_runnable(), rt.next_timer());
+        let mut w = self.world.borrow_mut();
+        let due = next.is_some_and(|t| t <= w.clock);
+        if !(runnable || due || !w.reactors[r].pending.is_empty()) {
+            w.ready.remove(r);
+        }
+        w.timers.set(r, next);
+        drop(w);
+        self.collect_outcome(r);
+    }
+
+    /// Records a client's outcome once its main has returned.
+    fn collect_outcome(&mut self, host: usize) {
+        let h = &mut self.hosts[host];
+        if h.role != Role::Client || h.outcome.is_some() {
+            return;
+        }
+        let Some(handle) = h.handle.as_mut().filter(|j| j.is_finished()) else {
+            return;
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(res) = Pin::new(handle).poll(&mut cx) {
+            h.outcome = Some(match res {
+                Ok(Ok(())) => Outcome::Ok,
+                Ok(Err(e)) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Failed(e.to_string()),
+            });
+        }
+    }
+
+    /// The first client that failed, if any.
+    fn client_failure(&self) -> Option<FailureKind> {
+        self.hosts.iter().find_map(|h| match &h.outcome {
+            Some(Outcome::Failed(error)) => Some(FailureKind::Client {
+                host: h.name.clone(),
+                error: error.clone(),
+            }),
+            _ => None,
+        })
+    }
+
+    /// Nothing can run: jump to the next event and deliver everything due then.
+    fn advance(&mut self) -> Result<(), FailureKind> {
+        let mut w = self.world.borrow_mut();
+        let next = match (w.queue.next_at(), w.timers.first()) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).ok_or(()).map_err(|()| FailureKind::Stall {
+                blocked: Vec::new(),
+            })?,
+        };
+        if next > self.limit {
+            return Err(FailureKind::TimeLimit {
+                limit: self.limit - Instant::ZERO,
+            });
+        }
+        if next > w.clock {
+            w.clock = next;
+            let t = next.as_nanos();
+            w.hash.mix(&[0xC1, t]);
+        }
+        let now = w.clock;
+        while let Some(ev) = w.queue.pop_due(now) {
+            w.deliver(ev);
+        }
+        let due: Vec<usize> = w.timers.due(now).collect();
+        for r in due {
+            w.ready.insert(r);
+        }
+        Ok(())
+    }
+
+    /// Moves wakes from outside a turn into the ready set.
+    fn absorb_pokes(&mut self) {
+        let poked: Vec<usize> =
+            std::mem::take(&mut *self.pokes.0.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut w = self.world.borrow_mut();
+        for r in poked {
+            if self.hosts[r].rt.is_some() {
+                w.ready.insert(r);
+            }
+        }
+    }
+
+    /// Carries out crashes and restarts the network scheduled.
+    fn carry_out_requests(&mut self) {
+        let requests = std::mem::take(&mut self.world.borrow_mut().requests);
+        for req in requests {
+            match req {
+                HostRequest::Crash(host, restart_after) => self.crash(host, restart_after),
+                HostRequest::Restart(host) => {
+                    if self.hosts[host].rt.is_none() {
+                        self.world.borrow_mut().hosts[host].up = true;
+                        self.boot(host);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Crashes a host: its connections are reset (peers see RST), its sockets and descriptors
+    /// vanish, its tasks are dropped; it restarts later if the plan says so.
+    fn crash(&mut self, host: usize, restart_after: Option<std::time::Duration>) {
+        if self.hosts[host].rt.is_none() {
+            return;
+        }
+        {
+            let mut w = self.world.borrow_mut();
+            w.crash_host(host);
+            if let Some(d) = restart_after {
+                let at = w.clock + d;
+                w.queue.push(at, NetEvent::Restart { host });
+            }
+        }
+        let rt = self.hosts[host].rt.take();
+        self.hosts[host].handle = None;
+        drop(rt);
+    }
+
+    fn report(&self) -> Report {
+        let w = self.world.borrow();
+        Report {
+            seed: self.seed,
+            plan: w.plan.clone(),
+            elapsed: w.clock - Instant::ZERO,
+            steps: self.steps,
+            events: w.delivered,
+            faults: w.counts,
+            hash: w.hash.0,
+            clients: self
+                .hosts
+                .iter()
+                .filter(|h| h.role == Role::Client)
+                .map(|h| {
+                    (
+                        h.name.clone(),
+                        h.outcome.clone().unwrap_or(Outcome::Unfinished),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn fail(&self, mut kind: FailureKind) -> Box<Failure> {
+        if let FailureKind::Stall { blocked } = &mut kind {
+            for h in &self.hosts {
+                if let Some(rt) = &h.rt {
+                    blocked.extend(rt.blocked().into_iter().map(|b| format!("{}: {b}", h.name)));
+                }
+            }
+        }
+        Box::new(Failure {
+            kind,
+            report: self.report(),
+        })
+    }
+}

@@ -1,0 +1,238 @@
+//! What happens when a network event's instant comes: handshakes, data, FIN, RST, window
+//! updates and late edges.
+
+use std::time::Duration;
+
+use doppel_core::Ready;
+
+use super::{HostRequest, World};
+use crate::faults::FaultClass;
+use crate::net::queue::NetEvent;
+use crate::net::socket::{Kind, Phase, SockRef, Socket, Stream};
+
+/// Linux's SYN retransmissions before `connect` fails with `ETIMEDOUT` (`tcp_syn_retries`).
+const SYN_RETRIES: u32 = 6;
+
+/// Everything an RST (or a refusal) makes a socket report.
+fn hangup() -> Ready {
+    Ready::READABLE | Ready::WRITABLE | Ready::ERROR | Ready::READ_CLOSED | Ready::WRITE_CLOSED
+}
+
+impl World {
+    /// Carries out one network event.
+    pub(crate) fn deliver(&mut self, event: NetEvent) {
+        self.delivered += 1;
+        match event {
+            NetEvent::Syn { from, to } => self.on_syn(from, to),
+            NetEvent::SynRetry { sock } => self.on_syn_retry(sock),
+            NetEvent::SynAck { to, server } => self.on_syn_ack(to, server),
+            NetEvent::Data { to, from, len } => self.on_data(to, from, len),
+            NetEvent::Fin { to } => self.on_fin(to),
+            NetEvent::Rst { to, errno } => self.on_rst(to, errno),
+            NetEvent::Window { to } => self.raise(to, Ready::WRITABLE),
+            NetEvent::Edge {
+                reactor,
+                token,
+                ready,
+            } => self.queue_edge(reactor, token, ready),
+            NetEvent::Crash {
+                host,
+                restart_after,
+            } => self.requests.push(HostRequest::Crash(host, restart_after)),
+            NetEvent::Restart { host } => self.requests.push(HostRequest::Restart(host)),
+        }
+    }
+
+    /// A SYN arrives: refused if nobody listens, dropped if the backlog is full (the client
+    /// retries), otherwise a new connection waits in the listener's queue.
+    fn on_syn(&mut self, from: SockRef, to: std::net::SocketAddr) {
+        let Some(client) = self.socks.get(from) else {
+            return;
+        };
+        let client_host = client.host;
+        let client_local = match client.stream() {
+            Some(st) if matches!(st.phase, Phase::SynSent { .. }) => st.local,
+            _ => return,
+        };
+        let Some(dest) = self.resolve(client_host, to) else {
+            return;
+        };
+        let listener = self.hosts[dest].listeners.get(&to.port()).copied();
+        let accepting = listener.and_then(|l| match self.socks.get(l).map(|s| &s.kind) {
+            Some(Kind::Listener(l)) => Some(l.queue.len() < l.backlog),
+            _ => None,
+        });
+        let (listener, has_room) = match (listener, accepting) {
+            (Some(l), Some(room)) => (l, room),
+            _ => {
+                let at = self
+                    .links
+                    .arrival(dest, client_host, self.clock, &mut self.rng.net);
+                let e = libc::ECONNREFUSED;
+                self.queue.push(at, NetEvent::Rst { to: from, errno: e });
+                return;
+            }
+        };
+        if !has_room || self.fault(FaultClass::Backlog) {
+            self.schedule_syn_retry(from);
+            return;
+        }
+        let local = if to.ip().is_unspecified() {
+            std::net::SocketAddr::new(self.hosts[dest].ip, to.port())
+        } else {
+            to
+        };
+        let mut st = Stream::new(local, client_local, Phase::Established);
+        st.peer = Some(from);
+        let server = self.socks.insert(Socket {
+            host: dest,
+            reg: None,
+            kind: Kind::Stream(Box::new(st)),
+        });
+        if let Some(Kind::Listener(l)) = self.socks.get(listener).map(|s| &mut s.kind) {
+            l.queue.push_back(server);
+        }
+        self.raise(listener, Ready::READABLE);
+        let at = self
+            .links
+            .arrival(dest, client_host, self.clock, &mut self.rng.net);
+        self.queue.push(at, NetEvent::SynAck { to: from, server });
+    }
+
+    /// The dropped SYN's retransmission timer, doubling from one second as Linux's does.
+    fn schedule_syn_retry(&mut self, sock: SockRef) {
+        let retries = match self
+            .socks
+            .get(sock)
+            .and_then(|s| s.stream())
+            .map(|st| st.phase)
+        {
+            Some(Phase::SynSent { retries }) => retries,
+            _ => return,
+        };
+        let at = self.clock + Duration::from_secs(1u64 << retries.min(6));
+        self.queue.push(at, NetEvent::SynRetry { sock });
+    }
+
+    /// Resends a SYN, or gives up with `ETIMEDOUT`.
+    fn on_syn_retry(&mut self, sock: SockRef) {
+        let Some(s) = self.socks.get(sock) else {
+            return;
+        };
+        let host = s.host;
+        let Some(st) = s.stream() else {
+            return;
+        };
+        let Phase::SynSent { retries } = st.phase else {
+            return;
+        };
+        if retries >= SYN_RETRIES {
+            self.on_rst(sock, libc::ETIMEDOUT);
+            return;
+        }
+        st.phase = Phase::SynSent {
+            retries: retries + 1,
+        };
+        let to = st.peer_addr;
+        let dest = self.resolve(host, to).unwrap_or(host);
+        let at = self
+            .links
+            .arrival(host, dest, self.clock, &mut self.rng.net);
+        self.queue.push(at, NetEvent::Syn { from: sock, to });
+    }
+
+    /// The SYN-ACK completes the client's connect; a client that gave up meanwhile resets the
+    /// server end.
+    fn on_syn_ack(&mut self, to: SockRef, server: SockRef) {
+        let connected = match self.socks.get(to).and_then(|s| s.stream()) {
+            Some(st) if matches!(st.phase, Phase::SynSent { .. }) => {
+                st.phase = Phase::Established;
+                st.peer = Some(server);
+                true
+            }
+            _ => false,
+        };
+        if connected {
+            let writable = self.readiness(to) | Ready::WRITABLE;
+            self.raise(to, writable);
+        } else {
+            self.on_rst(server, libc::ECONNRESET);
+        }
+    }
+
+    /// Bytes arrive. A socket whose owner closed it answers with RST; the `reset` fault resets
+    /// the connection here, mid-stream.
+    fn on_data(&mut self, to: SockRef, from: Option<SockRef>, len: usize) {
+        let orphan = match self.socks.get(to).and_then(|s| s.stream()) {
+            None => {
+                if let Some(from) = from {
+                    self.on_rst(from, libc::ECONNRESET);
+                }
+                return;
+            }
+            Some(st) => st.orphan,
+        };
+        if orphan {
+            self.reset(to, libc::ECONNRESET);
+            self.free(to);
+            return;
+        }
+        if self.fault(FaultClass::Reset) {
+            self.reset(to, libc::ECONNRESET);
+            self.on_rst(to, libc::ECONNRESET);
+            return;
+        }
+        let st = self
+            .socks
+            .get(to)
+            .and_then(|s| s.stream())
+            .expect("checked above");
+        let n = len.min(st.inflight.len());
+        if st.read_shut || st.phase == Phase::Dead {
+            st.inflight.drain(..n);
+            return;
+        }
+        let moved = st.inflight.drain(..n);
+        st.recv.extend(moved);
+        let mut ready = Ready::READABLE;
+        if st.inflight.is_empty() && st.fin_pending && !st.fin_in {
+            st.fin_in = true;
+            ready |= Ready::READ_CLOSED;
+        }
+        self.raise(to, ready);
+    }
+
+    /// The peer's FIN arrives: visible once bytes still on the wire (a short read's remainder)
+    /// have landed. A socket whose owner already closed it is done.
+    fn on_fin(&mut self, to: SockRef) {
+        let Some(st) = self.socks.get(to).and_then(|s| s.stream()) else {
+            return;
+        };
+        if st.orphan {
+            self.free(to);
+            return;
+        }
+        st.fin_pending = true;
+        if st.inflight.is_empty() && !st.fin_in {
+            st.fin_in = true;
+            self.raise(to, Ready::READABLE | Ready::READ_CLOSED);
+        }
+    }
+
+    /// An RST (or a refusal, or a timeout) arrives: the socket reports `errno` once, then end
+    /// of stream, and writes fail with `EPIPE`.
+    pub(crate) fn on_rst(&mut self, to: SockRef, errno: i32) {
+        let Some(st) = self.socks.get(to).and_then(|s| s.stream()) else {
+            return;
+        };
+        if st.orphan {
+            self.free(to);
+            return;
+        }
+        st.phase = Phase::Dead;
+        st.error = Some(errno);
+        st.inflight.clear();
+        st.peer = None;
+        self.raise(to, hangup());
+    }
+}

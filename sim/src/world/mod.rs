@@ -1,0 +1,228 @@
+//! The world: one clock, the seeded streams, the network, the hosts, and each reactor's queue of
+//! readiness events. The syscalls (`syscalls.rs`) and the network's deliveries (`deliver.rs`)
+//! are methods on it; the driver (`sim.rs`) owns the runtimes and decides who steps next.
+
+mod deliver;
+mod ready;
+mod setup;
+mod syscalls;
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use doppel_core::time::Instant;
+use doppel_core::{Event, Ready, Token};
+
+use crate::faults::{FaultClass, FaultCounts, FaultPlan};
+use crate::host::{HostId, HostState};
+use crate::net::link::Links;
+use crate::net::queue::{EventQueue, NetEvent};
+use crate::net::socket::{Kind, SockRef, Sockets};
+use crate::rng::Rngs;
+use crate::sched::Picker;
+
+pub(crate) use ready::ReadySet;
+
+/// A reactor as the world sees it: whose it is and what is waiting for its next `poll`.
+#[derive(Debug, Default)]
+pub(crate) struct ReactorState {
+    /// Its host.
+    pub(crate) host: HostId,
+    /// Readiness events for its next `poll`, in arrival order (consecutive edges for one
+    /// token coalesce, as epoll's ready list does).
+    pub(crate) pending: Vec<Event>,
+    /// Tokens registered with it (for spurious edges).
+    pub(crate) registered: std::collections::BTreeSet<Token>,
+    /// Injected `EINTR`s in a row, capped by the plan.
+    pub(crate) eintr_streak: u32,
+}
+
+/// A 64-bit FNV-1a over the run's decisions and outcomes: equal hashes, equal runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RunHash(pub(crate) u64);
+
+impl RunHash {
+    /// Mixes words in.
+    pub(crate) fn mix(&mut self, words: &[u64]) {
+        for w in words {
+            for b in w.to_le_bytes() {
+                self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+}
+
+/// Host-level requests the world cannot carry out itself (the driver owns the runtimes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostRequest {
+    /// Crash the host, restarting it after the duration if given.
+    Crash(HostId, Option<Duration>),
+    /// Restart a crashed host.
+    Restart(HostId),
+}
+
+/// Everything simulated.
+#[derive(Debug)]
+pub(crate) struct World {
+    /// Virtual time.
+    pub(crate) clock: Instant,
+    /// The seeded streams.
+    pub(crate) rng: Rngs,
+    /// The fault plan, resolved for this seed.
+    pub(crate) plan: FaultPlan,
+    /// Injections per class.
+    pub(crate) counts: FaultCounts,
+    /// Every socket.
+    pub(crate) socks: Sockets,
+    /// What the network does next.
+    pub(crate) queue: EventQueue,
+    /// Latencies, stalls, partitions.
+    pub(crate) links: Links,
+    /// Hosts.
+    pub(crate) hosts: Vec<HostState>,
+    /// The reactor of each host (one per host for now).
+    pub(crate) host_reactor: Vec<usize>,
+    /// Reactors.
+    pub(crate) reactors: Vec<ReactorState>,
+    /// Reactors that may have work now.
+    pub(crate) ready: ReadySet,
+    /// Each reactor's next timer, and the index of them in order.
+    pub(crate) timers: ready::TimerIndex,
+    /// Receive window per connection direction, bytes.
+    pub(crate) window: usize,
+    /// The most connections any listener may queue (a small `somaxconn`), if set.
+    pub(crate) backlog_cap: Option<u32>,
+    /// Largest segment, bytes.
+    pub(crate) mss: usize,
+    /// Chooses tasks and reactors.
+    pub(crate) picker: Picker,
+    /// The run's hash.
+    pub(crate) hash: RunHash,
+    /// Network events delivered.
+    pub(crate) delivered: u64,
+    /// Crash and restart requests for the driver.
+    pub(crate) requests: Vec<HostRequest>,
+}
+
+/// An `io::Error` with a raw errno, as the kernel would return it.
+pub(crate) fn errno(e: i32) -> io::Error {
+    io::Error::from_raw_os_error(e)
+}
+
+impl World {
+    /// The host whose IP is `ip` (loopback and unspecified addresses mean `local`).
+    pub(crate) fn resolve(&self, local: HostId, addr: SocketAddr) -> Option<HostId> {
+        let ip = addr.ip();
+        if ip.is_loopback() || ip.is_unspecified() {
+            return Some(local);
+        }
+        self.hosts.iter().position(|h| h.ip == ip && h.up)
+    }
+
+    /// The socket behind a descriptor of `host`, or `EBADF`.
+    pub(crate) fn fd(&self, host: HostId, fd: i32) -> io::Result<SockRef> {
+        self.hosts[host]
+            .fds
+            .get(&fd)
+            .copied()
+            .ok_or_else(|| errno(libc::EBADF))
+    }
+
+    /// Decides whether a random fault of `class` fires here, counting it if so.
+    pub(crate) fn fault(&mut self, class: FaultClass) -> bool {
+        let p = self.plan.probability(class);
+        if !self.rng.faults.chance(p) {
+            return false;
+        }
+        self.counts.bump(class);
+        self.hash.mix(&[0xFA, class as u64, self.clock.as_nanos()]);
+        true
+    }
+
+    /// `EINTR` for a call on `reactor`, capped at the plan's streak so no storm can livelock a
+    /// retry loop.
+    pub(crate) fn eintr(&mut self, reactor: usize, class: FaultClass) -> bool {
+        if self.reactors[reactor].eintr_streak >= self.plan.max_eintr_streak {
+            self.reactors[reactor].eintr_streak = 0;
+            return false;
+        }
+        if self.fault(class) {
+            self.reactors[reactor].eintr_streak += 1;
+            true
+        } else {
+            self.reactors[reactor].eintr_streak = 0;
+            false
+        }
+    }
+
+    /// Raises readiness on a socket: queues an event for the reactor watching it (late, if
+    /// the fault says so).
+    pub(crate) fn raise(&mut self, sock: SockRef, ready: Ready) {
+        let Some((reactor, token)) = self.socks.get(sock).and_then(|s| s.reg) else {
+            return;
+        };
+        if self.fault(FaultClass::Late) {
+            let delay = Duration::from_nanos(self.rng.faults.between(1_000, 2_000_000));
+            let at = self.clock + delay;
+            self.queue.push(
+                at,
+                NetEvent::Edge {
+                    reactor,
+                    token,
+                    ready,
+                },
+            );
+            return;
+        }
+        self.queue_edge(reactor, token, ready);
+    }
+
+    /// Queues an event for a reactor's next `poll`.
+    pub(crate) fn queue_edge(&mut self, reactor: usize, token: Token, ready: Ready) {
+        let pending = &mut self.reactors[reactor].pending;
+        match pending.last_mut() {
+            Some(last) if last.token == token => last.ready |= ready,
+            _ => pending.push(Event { token, ready }),
+        }
+        self.ready.insert(reactor);
+    }
+
+    /// What a socket would report if registered now (registration reports existing readiness).
+    pub(crate) fn readiness(&mut self, sock: SockRef) -> Ready {
+        let window = self.window;
+        let (peer, mut r) = match self.socks.get(sock).map(|s| &mut s.kind) {
+            Some(Kind::Listener(l)) if !l.queue.is_empty() => return Ready::READABLE,
+            Some(Kind::Stream(st)) => {
+                let mut r = Ready::EMPTY;
+                if !st.recv.is_empty() || st.fin_in || st.error.is_some() {
+                    r |= Ready::READABLE;
+                }
+                if st.fin_in {
+                    r |= Ready::READ_CLOSED;
+                }
+                if st.phase == crate::net::socket::Phase::Dead {
+                    r |= Ready::READABLE
+                        | Ready::WRITABLE
+                        | Ready::READ_CLOSED
+                        | Ready::WRITE_CLOSED;
+                }
+                (
+                    st.peer
+                        .filter(|_| st.phase == crate::net::socket::Phase::Established),
+                    r,
+                )
+            }
+            _ => return Ready::EMPTY,
+        };
+        if let Some(p) = peer
+            .and_then(|p| self.socks.get(p))
+            .and_then(|p| p.stream())
+        {
+            if p.recv.len() + p.inflight.len() < window {
+                r |= Ready::WRITABLE;
+            }
+        }
+        r
+    }
+}

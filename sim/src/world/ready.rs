@@ -1,0 +1,138 @@
+//! Which reactors can make progress: a ready set with O(1) insert, remove and seeded pick, and
+//! an index of reactor timers in deadline order. Neither is ever scanned whole per step.
+
+use std::collections::BTreeSet;
+
+use doppel_core::time::Instant;
+
+/// Reactors that may have work now (events queued, tasks runnable, a timer due).
+#[derive(Debug, Default)]
+pub(crate) struct ReadySet {
+    /// The members, in an order that depends only on the run's history.
+    items: Vec<usize>,
+    /// Each reactor's position in `items`, if a member.
+    pos: Vec<Option<u32>>,
+}
+
+impl ReadySet {
+    /// Adds a reactor (idempotent).
+    pub(crate) fn insert(&mut self, r: usize) {
+        if self.pos.len() <= r {
+            self.pos.resize(r + 1, None);
+        }
+        if self.pos[r].is_none() {
+            self.pos[r] = Some(self.items.len() as u32);
+            self.items.push(r);
+        }
+    }
+
+    /// Removes a reactor (idempotent).
+    pub(crate) fn remove(&mut self, r: usize) {
+        let Some(Some(i)) = self.pos.get(r).copied() else {
+            return;
+        };
+        self.pos[r] = None;
+        let last = self.items.pop().expect("a member exists");
+        if last != r {
+            self.items[i as usize] = last;
+            self.pos[last] = Some(i);
+        }
+    }
+
+    /// The member at index `i` (`i < len`).
+    pub(crate) fn nth(&self, i: usize) -> usize {
+        self.items[i]
+    }
+
+    /// How many members.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether `r` is a member.
+    #[cfg(test)]
+    pub(crate) fn contains(&self, r: usize) -> bool {
+        self.pos.get(r).is_some_and(Option::is_some)
+    }
+}
+
+/// Each reactor's next timer, indexed by deadline.
+#[derive(Debug, Default)]
+pub(crate) struct TimerIndex {
+    /// Per reactor.
+    next: Vec<Option<Instant>>,
+    /// `(deadline, reactor)` for every reactor with a timer.
+    order: BTreeSet<(Instant, usize)>,
+}
+
+impl TimerIndex {
+    /// Records reactor `r`'s next timer.
+    pub(crate) fn set(&mut self, r: usize, at: Option<Instant>) {
+        if self.next.len() <= r {
+            self.next.resize(r + 1, None);
+        }
+        if self.next[r] == at {
+            return;
+        }
+        if let Some(old) = self.next[r] {
+            self.order.remove(&(old, r));
+        }
+        if let Some(new) = at {
+            self.order.insert((new, r));
+        }
+        self.next[r] = at;
+    }
+
+    /// Reactor `r`'s next timer.
+    pub(crate) fn get(&self, r: usize) -> Option<Instant> {
+        self.next.get(r).copied().flatten()
+    }
+
+    /// The earliest timer of any reactor.
+    pub(crate) fn first(&self) -> Option<Instant> {
+        self.order.first().map(|&(t, _)| t)
+    }
+
+    /// Reactors whose timer is due at `now`.
+    pub(crate) fn due(&self, now: Instant) -> impl Iterator<Item = usize> + '_ {
+        self.order
+            .iter()
+            .take_while(move |&&(t, _)| t <= now)
+            .map(|&(_, r)| r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_set_insert_remove_pick() {
+        let mut s = ReadySet::default();
+        s.insert(3);
+        s.insert(1);
+        s.insert(3);
+        assert_eq!(s.len(), 2);
+        s.remove(3);
+        assert_eq!((s.len(), s.nth(0)), (1, 1));
+        assert!(!s.contains(3) && s.contains(1));
+        s.remove(1);
+        s.remove(1);
+        assert_eq!(s.len(), 0);
+    }
+
+    #[test]
+    fn timer_index_orders_and_replaces() {
+        let mut t = TimerIndex::default();
+        t.set(0, Some(Instant::from_nanos(50)));
+        t.set(1, Some(Instant::from_nanos(10)));
+        t.set(0, Some(Instant::from_nanos(5)));
+        assert_eq!(t.first(), Some(Instant::from_nanos(5)));
+        assert_eq!(
+            t.due(Instant::from_nanos(10)).collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+        t.set(0, None);
+        assert_eq!(t.first(), Some(Instant::from_nanos(10)));
+    }
+}

@@ -1,0 +1,136 @@
+//! Building the initial world from a setup, and tearing a host down in a crash.
+
+use doppel_core::time::Instant;
+
+use super::{ReactorState, RunHash, World};
+use crate::builder::SimBuilder;
+use crate::faults::{FaultClass, FaultCounts, FaultPlan};
+use crate::host::HostState;
+use crate::net::link::{Cut, Links};
+use crate::net::queue::{EventQueue, NetEvent};
+use crate::net::socket::{Kind, Sockets};
+use crate::rng::Rngs;
+use crate::sched::Picker;
+
+/// The links of a setup: the default, per-pair configurations, and scheduled partitions.
+fn links(b: &SimBuilder, plan: &FaultPlan, index: &dyn Fn(&str) -> usize) -> Links {
+    let mut links = Links {
+        default: b.link,
+        ..Links::default()
+    };
+    for (a, bn, cfg) in &b.links {
+        links.config.insert((index(a), index(bn)), *cfg);
+        links.config.insert((index(bn), index(a)), *cfg);
+    }
+    for p in &plan.partitions {
+        let cut = Cut {
+            from: Instant::ZERO + p.from,
+            until: Instant::ZERO + p.until,
+        };
+        links
+            .cuts
+            .entry((index(&p.a), index(&p.b)))
+            .or_default()
+            .push(cut);
+        if !p.one_way {
+            links
+                .cuts
+                .entry((index(&p.b), index(&p.a)))
+                .or_default()
+                .push(cut);
+        }
+    }
+    links
+}
+
+/// The network queue at the start: the scheduled crashes.
+fn crashes(plan: &FaultPlan, index: &dyn Fn(&str) -> usize) -> EventQueue {
+    let mut queue = EventQueue::default();
+    for c in &plan.crashes {
+        let host = index(&c.host);
+        let restart_after = c.restart_after;
+        queue.push(
+            Instant::ZERO + c.at,
+            NetEvent::Crash {
+                host,
+                restart_after,
+            },
+        );
+    }
+    queue
+}
+
+impl World {
+    /// The initial world for a setup (already validated).
+    pub(crate) fn from_builder(b: &SimBuilder) -> World {
+        let mut rng = Rngs::new(b.seed);
+        let plan = b.plan.resolve(&mut rng.swarm);
+        let picker = Picker::new(b.strategy, &mut rng.sched);
+        let hosts: Vec<HostState> = b
+            .hosts
+            .iter()
+            .map(|h| HostState::new(h.name.clone(), h.addr.parse().expect("validated")))
+            .collect();
+        let index = |n: &str| hosts.iter().position(|h| h.name == n).expect("validated");
+        let links = links(b, &plan, &index);
+        let queue = crashes(&plan, &index);
+        let n = hosts.len();
+        let mut hash = RunHash(0xcbf2_9ce4_8422_2325);
+        hash.mix(&[b.seed]);
+        let mut counts = FaultCounts::default();
+        for _ in &plan.partitions {
+            counts.bump(FaultClass::Partition);
+        }
+        World {
+            clock: Instant::ZERO,
+            rng,
+            plan,
+            counts,
+            socks: Sockets::default(),
+            queue,
+            links,
+            hosts,
+            host_reactor: (0..n).collect(),
+            reactors: (0..n)
+                .map(|h| ReactorState {
+                    host: h,
+                    ..Default::default()
+                })
+                .collect(),
+            ready: Default::default(),
+            timers: Default::default(),
+            window: b.window,
+            backlog_cap: b.backlog,
+            mss: 1460,
+            picker,
+            hash,
+            delivered: 0,
+            requests: Vec::new(),
+        }
+    }
+
+    /// A crash, in the world: connections reset toward their peers, sockets and descriptors
+    /// gone, the reactor's queue emptied.
+    pub(crate) fn crash_host(&mut self, host: usize) {
+        self.counts.bump(FaultClass::Crash);
+        let socks: Vec<_> = self.hosts[host].fds.values().copied().collect();
+        for s in socks {
+            let queued: Vec<_> = match self.socks.get(s).map(|x| &mut x.kind) {
+                Some(Kind::Listener(l)) => l.queue.drain(..).collect(),
+                _ => Vec::new(),
+            };
+            for q in queued.into_iter().chain([s]) {
+                self.reset(q, libc::ECONNRESET);
+                self.free(q);
+            }
+        }
+        let h = &mut self.hosts[host];
+        h.wipe();
+        h.up = false;
+        let r = self.host_reactor[host];
+        self.ready.remove(r);
+        self.timers.set(r, None);
+        self.reactors[r].pending.clear();
+        self.reactors[r].registered.clear();
+    }
+}

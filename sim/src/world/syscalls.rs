@@ -1,0 +1,655 @@
+//! The simulated kernel's socket calls. Each returns what Linux would (same raw errnos), and
+//! each injected fault keeps the kernel's contract (see `faults.rs`).
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr};
+use std::time::Duration;
+
+use doppel_core::{Event, Ready, Token};
+
+use super::{errno, World};
+use crate::faults::FaultClass;
+use crate::host::HostId;
+use crate::net::queue::NetEvent;
+use crate::net::socket::{Kind, Listener, Phase, SockRef, Socket, Stream};
+
+/// The listen backlog when none is given: Linux's `somaxconn` default.
+const DEFAULT_BACKLOG: usize = 4096;
+
+impl World {
+    /// `socket` + `bind` + `listen`.
+    pub(crate) fn sys_listen(
+        &mut self,
+        host: HostId,
+        addr: SocketAddr,
+        backlog: Option<u32>,
+    ) -> io::Result<i32> {
+        let ip = addr.ip();
+        let h = &mut self.hosts[host];
+        if !(ip.is_unspecified() || ip.is_loopback() || ip == h.ip) {
+            return Err(errno(libc::EADDRNOTAVAIL));
+        }
+        let port = match addr.port() {
+            0 => h.ephemeral_port().ok_or_else(|| errno(libc::EADDRINUSE))?,
+            p if h.listeners.contains_key(&p) || !h.ports.insert(p) => {
+                return Err(errno(libc::EADDRINUSE))
+            }
+            p => p,
+        };
+        let listener = Listener {
+            addr: SocketAddr::new(ip, port),
+            backlog: backlog
+                .map_or(DEFAULT_BACKLOG, |b| b.max(1) as usize)
+                .min(self.backlog_cap.map_or(usize::MAX, |c| c as usize)),
+            queue: VecDeque::new(),
+        };
+        let sock = self.socks.insert(Socket {
+            host,
+            reg: None,
+            kind: Kind::Listener(listener),
+        });
+        let h = &mut self.hosts[host];
+        h.listeners.insert(port, sock);
+        Ok(h.alloc_fd(sock))
+    }
+
+    /// `accept4`. The `accept-abort` fault takes a queued connection, resets it (its client sees
+    /// `ECONNRESET`) and reports `ECONNABORTED`, as Linux does for a client that reset while
+    /// queued.
+    pub(crate) fn sys_accept(&mut self, reactor: usize, fd: i32) -> io::Result<(i32, SocketAddr)> {
+        let host = self.reactors[reactor].host;
+        let lref = self.fd(host, fd)?;
+        if self.eintr(reactor, FaultClass::Eintr) {
+            return Err(errno(libc::EINTR));
+        }
+        let conn = match self.socks.get(lref).map(|s| &mut s.kind) {
+            Some(Kind::Listener(l)) => l.queue.pop_front(),
+            _ => return Err(errno(libc::EINVAL)),
+        };
+        let Some(conn) = conn else {
+            return Err(errno(libc::EAGAIN));
+        };
+        if self.fault(FaultClass::AcceptAbort) {
+            self.reset(conn, libc::ECONNRESET);
+            self.free(conn);
+            return Err(errno(libc::ECONNABORTED));
+        }
+        let peer = match self.socks.get(conn).and_then(|s| s.stream()) {
+            Some(st) => st.peer_addr,
+            None => return Err(errno(libc::ECONNABORTED)),
+        };
+        let newfd = self.hosts[host].alloc_fd(conn);
+        self.hash.mix(&[0xAC, host as u64, newfd as u64]);
+        Ok((newfd, peer))
+    }
+
+    /// `socket`: a fresh stream socket.
+    pub(crate) fn sys_socket(&mut self, host: HostId) -> io::Result<i32> {
+        let sock = self.socks.insert(Socket {
+            host,
+            reg: None,
+            kind: Kind::Fresh,
+        });
+        Ok(self.hosts[host].alloc_fd(sock))
+    }
+
+    /// `connect`: sends a SYN and reports `EINPROGRESS` (or, by the `eintr` fault, `EINTR`:
+    /// the handshake goes on in the background either way, F3).
+    pub(crate) fn sys_connect(
+        &mut self,
+        reactor: usize,
+        fd: i32,
+        addr: SocketAddr,
+    ) -> io::Result<()> {
+        let host = self.reactors[reactor].host;
+        let sref = self.fd(host, fd)?;
+        match self.socks.get(sref).map(|s| &s.kind) {
+            Some(Kind::Fresh) => {}
+            Some(Kind::Stream(st)) if matches!(st.phase, Phase::SynSent { .. }) => {
+                return Err(errno(libc::EALREADY))
+            }
+            Some(Kind::Stream(_)) => return Err(errno(libc::EISCONN)),
+            _ => return Err(errno(libc::EINVAL)),
+        }
+        let dest = self.resolve(host, addr);
+        let local_ip = if addr.ip().is_loopback() {
+            addr.ip()
+        } else {
+            self.hosts[host].ip
+        };
+        let port = self.hosts[host]
+            .ephemeral_port()
+            .ok_or_else(|| errno(libc::EADDRNOTAVAIL))?;
+        let local = SocketAddr::new(local_ip, port);
+        let stream = Stream::new(local, addr, Phase::SynSent { retries: 0 });
+        self.socks.get(sref).expect("checked above").kind = Kind::Stream(Box::new(stream));
+        match dest {
+            Some(to_host) => {
+                let at = self
+                    .links
+                    .arrival(host, to_host, self.clock, &mut self.rng.net);
+                self.queue.push(
+                    at,
+                    NetEvent::Syn {
+                        from: sref,
+                        to: addr,
+                    },
+                );
+            }
+            None => {
+                let at = self.clock + Duration::from_secs(3);
+                let e = libc::EHOSTUNREACH;
+                self.queue.push(at, NetEvent::Rst { to: sref, errno: e });
+            }
+        }
+        if self.eintr(reactor, FaultClass::Eintr) {
+            return Err(errno(libc::EINTR));
+        }
+        Err(errno(libc::EINPROGRESS))
+    }
+
+    /// `getsockopt(SO_ERROR)`: reads and clears the pending error.
+    pub(crate) fn sys_take_error(
+        &mut self,
+        host: HostId,
+        fd: i32,
+    ) -> io::Result<Option<io::Error>> {
+        let sref = self.fd(host, fd)?;
+        let e = self
+            .socks
+            .get(sref)
+            .and_then(|s| s.stream())
+            .and_then(|st| st.error.take());
+        Ok(e.map(errno))
+    }
+
+    /// `read`. Queued bytes come first, then a pending error, then end of stream. The
+    /// `short-read` fault returns a prefix and puts the rest back on the wire, to arrive as its
+    /// own segment with its own edge: nothing more is queued when a read comes up short.
+    pub(crate) fn sys_read(
+        &mut self,
+        reactor: usize,
+        fd: i32,
+        buf: &mut [u8],
+    ) -> io::Result<usize> {
+        let host = self.reactors[reactor].host;
+        let sref = self.fd(host, fd)?;
+        if self.eintr(reactor, FaultClass::Eintr) {
+            return Err(errno(libc::EINTR));
+        }
+        let avail = match self.socks.get(sref).map(|s| &mut s.kind) {
+            Some(Kind::Stream(st)) => st.recv.len(),
+            _ => return Err(errno(libc::ENOTCONN)),
+        };
+        if avail == 0 || buf.is_empty() {
+            return self.read_empty(sref, buf.len());
+        }
+        let mut n = avail.min(buf.len());
+        let short = n > 1 && self.fault(FaultClass::ShortRead);
+        if short {
+            n = self.rng.faults.between(1, n as u64 - 1) as usize;
+        }
+        let st = self
+            .socks
+            .get(sref)
+            .and_then(|s| s.stream())
+            .expect("a stream");
+        for (dst, src) in buf[..n].iter_mut().zip(st.recv.drain(..n)) {
+            *dst = src;
+        }
+        if short {
+            self.requeue_rest(sref);
+        }
+        self.opened_window(sref);
+        self.hash.mix(&[0x5E, host as u64, fd as u64, n as u64]);
+        Ok(n)
+    }
+
+    /// A read that found nothing queued: the error, end of stream, or `EAGAIN`.
+    fn read_empty(&mut self, sref: SockRef, want: usize) -> io::Result<usize> {
+        let st = self
+            .socks
+            .get(sref)
+            .and_then(|s| s.stream())
+            .expect("a stream");
+        if want == 0 {
+            return Ok(0);
+        }
+        if let Some(e) = st.error.take() {
+            return Err(errno(e));
+        }
+        if st.fin_in || st.read_shut || st.phase == Phase::Dead {
+            return Ok(0);
+        }
+        Err(errno(libc::EAGAIN))
+    }
+
+    /// After a short read: moves what is left of `recv` back to the head of the wire and
+    /// schedules its arrival, so it comes with an edge of its own.
+    fn requeue_rest(&mut self, sref: SockRef) {
+        let st = self
+            .socks
+            .get(sref)
+            .and_then(|s| s.stream())
+            .expect("a stream");
+        let rest = st.recv.len();
+        if rest == 0 {
+            return;
+        }
+        let mut back: VecDeque<u8> = st.recv.drain(..).collect();
+        back.append(&mut st.inflight);
+        st.inflight = back;
+        let from = st.peer;
+        let delay = Duration::from_nanos(self.rng.faults.between(1_000, 200_000));
+        let at = self.clock + delay;
+        self.queue.push(
+            at,
+            NetEvent::Data {
+                to: sref,
+                from,
+                len: rest,
+            },
+        );
+    }
+
+    /// The reader consumed bytes: if its peer's writer was blocked on the window, send it a
+    /// window update (it arrives after the link's latency and raises a writable edge).
+    fn opened_window(&mut self, sref: SockRef) {
+        let Some((me, peer)) = self.socks.get(sref).map(|s| s.host).zip(self.peer_of(sref)) else {
+            return;
+        };
+        let Some(p) = self.socks.get(peer) else {
+            return;
+        };
+        let peer_host = p.host;
+        let Some(pst) = p.stream() else {
+            return;
+        };
+        if !pst.writer_blocked {
+            return;
+        }
+        pst.writer_blocked = false;
+        let at = self
+            .links
+            .arrival(me, peer_host, self.clock, &mut self.rng.net);
+        self.queue.push(at, NetEvent::Window { to: peer });
+    }
+
+    /// The other end of a stream, if known.
+    pub(crate) fn peer_of(&mut self, sref: SockRef) -> Option<SockRef> {
+        self.socks
+            .get(sref)
+            .and_then(|s| s.stream())
+            .and_then(|st| st.peer)
+    }
+
+    /// `send`. Takes what fits in the peer's receive window, cut into segments at seeded
+    /// boundaries. The `short-write` fault takes less than fits, and a writable edge follows
+    /// shortly, as if the send buffer had filled and then drained.
+    pub(crate) fn sys_write(&mut self, reactor: usize, fd: i32, buf: &[u8]) -> io::Result<usize> {
+        let host = self.reactors[reactor].host;
+        let sref = self.fd(host, fd)?;
+        if self.eintr(reactor, FaultClass::Eintr) {
+            return Err(errno(libc::EINTR));
+        }
+        let peer = self.writable_peer(sref)?;
+        let space = match self.socks.get(peer).and_then(|s| s.stream()) {
+            Some(p) => self.window.saturating_sub(p.inflight.len() + p.recv.len()),
+            None => return Err(errno(libc::EPIPE)),
+        };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if space == 0 {
+            let st = self
+                .socks
+                .get(sref)
+                .and_then(|s| s.stream())
+                .expect("a stream");
+            st.writer_blocked = true;
+            return Err(errno(libc::EAGAIN));
+        }
+        let mut n = buf.len().min(space);
+        if n > 1 && self.fault(FaultClass::ShortWrite) {
+            n = self.rng.faults.between(1, n as u64 - 1) as usize;
+            self.writable_soon(sref);
+        }
+        let p = self
+            .socks
+            .get(peer)
+            .and_then(|s| s.stream())
+            .expect("checked above");
+        p.inflight.extend(&buf[..n]);
+        self.send_segments(sref, peer, n);
+        self.hash.mix(&[0x3E, host as u64, fd as u64, n as u64]);
+        Ok(n)
+    }
+
+    /// The peer a write on `sref` goes to, or the error the write reports.
+    fn writable_peer(&mut self, sref: SockRef) -> io::Result<SockRef> {
+        let st = match self.socks.get(sref).map(|s| &mut s.kind) {
+            Some(Kind::Stream(st)) => st,
+            _ => return Err(errno(libc::ENOTCONN)),
+        };
+        if let Some(e) = st.error.take() {
+            return Err(errno(e));
+        }
+        match st.phase {
+            Phase::Dead => return Err(errno(libc::EPIPE)),
+            Phase::SynSent { .. } => return Err(errno(libc::EAGAIN)),
+            Phase::Established => {}
+        }
+        if st.fin_out {
+            return Err(errno(libc::EPIPE));
+        }
+        st.peer.ok_or_else(|| errno(libc::ENOTCONN))
+    }
+
+    /// Schedules a writable edge for `sref` a little later (after a short write).
+    fn writable_soon(&mut self, sref: SockRef) {
+        let Some((reactor, token)) = self.socks.get(sref).and_then(|s| s.reg) else {
+            return;
+        };
+        let delay = Duration::from_nanos(self.rng.faults.between(1_000, 100_000));
+        let at = self.clock + delay;
+        let ready = Ready::WRITABLE;
+        self.queue.push(
+            at,
+            NetEvent::Edge {
+                reactor,
+                token,
+                ready,
+            },
+        );
+    }
+
+    /// Cuts `n` bytes just added to `to`'s wire into segments and schedules their arrivals.
+    fn send_segments(&mut self, from: SockRef, to: SockRef, mut n: usize) {
+        while n > 0 {
+            let max = n.min(self.mss);
+            let seg = if max == n && self.rng.net.chance(0.75) {
+                n
+            } else {
+                self.rng.net.between(1, max as u64) as usize
+            };
+            let at = self.arrival(from, to);
+            self.queue.push(
+                at,
+                NetEvent::Data {
+                    to,
+                    from: Some(from),
+                    len: seg,
+                },
+            );
+            n -= seg;
+        }
+    }
+
+    /// When the next segment from `from` reaches `to`: the link's delay, any stall (a fault
+    /// that makes deadlines fire for real), the `deadline-race` fault (land exactly on the
+    /// receiver's next timer, or a nanosecond before it), and never before the previous one.
+    pub(crate) fn arrival(&mut self, from: SockRef, to: SockRef) -> doppel_core::time::Instant {
+        let (fh, th) = (
+            self.socks.get(from).map_or(0, |s| s.host),
+            self.socks.get(to).map_or(0, |s| s.host),
+        );
+        let mut at = self.links.arrival(fh, th, self.clock, &mut self.rng.net);
+        if self.fault(FaultClass::Stall) {
+            let ns = self.rng.faults.between(
+                1_000_000,
+                self.plan.stall_max.as_nanos().max(1_000_001) as u64,
+            );
+            let until = self.clock + Duration::from_nanos(ns);
+            self.links.stall(fh, th, until);
+            at = at.max(until + self.links.config(fh, th).latency);
+        }
+        at = self.race_deadline(th, at);
+        let st = self
+            .socks
+            .get(from)
+            .and_then(|s| s.stream())
+            .expect("a stream sends");
+        at = at.max(st.last_arrival);
+        st.last_arrival = at;
+        at
+    }
+
+    /// The `deadline-race` fault: if the receiving host's reactor has a timer pending (a
+    /// deadline, a `timeout`, a sleep) within ten seconds, hold the segment until that very
+    /// instant, or one nanosecond before it, so data and timer meet in both orders (F18).
+    fn race_deadline(
+        &mut self,
+        host: HostId,
+        at: doppel_core::time::Instant,
+    ) -> doppel_core::time::Instant {
+        if self.plan.probability(FaultClass::DeadlineRace) == 0.0 {
+            return at;
+        }
+        let Some(t) = self.timers.get(self.host_reactor[host]) else {
+            return at;
+        };
+        let reach = at + Duration::from_secs(10);
+        if t <= self.clock || t > reach || !self.fault(FaultClass::DeadlineRace) {
+            return at;
+        }
+        if self.rng.faults.chance(0.5) {
+            t
+        } else {
+            doppel_core::time::Instant::from_nanos(t.as_nanos() - 1)
+        }
+    }
+
+    /// `shutdown`.
+    pub(crate) fn sys_shutdown(&mut self, host: HostId, fd: i32, how: Shutdown) -> io::Result<()> {
+        let sref = self.fd(host, fd)?;
+        let st = match self.socks.get(sref).map(|s| &mut s.kind) {
+            Some(Kind::Stream(st)) if st.phase != Phase::Dead || st.peer.is_some() => st,
+            Some(Kind::Stream(_)) | Some(Kind::Fresh) => return Err(errno(libc::ENOTCONN)),
+            _ => return Err(errno(libc::ENOTCONN)),
+        };
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            st.read_shut = true;
+            st.recv.clear();
+        }
+        if matches!(how, Shutdown::Write | Shutdown::Both) {
+            self.send_fin(sref);
+        }
+        Ok(())
+    }
+
+    /// Sends our FIN (once), ordered after every byte already sent.
+    fn send_fin(&mut self, sref: SockRef) {
+        let Some(st) = self.socks.get(sref).and_then(|s| s.stream()) else {
+            return;
+        };
+        if st.fin_out || st.phase != Phase::Established {
+            return;
+        }
+        st.fin_out = true;
+        if let Some(peer) = st.peer {
+            let at = self.arrival(sref, peer);
+            self.queue.push(at, NetEvent::Fin { to: peer });
+        }
+    }
+
+    /// `close`. A stream with unread data is reset (Linux sends RST); otherwise it sends FIN and
+    /// lingers until the peer's FIN. The `eintr` fault reports `EINTR` *after* closing (F4).
+    pub(crate) fn sys_close(&mut self, reactor: usize, fd: i32) -> io::Result<()> {
+        let host = self.reactors[reactor].host;
+        let sref = self.hosts[host]
+            .free_fd(fd)
+            .ok_or_else(|| errno(libc::EBADF))?;
+        if let Some(sock) = self.socks.get(sref) {
+            if let Some((r, token)) = sock.reg.take() {
+                self.reactors[r].registered.remove(&token);
+            }
+        }
+        self.close_sock(host, sref);
+        if self.eintr(reactor, FaultClass::Eintr) {
+            return Err(errno(libc::EINTR));
+        }
+        Ok(())
+    }
+
+    /// Closes a socket that no descriptor names any more.
+    fn close_sock(&mut self, host: HostId, sref: SockRef) {
+        let Some(sock) = self.socks.get(sref) else {
+            return;
+        };
+        match &mut sock.kind {
+            Kind::Fresh => {
+                self.free(sref);
+            }
+            Kind::Listener(l) => {
+                let port = l.addr.port();
+                let queued: Vec<SockRef> = l.queue.drain(..).collect();
+                let h = &mut self.hosts[host];
+                h.listeners.remove(&port);
+                h.ports.remove(&port);
+                for conn in queued {
+                    self.reset(conn, libc::ECONNRESET);
+                    self.free(conn);
+                }
+                self.free(sref);
+            }
+            Kind::Stream(st) => {
+                let unread = !st.recv.is_empty();
+                let (dead, fin_in) = (st.phase != Phase::Established, st.fin_in);
+                self.release_port(host, sref);
+                if dead {
+                    self.free(sref);
+                } else if unread {
+                    self.reset(sref, libc::ECONNRESET);
+                    self.free(sref);
+                } else {
+                    self.send_fin(sref);
+                    if fin_in {
+                        self.free(sref);
+                    } else if let Some(st) = self.socks.get(sref).and_then(|s| s.stream()) {
+                        st.orphan = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Frees the local port of a connecting (not accepted) stream.
+    fn release_port(&mut self, host: HostId, sref: SockRef) {
+        let Some(st) = self.socks.get(sref).and_then(|s| s.stream()) else {
+            return;
+        };
+        let port = st.local.port();
+        let h = &mut self.hosts[host];
+        if !h.listeners.contains_key(&port) {
+            h.ports.remove(&port);
+        }
+    }
+
+    /// `getsockname`.
+    pub(crate) fn sys_local_addr(&mut self, host: HostId, fd: i32) -> io::Result<SocketAddr> {
+        let sref = self.fd(host, fd)?;
+        Ok(match self.socks.get(sref).map(|s| &s.kind) {
+            Some(Kind::Listener(l)) => l.addr,
+            Some(Kind::Stream(st)) => st.local,
+            _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        })
+    }
+
+    /// `getpeername` (`ENOTCONN` until the handshake completes).
+    pub(crate) fn sys_peer_addr(&mut self, host: HostId, fd: i32) -> io::Result<SocketAddr> {
+        let sref = self.fd(host, fd)?;
+        match self.socks.get(sref).map(|s| &s.kind) {
+            Some(Kind::Stream(st)) if st.phase == Phase::Established => Ok(st.peer_addr),
+            _ => Err(errno(libc::ENOTCONN)),
+        }
+    }
+
+    /// Watches a socket; readiness already there arrives as an edge on the next poll.
+    pub(crate) fn sys_register(&mut self, reactor: usize, fd: i32, token: Token) -> io::Result<()> {
+        let host = self.reactors[reactor].host;
+        let sref = self.fd(host, fd)?;
+        self.socks.get(sref).expect("fd names a socket").reg = Some((reactor, token));
+        self.reactors[reactor].registered.insert(token);
+        let now = self.readiness(sref);
+        if now != Ready::EMPTY {
+            self.queue_edge(reactor, token, now);
+        }
+        Ok(())
+    }
+
+    /// Stops watching a socket.
+    pub(crate) fn sys_deregister(&mut self, reactor: usize, fd: i32) -> io::Result<()> {
+        let host = self.reactors[reactor].host;
+        let sref = self.fd(host, fd)?;
+        if let Some((r, token)) = self.socks.get(sref).and_then(|s| s.reg.take()) {
+            self.reactors[r].registered.remove(&token);
+        }
+        Ok(())
+    }
+
+    /// `epoll_wait` with a zero timeout: hands over the queued events. The `eintr-poll` fault
+    /// fails it instead; the `spurious` fault adds an edge with nothing behind it.
+    pub(crate) fn sys_poll(&mut self, reactor: usize, out: &mut Vec<Event>) -> io::Result<()> {
+        if self.eintr(reactor, FaultClass::PollEintr) {
+            return Err(errno(libc::EINTR));
+        }
+        let n = self.reactors[reactor].registered.len();
+        if n > 0 && self.fault(FaultClass::Spurious) {
+            let k = self.rng.faults.below(n as u64) as usize;
+            let token = *self.reactors[reactor]
+                .registered
+                .iter()
+                .nth(k)
+                .expect("k < n");
+            let ready = if self.rng.faults.chance(0.5) {
+                Ready::READABLE
+            } else {
+                Ready::WRITABLE
+            };
+            self.reactors[reactor].pending.push(Event { token, ready });
+        }
+        let pending = &mut self.reactors[reactor].pending;
+        self.hash.mix(&[0x90, reactor as u64, pending.len() as u64]);
+        out.append(pending);
+        Ok(())
+    }
+
+    /// Resets a connection end: it reports `errno` once, and its peer gets an RST after the
+    /// link's latency.
+    pub(crate) fn reset(&mut self, sref: SockRef, peer_errno: i32) {
+        let Some(sock) = self.socks.get(sref) else {
+            return;
+        };
+        let host = sock.host;
+        let Some(st) = sock.stream() else {
+            return;
+        };
+        st.phase = Phase::Dead;
+        st.inflight.clear();
+        let peer = st.peer.take();
+        if let Some(peer) = peer {
+            if let Some(p) = self.socks.get(peer) {
+                let at = self
+                    .links
+                    .arrival(host, p.host, self.clock, &mut self.rng.net);
+                self.queue.push(
+                    at,
+                    NetEvent::Rst {
+                        to: peer,
+                        errno: peer_errno,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Frees a socket for good.
+    pub(crate) fn free(&mut self, sref: SockRef) {
+        if let Some(sock) = self.socks.remove(sref) {
+            if let Some((r, token)) = sock.reg {
+                self.reactors[r].registered.remove(&token);
+            }
+        }
+    }
+}
