@@ -46,6 +46,8 @@ pub struct ClientPlan {
     /// How many times the client may reconnect after a reset, refusal, timeout or early EOF
     /// (redoing the interrupted round on the new connection). 0: any error fails the client.
     pub reconnects: u32,
+    /// A read deadline for each round, if any (a round that misses it counts as a timeout).
+    pub deadline: Option<std::time::Duration>,
 }
 
 /// Errors a client survives by reconnecting: the connection, not the data, was the problem.
@@ -60,6 +62,8 @@ fn transient(e: &io::Error) -> bool {
             | UnexpectedEof
             | NotConnected
             | TimedOut
+            | HostUnreachable
+            | NetworkUnreachable
     )
 }
 
@@ -82,7 +86,13 @@ pub async fn client(addr: SocketAddr, id: u64, plan: ClientPlan) -> io::Result<u
         fill(&mut out[..size], id, sent);
         loop {
             let tried = match &conn {
-                Some(c) => round_trip(c, &out[..size], &mut back[..size]).await,
+                Some(c) => {
+                    let deadline = plan.deadline.map(|d| doppel::time::Instant::now() + d);
+                    match c.set_read_deadline(deadline) {
+                        Ok(()) => round_trip(c, &out[..size], &mut back[..size]).await,
+                        Err(e) => Err(e),
+                    }
+                }
                 None => connect(addr)
                     .await
                     .map(|c| conn = Some(c))

@@ -20,6 +20,15 @@ impl fmt::Display for SeedError {
 
 impl std::error::Error for SeedError {}
 
+/// Parses a `DOPPEL_SEED` value.
+pub fn parse_seed(value: &str) -> Result<u64, SeedError> {
+    value.trim().parse().map_err(|_| {
+        SeedError(format!(
+            "DOPPEL_SEED={value:?} is not a number (expected an unsigned 64-bit seed such as 42)"
+        ))
+    })
+}
+
 /// The seed to replay, from `DOPPEL_SEED` (`None` when unset).
 pub fn replay_seed() -> Result<Option<u64>, SeedError> {
     match std::env::var("DOPPEL_SEED") {
@@ -27,11 +36,7 @@ pub fn replay_seed() -> Result<Option<u64>, SeedError> {
         Err(std::env::VarError::NotUnicode(v)) => Err(SeedError(format!(
             "DOPPEL_SEED={v:?} is not a number (expected an unsigned 64-bit seed such as 42)"
         ))),
-        Ok(v) => v.trim().parse().map(Some).map_err(|_| {
-            SeedError(format!(
-                "DOPPEL_SEED={v:?} is not a number (expected an unsigned 64-bit seed such as 42)"
-            ))
-        }),
+        Ok(v) => parse_seed(&v).map(Some),
     }
 }
 

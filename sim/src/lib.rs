@@ -36,7 +36,7 @@ mod sim;
 mod world;
 
 pub use builder::SimBuilder;
-pub use check::{check_seeds, replay_command, replay_seed, SeedError};
+pub use check::{check_seeds, parse_seed, replay_command, replay_seed, SeedError};
 pub use faults::{CrashSpec, FaultClass, FaultCounts, FaultPlan, PartitionSpec};
 pub use net::LinkConfig;
 pub use report::{ConfigError, Failure, FailureKind, Outcome, Report, SimError};

@@ -107,7 +107,11 @@ mod tests {
         assert_eq!(got, GOLDEN_42_NET);
     }
 
-    const GOLDEN_42_NET: [u64; 3] = [0, 0, 0];
+    const GOLDEN_42_NET: [u64; 3] = [
+        11_001_513_618_462_152_577,
+        9_666_465_271_823_739_745,
+        6_027_111_865_886_405_467,
+    ];
 
     #[test]
     fn streams_differ_by_name_and_seed() {

@@ -101,3 +101,43 @@ pub fn open_fds() -> usize {
         .unwrap_or_else(|e| panic!("cannot list {dir}: {e}"))
         .count()
 }
+
+/// Runs `body` on the real backend (loopback) and in the simulator (one host, then again under
+/// the benign fault plan), in this one test binary, and checks all three give the same result.
+/// The body must bind and connect only to what it finds itself (for example `127.0.0.1:0` and
+/// the listener's `local_addr`), which works on both backends.
+pub fn both<F, Fut, T>(name: &str, body: F) -> T
+where
+    F: Fn() -> Fut + Clone + 'static,
+    Fut: Future<Output = io::Result<T>> + 'static,
+    T: PartialEq + std::fmt::Debug + Clone + 'static,
+{
+    let (real, _) = run_real(Duration::from_secs(60), body());
+    for plan in [
+        doppel::sim::FaultPlan::none(),
+        doppel::sim::FaultPlan::benign(0.05),
+    ] {
+        for seed in 0..8 {
+            let out = std::rc::Rc::new(std::cell::RefCell::new(None));
+            let (b, o) = (body.clone(), out.clone());
+            let report = doppel::sim::SimBuilder::new(seed)
+                .faults(plan.clone())
+                .client("host", "10.0.0.1", move || {
+                    let (b, o) = (b.clone(), o.clone());
+                    async move {
+                        *o.borrow_mut() = Some(b().await?);
+                        Ok(())
+                    }
+                })
+                .run()
+                .unwrap_or_else(|e| panic!("{name}: simulated seed {seed}: {e}"));
+            let sim = out.borrow_mut().take().expect("the body finished");
+            assert_eq!(
+                sim, real,
+                "{name}: seed {seed} ({}) disagrees with the real run",
+                report.faults
+            );
+        }
+    }
+    real
+}

@@ -204,10 +204,22 @@ impl Slot {
         self.hung_up
     }
 
-    /// The operation saw `WouldBlock` or a short transfer: the queue is drained.
+    /// A short transfer: the queue is drained, unless this half has hung up (then the next
+    /// call must run, to see end of stream).
     #[inline]
     pub(crate) fn drained(&mut self) {
         if self.state == State::Ready && !self.hung_up {
+            self.state = State::Empty;
+        }
+    }
+
+    /// The call said `WouldBlock`: nothing is there, hang-up or not. A kernel never says this
+    /// after a hang-up edge, but if one did, trusting the sticky hang-up would spin the retry
+    /// loop forever; waiting for the next edge is always safe.
+    #[inline]
+    pub(crate) fn would_block(&mut self) {
+        self.hung_up = false;
+        if self.state == State::Ready {
             self.state = State::Empty;
         }
     }

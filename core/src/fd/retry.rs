@@ -152,7 +152,7 @@ fn classify(
     match err.kind() {
         io::ErrorKind::Interrupted => Counters::bump(&c.eintr_retries),
         io::ErrorKind::WouldBlock => {
-            pd.borrow_mut().slot(dir).drained();
+            pd.borrow_mut().slot(dir).would_block();
             Counters::bump(match dir {
                 Direction::Read => &c.read_would_block,
                 Direction::Write => &c.write_would_block,
