@@ -49,6 +49,10 @@ pub struct Sim {
     seed: u64,
     /// Turns taken.
     steps: u64,
+    /// Clients whose main has not returned yet (the run ends at zero).
+    clients_left: usize,
+    /// The first client failure, once one happens.
+    failed: Option<FailureKind>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -63,7 +67,7 @@ impl Sim {
     pub(crate) fn new(b: SimBuilder) -> Result<Sim, ConfigError> {
         let world = Rc::new(RefCell::new(World::from_builder(&b)));
         let pokes = Arc::new(Pokes::default());
-        let hosts = b
+        let hosts: Vec<HostRt> = b
             .hosts
             .into_iter()
             .map(|h| HostRt {
@@ -76,6 +80,10 @@ impl Sim {
             })
             .collect();
         let limit = Instant::ZERO + b.limit;
+        let clients_left = hosts
+            .iter()
+            .filter(|h: &&HostRt| h.role == Role::Client)
+            .count();
         Ok(Sim {
             world,
             hosts,
@@ -83,6 +91,8 @@ impl Sim {
             limit,
             seed: b.seed,
             steps: 0,
+            clients_left,
+            failed: None,
         })
     }
 
@@ -97,7 +107,9 @@ impl Sim {
         let rt = Runtime::new(Box::new(poller));
         let h = &mut self.hosts[host];
         h.handle = Some(rt.spawn((h.main)()));
-        h.outcome = None;
+        if h.outcome.take().is_some() && h.role == Role::Client {
+            self.clients_left += 1; // a restarted client runs its main again
+        }
         h.rt = Some(rt);
         self.world.borrow_mut().ready.insert(host);
     }
@@ -111,14 +123,10 @@ impl Sim {
         loop {
             self.absorb_pokes();
             self.carry_out_requests();
-            if let Some(kind) = self.client_failure() {
+            if let Some(kind) = self.failed.take() {
                 return Err(self.fail(kind));
             }
-            if self
-                .hosts
-                .iter()
-                .all(|h| h.role == Role::Server || h.outcome.is_some())
-            {
+            if self.clients_left == 0 {
                 return Ok(self.report());
             }
             let pick = {
@@ -168,24 +176,22 @@ impl Sim {
             return;
         };
         let mut cx = Context::from_waker(Waker::noop());
-        if let Poll::Ready(res) = Pin::new(handle).poll(&mut cx) {
-            h.outcome = Some(match res {
-                Ok(Ok(())) => Outcome::Ok,
-                Ok(Err(e)) => Outcome::Failed(e.to_string()),
-                Err(e) => Outcome::Failed(e.to_string()),
-            });
-        }
-    }
-
-    /// The first client that failed, if any.
-    fn client_failure(&self) -> Option<FailureKind> {
-        self.hosts.iter().find_map(|h| match &h.outcome {
-            Some(Outcome::Failed(error)) => Some(FailureKind::Client {
+        let Poll::Ready(res) = Pin::new(handle).poll(&mut cx) else {
+            return;
+        };
+        let outcome = match res {
+            Ok(Ok(())) => Outcome::Ok,
+            Ok(Err(e)) => Outcome::Failed(e.to_string()),
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        if let (Outcome::Failed(error), None) = (&outcome, &self.failed) {
+            self.failed = Some(FailureKind::Client {
                 host: h.name.clone(),
                 error: error.clone(),
-            }),
-            _ => None,
-        })
+            });
+        }
+        h.outcome = Some(outcome);
+        self.clients_left -= 1;
     }
 
     /// Nothing can run: jump to the next event and deliver everything due then.

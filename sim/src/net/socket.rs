@@ -57,11 +57,12 @@ pub(crate) struct Stream {
     pub(crate) peer: Option<SockRef>,
     /// Handshake and liveness.
     pub(crate) phase: Phase,
-    /// Bytes that have arrived and not been read.
-    pub(crate) recv: VecDeque<u8>,
-    /// Bytes the peer sent that are still on the wire to us, in order. Data events carry only a
-    /// length: each arrival moves that many bytes from here to `recv`.
-    pub(crate) inflight: VecDeque<u8>,
+    /// Every byte the peer sent that we have not read, in order: the first `arrived` have
+    /// landed (readable), the rest are still on the wire. Data events carry only a length, and
+    /// an arrival just moves the mark: no byte is copied between send and read.
+    pub(crate) bytes: VecDeque<u8>,
+    /// How many of `bytes` have arrived.
+    pub(crate) arrived: usize,
     /// The peer's FIN arrived (possibly ahead of bytes re-queued by a short read).
     pub(crate) fin_pending: bool,
     /// The peer's FIN is visible: once `recv` is drained, reads return 0.
@@ -81,6 +82,39 @@ pub(crate) struct Stream {
 }
 
 impl Stream {
+    /// Bytes that have arrived and not been read.
+    pub(crate) fn readable(&self) -> usize {
+        self.arrived
+    }
+
+    /// Bytes still on the wire to us.
+    pub(crate) fn in_flight(&self) -> usize {
+        self.bytes.len() - self.arrived
+    }
+
+    /// Drops everything on the wire (a reset loses in-flight data).
+    pub(crate) fn lose_in_flight(&mut self) {
+        self.bytes.truncate(self.arrived);
+    }
+
+    /// Drops everything, read or not (shutdown of the read half).
+    pub(crate) fn discard(&mut self) {
+        self.bytes.clear();
+        self.arrived = 0;
+    }
+
+    /// Copies `buf.len()` arrived bytes out and removes them.
+    pub(crate) fn take(&mut self, buf: &mut [u8]) {
+        let n = buf.len();
+        debug_assert!(n <= self.arrived);
+        let (a, b) = self.bytes.as_slices();
+        let k = n.min(a.len());
+        buf[..k].copy_from_slice(&a[..k]);
+        buf[k..].copy_from_slice(&b[..n - k]);
+        self.bytes.drain(..n);
+        self.arrived -= n;
+    }
+
     /// A stream in the given phase.
     pub(crate) fn new(local: SocketAddr, peer_addr: SocketAddr, phase: Phase) -> Stream {
         Stream {
@@ -88,8 +122,8 @@ impl Stream {
             peer_addr,
             peer: None,
             phase,
-            recv: VecDeque::new(),
-            inflight: VecDeque::new(),
+            bytes: VecDeque::new(),
+            arrived: 0,
             fin_pending: false,
             fin_in: false,
             fin_out: false,

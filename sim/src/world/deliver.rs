@@ -187,15 +187,15 @@ impl World {
             .get(to)
             .and_then(|s| s.stream())
             .expect("checked above");
-        let n = len.min(st.inflight.len());
+        let n = len.min(st.in_flight());
         if st.read_shut || st.phase == Phase::Dead {
-            st.inflight.drain(..n);
+            let at = st.arrived;
+            st.bytes.drain(at..at + n);
             return;
         }
-        let moved = st.inflight.drain(..n);
-        st.recv.extend(moved);
+        st.arrived += n;
         let mut ready = Ready::READABLE;
-        if st.inflight.is_empty() && st.fin_pending && !st.fin_in {
+        if st.in_flight() == 0 && st.fin_pending && !st.fin_in {
             st.fin_in = true;
             ready |= Ready::READ_CLOSED;
         }
@@ -213,7 +213,7 @@ impl World {
             return;
         }
         st.fin_pending = true;
-        if st.inflight.is_empty() && !st.fin_in {
+        if st.in_flight() == 0 && !st.fin_in {
             st.fin_in = true;
             self.raise(to, Ready::READABLE | Ready::READ_CLOSED);
         }
@@ -231,7 +231,7 @@ impl World {
         }
         st.phase = Phase::Dead;
         st.error = Some(errno);
-        st.inflight.clear();
+        st.lose_in_flight();
         st.peer = None;
         self.raise(to, hangup());
     }

@@ -81,6 +81,8 @@ pub(crate) struct World {
     pub(crate) links: Links,
     /// Hosts.
     pub(crate) hosts: Vec<HostState>,
+    /// Hosts by address, so a SYN finds its host in O(log n).
+    pub(crate) by_ip: std::collections::BTreeMap<std::net::IpAddr, HostId>,
     /// The reactor of each host (one per host for now).
     pub(crate) host_reactor: Vec<usize>,
     /// Reactors.
@@ -117,7 +119,7 @@ impl World {
         if ip.is_loopback() || ip.is_unspecified() {
             return Some(local);
         }
-        self.hosts.iter().position(|h| h.ip == ip && h.up)
+        self.by_ip.get(&ip).copied().filter(|&h| self.hosts[h].up)
     }
 
     /// The socket behind a descriptor of `host`, or `EBADF`.
@@ -195,7 +197,7 @@ impl World {
             Some(Kind::Listener(l)) if !l.queue.is_empty() => return Ready::READABLE,
             Some(Kind::Stream(st)) => {
                 let mut r = Ready::EMPTY;
-                if !st.recv.is_empty() || st.fin_in || st.error.is_some() {
+                if st.readable() > 0 || st.fin_in || st.error.is_some() {
                     r |= Ready::READABLE;
                 }
                 if st.fin_in {
@@ -219,7 +221,7 @@ impl World {
             .and_then(|p| self.socks.get(p))
             .and_then(|p| p.stream())
         {
-            if p.recv.len() + p.inflight.len() < window {
+            if p.bytes.len() < window {
                 r |= Ready::WRITABLE;
             }
         }

@@ -89,6 +89,7 @@ impl World {
             socks: Sockets::default(),
             queue,
             links,
+            by_ip: hosts.iter().enumerate().map(|(i, h)| (h.ip, i)).collect(),
             hosts,
             host_reactor: (0..n).collect(),
             reactors: (0..n)

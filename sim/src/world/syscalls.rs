@@ -179,7 +179,7 @@ impl World {
             return Err(errno(libc::EINTR));
         }
         let (avail, fin) = match self.socks.get(sref).map(|s| &mut s.kind) {
-            Some(Kind::Stream(st)) => (st.recv.len(), st.fin_in || st.fin_pending),
+            Some(Kind::Stream(st)) => (st.readable(), st.fin_in || st.fin_pending),
             _ => return Err(errno(libc::ENOTCONN)),
         };
         if avail == 0 || buf.is_empty() {
@@ -197,9 +197,7 @@ impl World {
             .get(sref)
             .and_then(|s| s.stream())
             .expect("a stream");
-        for (dst, src) in buf[..n].iter_mut().zip(st.recv.drain(..n)) {
-            *dst = src;
-        }
+        st.take(&mut buf[..n]);
         if short {
             self.requeue_rest(sref);
         }
@@ -227,21 +225,19 @@ impl World {
         Err(errno(libc::EAGAIN))
     }
 
-    /// After a short read: moves what is left of `recv` back to the head of the wire and
-    /// schedules its arrival, so it comes with an edge of its own.
+    /// After a short read: puts what is left back on the wire (ahead of anything still in
+    /// flight) and schedules its arrival, so it comes with an edge of its own.
     fn requeue_rest(&mut self, sref: SockRef) {
         let st = self
             .socks
             .get(sref)
             .and_then(|s| s.stream())
             .expect("a stream");
-        let rest = st.recv.len();
+        let rest = st.arrived;
         if rest == 0 {
             return;
         }
-        let mut back: VecDeque<u8> = st.recv.drain(..).collect();
-        back.append(&mut st.inflight);
-        st.inflight = back;
+        st.arrived = 0;
         let from = st.peer;
         let delay = Duration::from_nanos(self.rng.faults.between(1_000, 200_000));
         let at = self.clock + delay;
@@ -297,7 +293,7 @@ impl World {
         }
         let peer = self.writable_peer(sref)?;
         let space = match self.socks.get(peer).and_then(|s| s.stream()) {
-            Some(p) => self.window.saturating_sub(p.inflight.len() + p.recv.len()),
+            Some(p) => self.window.saturating_sub(p.bytes.len()),
             None => return Err(errno(libc::EPIPE)),
         };
         if buf.is_empty() {
@@ -322,7 +318,7 @@ impl World {
             .get(peer)
             .and_then(|s| s.stream())
             .expect("checked above");
-        p.inflight.extend(&buf[..n]);
+        p.bytes.extend(&buf[..n]);
         self.send_segments(sref, peer, n);
         self.hash.mix(&[0x3E, host as u64, fd as u64, n as u64]);
         Ok(n)
@@ -452,7 +448,7 @@ impl World {
         };
         if matches!(how, Shutdown::Read | Shutdown::Both) {
             st.read_shut = true;
-            st.recv.clear();
+            st.discard();
         }
         if matches!(how, Shutdown::Write | Shutdown::Both) {
             self.send_fin(sref);
@@ -516,7 +512,7 @@ impl World {
                 self.free(sref);
             }
             Kind::Stream(st) => {
-                let unread = !st.recv.is_empty();
+                let unread = st.readable() > 0;
                 let (dead, fin_in) = (st.phase != Phase::Established, st.fin_in);
                 self.release_port(host, sref);
                 if dead {
@@ -628,7 +624,7 @@ impl World {
             return;
         };
         st.phase = Phase::Dead;
-        st.inflight.clear();
+        st.lose_in_flight();
         let peer = st.peer.take();
         if let Some(peer) = peer {
             if let Some(p) = self.socks.get(peer) {
