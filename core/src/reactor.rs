@@ -71,7 +71,7 @@ impl Reactor {
             tasks: RefCell::new(TaskSlab::default()),
             runnable: RefCell::new(VecDeque::new()),
             queue,
-            events: RefCell::new(Vec::with_capacity(256)),
+            events: RefCell::new(Vec::with_capacity(8)),
             current_task: Cell::new(None),
             budget: Cell::new(crate::turn::IO_BUDGET),
             counters: Counters::default(),

@@ -260,6 +260,7 @@ impl FaultPlan {
     }
 
     /// The probability of `class`.
+    #[inline]
     pub fn probability(&self, class: FaultClass) -> f64 {
         self.probability[class.index()]
     }

@@ -15,8 +15,8 @@ pub(crate) struct HostState {
     pub(crate) name: String,
     /// Its address.
     pub(crate) ip: IpAddr,
-    /// Open descriptors.
-    pub(crate) fds: BTreeMap<i32, SockRef>,
+    /// Open descriptors, indexed by number (they are small and dense, as the kernel's are).
+    pub(crate) fds: Vec<Option<SockRef>>,
     /// Freed descriptor numbers below `next_fd` (the lowest is reused first, as the kernel does).
     pub(crate) free_fds: BTreeSet<i32>,
     /// The next never-used descriptor number.
@@ -37,7 +37,7 @@ impl HostState {
         HostState {
             name,
             ip,
-            fds: BTreeMap::new(),
+            fds: Vec::new(),
             free_fds: BTreeSet::new(),
             next_fd: 3,
             listeners: BTreeMap::new(),
@@ -53,13 +53,28 @@ impl HostState {
             self.next_fd += 1;
             self.next_fd - 1
         });
-        self.fds.insert(fd, sock);
+        let i = fd as usize;
+        if self.fds.len() <= i {
+            self.fds.resize(i + 1, None);
+        }
+        self.fds[i] = Some(sock);
         fd
+    }
+
+    /// The socket behind descriptor `fd`.
+    #[inline]
+    pub(crate) fn sock(&self, fd: i32) -> Option<SockRef> {
+        self.fds.get(usize::try_from(fd).ok()?).copied().flatten()
+    }
+
+    /// Every open descriptor's socket, by descriptor number.
+    pub(crate) fn open(&self) -> impl Iterator<Item = SockRef> + '_ {
+        self.fds.iter().filter_map(|s| *s)
     }
 
     /// Frees a descriptor number.
     pub(crate) fn free_fd(&mut self, fd: i32) -> Option<SockRef> {
-        let sock = self.fds.remove(&fd)?;
+        let sock = self.fds.get_mut(usize::try_from(fd).ok()?)?.take()?;
         self.free_fds.insert(fd);
         Some(sock)
     }

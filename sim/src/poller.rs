@@ -16,7 +16,12 @@ use crate::world::World;
 /// Wakes of a reactor from outside its own turn (another host's task, a foreign waker): noted
 /// for the driver, which puts the reactor back in the ready set.
 #[derive(Debug, Default)]
-pub(crate) struct Pokes(pub(crate) Mutex<Vec<usize>>);
+pub(crate) struct Pokes {
+    /// The poked reactors.
+    pub(crate) list: Mutex<Vec<usize>>,
+    /// Whether `list` may be non-empty, so the driver's per-step check takes no lock.
+    pub(crate) any: std::sync::atomic::AtomicBool,
+}
 
 /// The wake handle of one simulated reactor.
 #[derive(Debug)]
@@ -30,10 +35,13 @@ struct SimWake {
 impl WakeHandle for SimWake {
     fn wake(&self) {
         self.pokes
-            .0
+            .list
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(self.reactor);
+        self.pokes
+            .any
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     fn wants_every_wake(&self) -> bool {

@@ -226,8 +226,15 @@ impl Sim {
 
     /// Moves wakes from outside a turn into the ready set.
     fn absorb_pokes(&mut self) {
+        if !self
+            .pokes
+            .any
+            .swap(false, std::sync::atomic::Ordering::AcqRel)
+        {
+            return;
+        }
         let poked: Vec<usize> =
-            std::mem::take(&mut *self.pokes.0.lock().unwrap_or_else(|e| e.into_inner()));
+            std::mem::take(&mut *self.pokes.list.lock().unwrap_or_else(|e| e.into_inner()));
         let mut w = self.world.borrow_mut();
         for r in poked {
             if self.hosts[r].rt.is_some() {
@@ -238,6 +245,9 @@ impl Sim {
 
     /// Carries out crashes and restarts the network scheduled.
     fn carry_out_requests(&mut self) {
+        if self.world.borrow().requests.is_empty() {
+            return;
+        }
         let requests = std::mem::take(&mut self.world.borrow_mut().requests);
         for req in requests {
             match req {

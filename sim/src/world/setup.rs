@@ -114,7 +114,7 @@ impl World {
     /// gone, the reactor's queue emptied.
     pub(crate) fn crash_host(&mut self, host: usize) {
         self.counts.bump(FaultClass::Crash);
-        let socks: Vec<_> = self.hosts[host].fds.values().copied().collect();
+        let socks: Vec<_> = self.hosts[host].open().collect();
         for s in socks {
             let queued: Vec<_> = match self.socks.get(s).map(|x| &mut x.kind) {
                 Some(Kind::Listener(l)) => l.queue.drain(..).collect(),

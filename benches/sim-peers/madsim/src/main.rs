@@ -110,6 +110,8 @@ fn run_sim(seed: u64, clients: usize, rounds: u64, latency: Duration) -> u64 {
     let rt = Runtime::with_seed_and_config(seed, config);
     rt.block_on(async move {
         let handle = Handle::current();
+        // Inside the simulation this is simulated time.
+        let sim_start = madsim::time::Instant::now();
 
         // Server node; wait until it is listening so no client is refused
         // (madsim schedules tasks in a seeded random order).
@@ -138,8 +140,17 @@ fn run_sim(seed: u64, clients: usize, rounds: u64, latency: Duration) -> u64 {
         for j in joins {
             total += j.await.expect("client task failed");
         }
+        verbose_sim_time(sim_start.elapsed());
         total
     })
+}
+
+/// With `SIM_BENCH_VERBOSE=1`, report the simulated duration on stderr
+/// (a sanity check that the latency setting took effect).
+fn verbose_sim_time(sim: Duration) {
+    if std::env::var_os("SIM_BENCH_VERBOSE").is_some() {
+        eprintln!("sim_time_s={:.6}", sim.as_secs_f64());
+    }
 }
 
 /// Value of the `--name value` flag `name`, parsed as an integer.

@@ -40,7 +40,10 @@ async fn server() -> turmoil::Result {
                     // Peer closed (or the connection broke): end this task.
                     Ok(0) | Err(_) => return,
                     Ok(n) => {
-                        if stream.write_all(&buf[..n]).await.is_err() {
+                        // Flush mirrors the madsim crate (no-op here).
+                        if stream.write_all(&buf[..n]).await.is_err()
+                            || stream.flush().await.is_err()
+                        {
                             return;
                         }
                     }
@@ -66,6 +69,8 @@ async fn client(id: usize, rounds: u64, done: Rc<Cell<u64>>) -> turmoil::Result 
                 .wrapping_add(k as u64) as u8;
         }
         stream.write_all(&out).await?;
+        // A no-op for turmoil, but required on madsim; kept for symmetry.
+        stream.flush().await?;
         stream.read_exact(&mut back).await?;
         assert_eq!(out, back, "client {id} round {round}: echo mismatch");
         done.set(done.get() + 1);
@@ -106,7 +111,16 @@ fn run_sim(seed: u64, clients: usize, rounds: u64, latency: Duration) -> u64 {
         eprintln!("simulation failed: {e}");
         exit(1);
     }
+    verbose_sim_time(sim.elapsed());
     done.get()
+}
+
+/// With `SIM_BENCH_VERBOSE=1`, report the simulated duration on stderr
+/// (a sanity check that the latency setting took effect).
+fn verbose_sim_time(sim: Duration) {
+    if std::env::var_os("SIM_BENCH_VERBOSE").is_some() {
+        eprintln!("sim_time_s={:.6}", sim.as_secs_f64());
+    }
 }
 
 /// Value of the `--name value` flag `name`, parsed as an integer.
