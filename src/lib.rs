@@ -29,6 +29,7 @@
 //! | [`stats`]             | doppel-core   | counters that prove what the runtime absorbed            |
 //! | [`real`]              | doppel-real   | `RealPoller` (epoll/kqueue), `runtime()`, `SignalStorm`  |
 //! | [`sim`]               | doppel-sim    | `SimBuilder`, `FaultPlan`, `check_seeds`: the simulator  |
+//! | [`trace`]             | doppel-trace  | `capture`, `Trace`, `assert_trace_snapshot!`: traces     |
 //!
 //! The backend is a value passed to [`Runtime::new`], never a `cfg`: one binary can run the
 //! same body on the real poller and in the simulator.
@@ -37,6 +38,12 @@ pub use doppel_core::{
     current_task, error, net, scheduler, spawn, stats, task, time, Direction, JoinError,
     JoinHandle, Runtime, Scheduler, Stats, TaskId, Turn,
 };
+
+/// Traces: the collector, rendering, comparison, snapshots.
+pub mod trace {
+    pub use doppel_core::trace::{stamp, with_stamp, Label, Stamp};
+    pub use doppel_trace::*;
+}
 
 /// The simulator: seeded virtual time, a virtual network, syscall-level faults.
 #[cfg(feature = "sim")]

@@ -36,7 +36,7 @@ fn world(seed: u64, variant: Variant) -> SimBuilder {
 fn first_failure(variant: Variant) -> Option<(u64, String)> {
     (0..SEEDS).find_map(|seed| {
         world(seed, variant)
-            .run()
+            .check()
             .err()
             .map(|e| (seed, e.to_string()))
     })

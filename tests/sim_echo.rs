@@ -51,7 +51,7 @@ fn echo_100_clients_100_round_trips_under_every_fault_class() {
             echo::client(server, id, client_plan).await.map(drop)
         });
     }
-    let report = world.run().unwrap_or_else(|e| panic!("{e}"));
+    let report = world.check().unwrap_or_else(|e| panic!("{e}"));
     println!("{report}");
     for (class, n) in report.faults.iter() {
         assert!(

@@ -23,7 +23,7 @@ fn an_hour_of_virtual_sleep_takes_milliseconds() {
             assert_eq!(Instant::now() - start, Duration::from_secs(3600));
             Ok(())
         })
-        .run()
+        .check()
         .unwrap();
     assert_eq!(report.elapsed, Duration::from_secs(3600));
     assert!(
@@ -47,7 +47,7 @@ fn a_stall_is_a_finding_that_names_each_blocked_task() {
             c.read(&mut [0u8; 8]).await?; // waits for a reply that never comes
             Ok(())
         })
-        .run()
+        .check()
         .unwrap_err();
     let SimError::Failed(f) = err else {
         panic!("expected a failure")
@@ -85,7 +85,7 @@ fn a_partition_surfaces_as_delay_and_deadlines_fire_for_real() {
             assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
             Ok(())
         })
-        .run()
+        .check()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(report.faults.get(FaultClass::Partition), 1);
 }
@@ -114,7 +114,7 @@ fn connecting_to_a_closed_port_is_refused_and_a_full_backlog_delays() {
             assert!(Instant::now() - start >= Duration::from_secs(2));
             Ok(())
         })
-        .run()
+        .check()
         .unwrap_or_else(|e| panic!("{e}"));
 }
 

@@ -18,6 +18,7 @@
 //! | [`time`]      | [`time::Instant`], [`time::sleep`], [`time::timeout`]                  |
 //! | [`error`]     | error context at the API edge; [`error::errno`]                        |
 //! | [`stats`]     | per-reactor counters that prove faults were absorbed                   |
+//! | [`trace`]     | runtime events through `tracing`, and the stamp each carries           |
 //!
 //! # Rules this crate keeps
 //!
@@ -37,6 +38,7 @@ pub mod scheduler;
 pub mod stats;
 pub mod task;
 pub mod time;
+pub mod trace;
 mod turn;
 
 pub use context::{current_task, spawn, stats};

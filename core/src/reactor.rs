@@ -21,6 +21,7 @@ use crate::task::slab::{Aborted, Task, TaskSlab};
 use crate::task::{JoinHandle, TaskId};
 use crate::time::timers::{TimerEntry, TimerKey, Timers};
 use crate::time::Instant;
+use crate::trace;
 
 /// The per-thread engine behind a [`crate::Runtime`].
 pub(crate) struct Reactor {
@@ -47,6 +48,12 @@ pub(crate) struct Reactor {
     pub(crate) budget: Cell<u32>,
     /// What the runtime absorbed, for tests and benchmarks.
     pub(crate) counters: Counters,
+    /// How its trace events are labelled.
+    pub(crate) label: crate::trace::Label,
+    /// The clock at the start of the current turn, for trace stamps (read without borrowing
+    /// the scheduler, which an event raised inside a scheduler call would find busy). The
+    /// simulator's clock never moves within a turn, so this is exact there.
+    pub(crate) trace_now: Cell<Instant>,
 }
 
 impl std::fmt::Debug for Reactor {
@@ -60,8 +67,8 @@ impl std::fmt::Debug for Reactor {
 }
 
 impl Reactor {
-    /// A reactor over `sched`.
-    pub(crate) fn new(sched: Box<dyn Scheduler>) -> Rc<Reactor> {
+    /// A reactor over `sched`, labelling its trace events with `label`.
+    pub(crate) fn new(sched: Box<dyn Scheduler>, label: crate::trace::Label) -> Rc<Reactor> {
         let queue = Arc::new(RunQueue::new(sched.wake_handle()));
         Rc::new(Reactor {
             sched: RefCell::new(sched),
@@ -75,6 +82,8 @@ impl Reactor {
             current_task: Cell::new(None),
             budget: Cell::new(crate::turn::IO_BUDGET),
             counters: Counters::default(),
+            label,
+            trace_now: Cell::new(Instant::ZERO),
         })
     }
 
@@ -106,11 +115,13 @@ impl Reactor {
         task.waker.wake_by_ref();
         self.tasks.borrow_mut().fill(id, task);
         Counters::bump(&self.counters.tasks_spawned);
+        trace::event!("doppel::task", "spawn", task = id.number());
         JoinHandle::new(id, cell, Rc::downgrade(self))
     }
 
     /// Aborts a task (see [`JoinHandle::abort`]).
     pub(crate) fn abort(self: &Rc<Self>, id: TaskId) {
+        trace::event!("doppel::task", "abort", task = id.number());
         let aborted = self.tasks.borrow_mut().abort(id);
         if let Aborted::Now(task) = aborted {
             context::enter(self, || drop(task));
@@ -138,6 +149,7 @@ impl Reactor {
     pub(crate) fn register(&self, fd: Fd) -> io::Result<PdRef> {
         let pd = self.fds.borrow_mut().insert(fd);
         let token = pd.borrow().token;
+        trace::event!("doppel::poll", "register", fd = fd.0, token = token.0);
         if let Err(e) = self.with_sched(|s| s.register(fd, token)) {
             self.fds.borrow_mut().remove(token);
             return Err(e);
@@ -161,7 +173,14 @@ impl Reactor {
             self.disarm_deadline(token, dir);
         }
         self.fds.borrow_mut().remove(token);
-        let closed = match self.with_sched(|s| s.close(fd)) {
+        let closed = self.with_sched(|s| s.close(fd));
+        trace::event!(
+            "doppel::net",
+            "close",
+            fd = fd.0,
+            errno = closed.as_ref().err().map_or(0, trace::errno_of)
+        );
+        let closed = match closed {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
             other => other,
         };
@@ -173,7 +192,8 @@ impl Reactor {
 
     /// Cancels the armed deadline of a slot, if any.
     fn disarm_deadline(&self, token: Token, dir: Direction) {
-        if let Some(key) = self.deadlines.borrow_mut().remove(&(token, dir)) {
+        let removed = self.deadlines.borrow_mut().remove(&(token, dir));
+        if let Some(key) = removed {
             self.timers.borrow_mut().remove(key);
         }
     }
@@ -186,9 +206,20 @@ impl Reactor {
         dir: Direction,
         deadline: Option<Instant>,
     ) -> io::Result<()> {
-        let token = pd.borrow().token;
+        let (token, fd) = {
+            let p = pd.borrow();
+            (p.token, p.fd)
+        };
         self.disarm_deadline(token, dir);
         pd.borrow_mut().slot(dir).clear_expiry();
+        let at = deadline.map_or(-1, |d| d.as_nanos() as i64);
+        trace::event!(
+            "doppel::time",
+            "deadline",
+            fd = fd.0,
+            dir = dir as u8,
+            at_ns = at
+        );
         match deadline {
             None => {}
             Some(d) if d <= self.now() => self.expire_slot(pd, dir),
@@ -217,13 +248,27 @@ impl Reactor {
         let pd = self.fds.borrow().get(token).cloned();
         match pd {
             Some(pd) if current => self.expire_slot(&pd, dir),
-            _ => Counters::bump(&self.counters.stale_timers),
+            _ => {
+                trace::event!(
+                    "doppel::time",
+                    "stale_deadline",
+                    token = token.0,
+                    dir = dir as u8
+                );
+                Counters::bump(&self.counters.stale_timers)
+            }
         }
     }
 
     /// Marks a slot's deadline as passed and wakes the task parked on it.
     fn expire_slot(&self, pd: &PdRef, dir: Direction) {
         Counters::bump(&self.counters.deadlines_expired);
+        trace::event!(
+            "doppel::time",
+            "expired",
+            fd = pd.borrow().fd.0,
+            dir = dir as u8
+        );
         let waker = {
             let mut p = pd.borrow_mut();
             let slot = p.slot(dir);
@@ -241,6 +286,7 @@ impl Reactor {
 
     /// Adds a sleep timer.
     pub(crate) fn add_sleep(&self, deadline: Instant) -> TimerKey {
+        trace::event!("doppel::time", "sleep", until_ns = deadline.as_nanos());
         self.timers
             .borrow_mut()
             .insert(deadline, TimerEntry::Wake(None))

@@ -33,10 +33,16 @@ impl std::fmt::Debug for Runtime {
 }
 
 impl Runtime {
-    /// A runtime over `sched`.
+    /// A runtime over `sched`, its trace events labelled `main` with the reactor's clock.
     pub fn new(sched: Box<dyn Scheduler>) -> Runtime {
+        Runtime::with_label(sched, crate::trace::Label::default())
+    }
+
+    /// A runtime over `sched` whose trace events carry `label` (host name, reactor number,
+    /// and whether to print the clock).
+    pub fn with_label(sched: Box<dyn Scheduler>, label: crate::trace::Label) -> Runtime {
         Runtime {
-            reactor: Reactor::new(sched),
+            reactor: Reactor::new(sched, label),
         }
     }
 
@@ -76,12 +82,15 @@ impl Runtime {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.reactor.spawn(fut)
+        self.enter(|| self.reactor.spawn(fut))
     }
 
     /// Runs `f` with this runtime as the current one, so it can bind sockets or spawn tasks
     /// outside `block_on`.
     pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.reactor.label.time && crate::trace::on() {
+            self.reactor.trace_now.set(self.reactor.now());
+        }
         context::enter(&self.reactor, f)
     }
 

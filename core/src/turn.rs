@@ -21,6 +21,7 @@ use crate::scheduler::Ready;
 use crate::stats::Counters;
 use crate::task::TaskId;
 use crate::time::timers::TimerEntry;
+use crate::trace;
 
 use crate::reactor::Reactor;
 
@@ -70,6 +71,9 @@ impl Reactor {
 
     fn turn_inner(self: &Rc<Self>, mut main: Option<MainPoll<'_>>) -> Turn {
         Counters::bump(&self.counters.turns);
+        if self.label.time && trace::on() {
+            self.trace_now.set(self.now());
+        }
         let (ran, main_done) = self.run_runnable(&mut main);
         if main_done {
             return Turn { ran, main_done };
@@ -143,10 +147,12 @@ impl Reactor {
         let mut cx = std::task::Context::from_waker(&task.waker);
         let guard = PollGuard { reactor: self, id };
         self.current_task.set(Some(id));
+        trace::event!("doppel::task", "poll");
         let poll = task.future.as_mut().poll(&mut cx);
         std::mem::forget(guard);
         self.current_task.set(None);
         if poll.is_ready() {
+            trace::event!("doppel::task", "done", task = id.number());
             self.tasks.borrow_mut().release(id);
             drop(task);
         } else {
@@ -172,6 +178,7 @@ impl Reactor {
                 break;
             };
             Counters::bump(&self.counters.timers_fired);
+            trace::event!("doppel::time", "fired", at_ns = key.deadline.as_nanos());
             match entry {
                 TimerEntry::Wake(waker) => waker.into_iter().for_each(|w| w.wake()),
                 TimerEntry::Deadline { token, dir } => self.fire_deadline(key, token, dir),
@@ -203,8 +210,17 @@ impl Reactor {
         }
         Counters::bump(&self.counters.polls);
         match polled {
-            Ok(()) => self.dispatch(&events),
+            Ok(()) => {
+                trace::event!(
+                    "doppel::poll",
+                    "poll",
+                    timeout_ns = trace::timeout_ns(timeout),
+                    events = events.len()
+                );
+                self.dispatch(&events)
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                trace::event!("doppel::poll", "interrupted");
                 Counters::bump(&self.counters.poll_interrupted);
             }
             Err(e) => panic!("doppel: Scheduler::poll failed: {e}"),
@@ -216,11 +232,23 @@ impl Reactor {
     fn dispatch(&self, events: &[crate::scheduler::Event]) {
         for ev in events {
             let Some(pd) = self.fds.borrow().get(ev.token).cloned() else {
+                trace::event!(
+                    "doppel::poll",
+                    "stale",
+                    token = ev.token.0,
+                    ready = ev.ready.bits()
+                );
                 Counters::bump(&self.counters.stale_events);
                 continue;
             };
             Counters::bump(&self.counters.events);
             let ready = ev.ready;
+            trace::event!(
+                "doppel::poll",
+                "ready",
+                fd = pd.borrow().fd.0,
+                ready = ready.bits()
+            );
             let (reader, writer) = {
                 let mut p = pd.borrow_mut();
                 let r = ready.wakes_reader() && p.read.on_edge(ready.contains(Ready::READ_CLOSED));

@@ -24,7 +24,14 @@ pub use sys::signal::{SignalStorm, StormReport};
 
 use doppel_core::Runtime;
 
-/// A runtime on the real backend: `doppel::real::runtime()?.block_on(server)`.
+/// A runtime on the real backend: `doppel::real::runtime()?.block_on(server)`. Its trace
+/// events are labelled `real` and carry no time (wall time would make every run differ), so a
+/// real run's trace lines up with a simulated run's.
 pub fn runtime() -> std::io::Result<Runtime> {
-    Ok(Runtime::new(Box::new(RealPoller::new()?)))
+    let label = doppel_core::trace::Label {
+        host: std::sync::Arc::from("real"),
+        reactor: 0,
+        time: false,
+    };
+    Ok(Runtime::with_label(Box::new(RealPoller::new()?), label))
 }

@@ -27,6 +27,7 @@ pub(crate) enum Role {
 }
 
 /// One host of the setup.
+#[derive(Clone)]
 pub(crate) struct HostSpec {
     /// Its name.
     pub(crate) name: String,
@@ -66,6 +67,30 @@ pub struct SimBuilder {
     pub(crate) strategy: Strategy,
     /// Caps every listener's backlog (a small `somaxconn`), if set.
     pub(crate) backlog: Option<u32>,
+    /// Record the run's trace into the report.
+    pub(crate) trace: bool,
+    /// Cut writes into segments at seeded boundaries (the default), or send each write whole
+    /// up to the MSS, as loopback does.
+    pub(crate) split: bool,
+}
+
+impl Clone for SimBuilder {
+    /// The same setup: the mains are shared and called afresh by each run.
+    fn clone(&self) -> Self {
+        SimBuilder {
+            seed: self.seed,
+            hosts: self.hosts.clone(),
+            link: self.link,
+            links: self.links.clone(),
+            plan: self.plan.clone(),
+            limit: self.limit,
+            window: self.window,
+            strategy: self.strategy,
+            backlog: self.backlog,
+            trace: self.trace,
+            split: self.split,
+        }
+    }
 }
 
 impl std::fmt::Debug for SimBuilder {
@@ -91,6 +116,8 @@ impl SimBuilder {
             window: 64 * 1024,
             strategy: Strategy::Random,
             backlog: None,
+            trace: false,
+            split: true,
         }
     }
 
@@ -175,6 +202,27 @@ impl SimBuilder {
     pub fn backlog(mut self, n: u32) -> Self {
         self.backlog = Some(n);
         self
+    }
+
+    /// Whether writes are cut into segments at seeded boundaries (the default: readers see
+    /// messages arrive in pieces) or sent whole up to the MSS, as on loopback (to line a
+    /// simulated trace up with a real one).
+    pub fn split_segments(mut self, on: bool) -> Self {
+        self.split = on;
+        self
+    }
+
+    /// Records the run's trace (every runtime, fault and user `tracing` event, stamped with
+    /// virtual time, host and task) into [`Report::trace`].
+    pub fn trace(mut self, on: bool) -> Self {
+        self.trace = on;
+        self
+    }
+
+    /// Runs twice and checks both runs are the same (hash, and outcome); on a difference,
+    /// runs both again with traces and reports the first differing event.
+    pub fn check(self) -> Result<Report, SimError> {
+        crate::check::check_determinism(self)
     }
 
     /// Checks the setup and builds the world.

@@ -310,6 +310,32 @@ impl FaultPlan {
     }
 }
 
+impl fmt::Display for FaultPlan {
+    /// The plan as a spec that parses back (`none`, `swarm`, `short-read=0.1,eintr=0.02`);
+    /// scheduled partitions and crashes are summarised as counts.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = FaultClass::RANDOM
+            .into_iter()
+            .filter(|c| self.probability(*c) > 0.0)
+            .map(|c| format!("{c}={}", self.probability(c)))
+            .collect();
+        if self.swarm {
+            parts.insert(0, "swarm".into());
+        }
+        if !self.partitions.is_empty() {
+            parts.push(format!("partitions:{}", self.partitions.len()));
+        }
+        if !self.crashes.is_empty() {
+            parts.push(format!("crashes:{}", self.crashes.len()));
+        }
+        if parts.is_empty() {
+            f.write_str("none")
+        } else {
+            f.write_str(&parts.join(","))
+        }
+    }
+}
+
 impl FromStr for FaultPlan {
     type Err = FaultError;
 

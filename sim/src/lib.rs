@@ -16,6 +16,7 @@
 //! | [`rng`]     | named ChaCha8 streams derived from the seed                             |
 //! | `check`     | [`check_seeds`]: run seeds, honour `DOPPEL_SEED`, print replay commands |
 //! | `report`    | [`Report`], [`Failure`], [`SimError`]                                   |
+//! | `trace`     | the simulator's fault events; tracing a run (`SimBuilder::trace`)       |
 //!
 //! # Determinism
 //!
@@ -33,6 +34,7 @@ mod report;
 pub mod rng;
 mod sched;
 mod sim;
+mod trace;
 mod world;
 
 pub use builder::SimBuilder;

@@ -35,6 +35,18 @@ pub struct Report {
     pub hash: u64,
     /// Each client's name and outcome.
     pub clients: Vec<(String, Outcome)>,
+    /// The run's trace, when the builder asked for one (`SimBuilder::trace`).
+    pub trace: Option<doppel_trace::Trace>,
+}
+
+impl Report {
+    /// The report without its trace (for comparing runs).
+    pub fn without_trace(&self) -> Report {
+        Report {
+            trace: None,
+            ..self.clone()
+        }
+    }
 }
 
 impl fmt::Display for Report {
@@ -119,6 +131,38 @@ pub enum SimError {
     Config(ConfigError),
     /// The run failed.
     Failed(Box<Failure>),
+    /// Two runs of one seed differed: something outside the seed leaked into the run (a wall
+    /// clock, a thread, OS randomness, hash-map order).
+    Nondeterministic(Box<Nondeterminism>),
+}
+
+/// Two runs of one seed that differed, and where.
+#[derive(Clone, Debug)]
+pub struct Nondeterminism {
+    /// The seed.
+    pub seed: u64,
+    /// The first differing event (`None` if the traces agree although the runs' hashes or
+    /// outcomes differ).
+    pub divergence: Option<doppel_trace::Divergence>,
+    /// The two runs' hashes.
+    pub hashes: (u64, u64),
+}
+
+impl fmt::Display for Nondeterminism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "seed {} is not deterministic: two runs gave hashes {:016x} and {:016x}",
+            self.seed, self.hashes.0, self.hashes.1
+        )?;
+        match &self.divergence {
+            Some(d) => write!(f, "; {d}"),
+            None => write!(
+                f,
+                "; their traces agree, so the difference is in something untraced"
+            ),
+        }
+    }
 }
 
 impl fmt::Display for SimError {
@@ -126,6 +170,7 @@ impl fmt::Display for SimError {
         match self {
             SimError::Config(e) => write!(f, "bad simulation setup: {e}"),
             SimError::Failed(e) => e.fmt(f),
+            SimError::Nondeterministic(n) => n.fmt(f),
         }
     }
 }

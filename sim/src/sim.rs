@@ -23,6 +23,8 @@ use crate::world::{HostRequest, World};
 struct HostRt {
     /// Its name.
     name: String,
+    /// Its name as its trace label.
+    label: std::sync::Arc<str>,
     /// Server or client.
     role: Role,
     /// Its main, to run again after a restart.
@@ -53,6 +55,8 @@ pub struct Sim {
     clients_left: usize,
     /// The first client failure, once one happens.
     failed: Option<FailureKind>,
+    /// Record the run's trace.
+    traced: bool,
 }
 
 impl std::fmt::Debug for Sim {
@@ -71,6 +75,7 @@ impl Sim {
             .hosts
             .into_iter()
             .map(|h| HostRt {
+                label: std::sync::Arc::from(h.name.as_str()),
                 name: h.name,
                 role: h.role,
                 main: h.main,
@@ -93,6 +98,7 @@ impl Sim {
             steps: 0,
             clients_left,
             failed: None,
+            traced: b.trace,
         })
     }
 
@@ -104,7 +110,12 @@ impl Sim {
             host,
             pokes: self.pokes.clone(),
         };
-        let rt = Runtime::new(Box::new(poller));
+        let label = doppel_core::trace::Label {
+            host: self.hosts[host].label.clone(),
+            reactor: 0,
+            time: true,
+        };
+        let rt = Runtime::with_label(Box::new(poller), label);
         let h = &mut self.hosts[host];
         h.handle = Some(rt.spawn((h.main)()));
         if h.outcome.take().is_some() && h.role == Role::Client {
@@ -115,8 +126,23 @@ impl Sim {
     }
 
     /// Runs until every client's main has returned, a client fails, the world stalls, or the
-    /// time limit passes.
-    pub fn run(mut self) -> Result<Report, Box<Failure>> {
+    /// time limit passes. With tracing on, the report carries the run's trace.
+    pub fn run(self) -> Result<Report, Box<Failure>> {
+        if !self.traced {
+            return self.run_untraced();
+        }
+        let plan = self.world.borrow().plan.to_string();
+        let header = doppel_trace::Header::new("sim", Some(self.seed), plan);
+        let (mut result, store) = doppel_trace::capture(move || self.run_untraced());
+        let trace = Some(doppel_trace::Trace::new(header, store));
+        match &mut result {
+            Ok(report) => report.trace = trace,
+            Err(failure) => failure.report.trace = trace,
+        }
+        result
+    }
+
+    fn run_untraced(mut self) -> Result<Report, Box<Failure>> {
         for h in 0..self.hosts.len() {
             self.boot(h);
         }
@@ -214,9 +240,11 @@ impl Sim {
             w.hash.mix(&[0xC1, t]);
         }
         let now = w.clock;
-        while let Some(ev) = w.queue.pop_due(now) {
-            w.deliver(ev);
-        }
+        doppel_core::trace::with_stamp(crate::trace::net_stamp(now), || {
+            while let Some(ev) = w.queue.pop_due(now) {
+                w.deliver(ev);
+            }
+        });
         let due: Vec<usize> = w.timers.due(now).collect();
         for r in due {
             w.ready.insert(r);
@@ -270,7 +298,8 @@ impl Sim {
         }
         {
             let mut w = self.world.borrow_mut();
-            w.crash_host(host);
+            let now = w.clock;
+            doppel_core::trace::with_stamp(crate::trace::net_stamp(now), || w.crash_host(host));
             if let Some(d) = restart_after {
                 let at = w.clock + d;
                 w.queue.push(at, NetEvent::Restart { host });
@@ -302,6 +331,7 @@ impl Sim {
                     )
                 })
                 .collect(),
+            trace: None,
         }
     }
 

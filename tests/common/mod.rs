@@ -129,7 +129,7 @@ where
                         Ok(())
                     }
                 })
-                .run()
+                .check()
                 .unwrap_or_else(|e| panic!("{name}: simulated seed {seed}: {e}"));
             let sim = out.borrow_mut().take().expect("the body finished");
             assert_eq!(

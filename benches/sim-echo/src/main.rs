@@ -65,10 +65,12 @@ async fn client(server: SocketAddr, id: u64, rounds: u64, done: Rc<Cell<u64>>) -
 
 /// The world: a server and `clients` client hosts.
 fn world(seed: u64, clients: u64, rounds: u64, latency: Duration, done: &Rc<Cell<u64>>) -> SimBuilder {
+    let traced = std::env::args().any(|a| a == "--trace");
     let server: SocketAddr = "10.0.0.1:7000".parse().expect("address");
     let mut b = SimBuilder::new(seed)
         .latency(latency)
-        .time_limit(Duration::from_secs(24 * 3600))
+                .time_limit(Duration::from_secs(24 * 3600))
+        .trace(traced)
         .host("server", "10.0.0.1", serve);
     for id in 0..clients {
         let addr = format!("10.{}.{}.{}", 1 + id / 65536, (id / 256) % 256, id % 256);
@@ -85,16 +87,20 @@ fn rt(clients: u64, rounds: u64, latency_ms: u64) -> Result<(), String> {
     let report = world(1, clients, rounds, Duration::from_millis(latency_ms), &done)
         .run()
         .map_err(|e| e.to_string())?;
-    let wall = start.elapsed().as_secs_f64();
+        let wall = start.elapsed().as_secs_f64();
+    let drop_start = Instant::now();
+    let events = report.trace.as_ref().map_or(0, |t| t.len());
+    let steps = report.steps;
+    let virtual_s = report.elapsed.as_secs_f64();
+    drop(report);
+    let drop_s = drop_start.elapsed().as_secs_f64();
     if done.get() != clients * rounds {
         return Err(format!("{} round trips, expected {}", done.get(), clients * rounds));
     }
     println!(
-        "rt clients={clients} rounds={rounds} latency_ms={latency_ms} wall_s={wall:.4} round_trips={} rt_per_sec={:.0} virtual_s={:.3} steps={}",
+                        "rt clients={clients} rounds={rounds} latency_ms={latency_ms} wall_s={wall:.4} round_trips={} rt_per_sec={:.0} virtual_s={virtual_s:.3} steps={steps} trace_events={events} drop_s={drop_s:.4}",
         done.get(),
         done.get() as f64 / wall,
-        report.elapsed.as_secs_f64(),
-        report.steps
     );
     Ok(())
 }

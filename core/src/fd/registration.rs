@@ -50,8 +50,9 @@ impl Registration {
 
     /// Runs `op` through the retry loop, parking the task when the slot is drained.
     #[inline]
-    pub(crate) fn poll_io<T>(
+    pub(crate) fn poll_io<T: retry::Traced>(
         &self,
+        call: crate::trace::Call,
         dir: Direction,
         wait: Wait<'_, '_>,
         retry: Retry,
@@ -59,9 +60,15 @@ impl Registration {
         mut op: impl FnMut(&mut dyn Scheduler, Fd) -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
         let fd = self.fd;
-        retry::poll_io(&self.reactor, &self.pd, dir, wait, retry, parked, |s| {
-            op(s, fd)
-        })
+        retry::poll_io(
+            &self.reactor,
+            &self.pd,
+            (call, fd, dir),
+            wait,
+            retry,
+            parked,
+            |s| op(s, fd),
+        )
     }
 
     /// Waits until the slot is ready (an edge arrived), without a syscall: `readable()`,
@@ -72,9 +79,15 @@ impl Registration {
         cx: &mut Context<'_>,
         parked: &mut Parked,
     ) -> Poll<io::Result<()>> {
-        self.poll_io(dir, Wait::Park(cx, true), Retry::Plain, parked, |_, _| {
-            Ok(())
-        })
+        let call = crate::trace::Call::Wait;
+        self.poll_io(
+            call,
+            dir,
+            Wait::Park(cx, true),
+            Retry::Plain,
+            parked,
+            |_, _| Ok(()),
+        )
     }
 
     /// Records a short transfer: the queue (or buffer) is drained, so the next call waits for an

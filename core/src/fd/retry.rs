@@ -21,8 +21,9 @@ use std::task::{Context, Poll};
 use super::{Direction, PollDesc, SlotCheck};
 use crate::error;
 use crate::reactor::Reactor;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Fd, Scheduler};
 use crate::stats::Counters;
+use crate::trace::{self, Call, Outcome};
 
 /// Which errors, beyond `EINTR`, mean "try again" for this call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +42,30 @@ pub(crate) enum Wait<'a, 'b> {
     Park(&'a mut Context<'b>, bool),
     /// Do not park: report `WouldBlock` (the `try_*` calls).
     NoPark,
+}
+
+/// A call's result as a trace field: bytes moved, or the new descriptor.
+pub(crate) trait Traced {
+    /// The value to record.
+    fn traced(&self) -> u64;
+}
+
+impl Traced for usize {
+    fn traced(&self) -> u64 {
+        *self as u64
+    }
+}
+
+impl Traced for () {
+    fn traced(&self) -> u64 {
+        0
+    }
+}
+
+impl Traced for (Fd, std::net::SocketAddr) {
+    fn traced(&self) -> u64 {
+        self.0 .0 as u64
+    }
 }
 
 /// The ticket of the park a future is in, so it can un-park on drop.
@@ -67,10 +92,10 @@ fn accept_retryable(e: &io::Error) -> bool {
 /// ticket of the park (or `None` when the task yielded because its I/O budget was spent: it is
 /// already woken to run again after others had their turn).
 #[inline]
-pub(crate) fn poll_io<T>(
+pub(crate) fn poll_io<T: Traced>(
     r: &Reactor,
     pd: &RefCell<PollDesc>,
-    dir: Direction,
+    (call, fd, dir): (Call, Fd, Direction),
     mut wait: Wait<'_, '_>,
     retry: Retry,
     parked: &mut Parked,
@@ -100,8 +125,14 @@ pub(crate) fn poll_io<T>(
             r.budget.set(left - 1);
         }
         let err = match r.with_sched(&mut op) {
-            Ok(v) => return Poll::Ready(Ok(v)),
-            Err(e) => e,
+            Ok(v) => {
+                trace::call(call, fd, Outcome::Ok(v.traced()));
+                return Poll::Ready(Ok(v));
+            }
+            Err(e) => {
+                trace::call(call, fd, Outcome::Err(&e));
+                e
+            }
         };
         if let Some(fail) = classify(r, pd, dir, retry, err) {
             return Poll::Ready(Err(fail));

@@ -55,6 +55,7 @@ impl TcpListener {
         let fd = reactor
             .with_sched(|s| s.listen(addr, backlog))
             .map_err(ctx)?;
+        crate::trace::event!("doppel::net", "listen", fd = fd.0, port = addr.port());
         let reg = Registration::new(reactor, fd).map_err(ctx)?;
         Ok(TcpListener { reg })
     }
@@ -77,11 +78,14 @@ impl TcpListener {
         wait: Wait<'_, '_>,
         parked: &mut Parked,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let accepted =
-            ready!(self
-                .reg
-                .poll_io(Direction::Read, wait, Retry::Accept, parked, |s, fd| s
-                    .accept(fd)));
+        let accepted = ready!(self.reg.poll_io(
+            crate::trace::Call::Accept,
+            Direction::Read,
+            wait,
+            Retry::Accept,
+            parked,
+            |s, fd| s.accept(fd)
+        ));
         let (fd, peer) = accepted.map_err(|e| error::context("accept", self.fd(), e))?;
         let reg = Registration::new(self.reg.reactor().clone(), fd)
             .map_err(|e| error::context("accept", self.fd(), e))?;

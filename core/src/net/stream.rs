@@ -14,6 +14,7 @@ use crate::fd::retry::{Parked, Retry, Wait};
 use crate::fd::Direction;
 use crate::scheduler::Fd;
 use crate::time::Instant;
+use crate::trace::{self, Call};
 
 /// A TCP connection on the current reactor.
 ///
@@ -47,8 +48,12 @@ impl TcpStream {
         let ctx = |e| error::context("connect", addr, e);
         let reactor = context::current_or_err("connect")?;
         let fd = reactor.with_sched(|s| s.socket(addr)).map_err(ctx)?;
+        trace::event!("doppel::net", "socket", fd = fd.0);
         let reg = Registration::new(reactor, fd).map_err(ctx)?;
-        match reg.with_sched(|s, fd| s.connect(fd, addr)) {
+        let started = reg.with_sched(|s, fd| s.connect(fd, addr));
+        let errno = started.as_ref().err().map_or(0, trace::errno_of);
+        trace::event!("doppel::net", "connect", fd = fd.0, errno = errno);
+        match started {
             Ok(()) => return Ok(TcpStream { reg }),
             Err(e) if connect_pending(&e) => reg.drained(Direction::Write),
             Err(e) => return Err(ctx(e)),
@@ -60,7 +65,13 @@ impl TcpStream {
                     .await
                     .map_err(ctx)?;
             }
-            let pending = match reg.with_sched(|s, fd| s.take_error(fd)) {
+            let so_error = reg.with_sched(|s, fd| s.take_error(fd));
+            let errno = match &so_error {
+                Ok(e) => e.as_ref().map_or(0, trace::errno_of),
+                Err(e) => trace::errno_of(e),
+            };
+            trace::event!("doppel::net", "so_error", fd = fd.0, errno = errno);
+            let pending = match so_error {
                 Ok(Some(e)) | Err(e) if connect_pending(&e) => true,
                 Ok(Some(e)) | Err(e) => return Err(ctx(e)),
                 Ok(None) => match reg.with_sched(|s, fd| s.peer_addr(fd)) {
@@ -172,6 +183,7 @@ impl TcpStream {
 
     /// Shuts down the read half, the write half (sends FIN), or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        trace::event!("doppel::net", "shutdown", fd = self.fd().0, how = how as u8);
         self.reg
             .with_sched(|s, fd| s.shutdown(fd, how))
             .map_err(|e| self.err("shutdown", e))
@@ -236,10 +248,14 @@ impl TcpStream {
         if len == 0 {
             return Poll::Ready(Ok(0));
         }
-        let res = ready!(self
-            .reg
-            .poll_io(Direction::Read, wait, Retry::Plain, parked, |s, fd| s
-                .read(fd, buf)));
+        let res = ready!(self.reg.poll_io(
+            Call::Read,
+            Direction::Read,
+            wait,
+            Retry::Plain,
+            parked,
+            |s, fd| s.read(fd, buf)
+        ));
         Poll::Ready(match res {
             Ok(n) => {
                 if n > 0 && n < len {
@@ -262,11 +278,14 @@ impl TcpStream {
         if len == 0 {
             return Poll::Ready(Ok(0));
         }
-        let res =
-            ready!(self
-                .reg
-                .poll_io(Direction::Write, wait, Retry::Plain, parked, |s, fd| s
-                    .write(fd, buf)));
+        let res = ready!(self.reg.poll_io(
+            Call::Write,
+            Direction::Write,
+            wait,
+            Retry::Plain,
+            parked,
+            |s, fd| s.write(fd, buf)
+        ));
         Poll::Ready(match res {
             Ok(n) => {
                 if n < len {

@@ -96,6 +96,8 @@ pub(crate) struct World {
     pub(crate) backlog_cap: Option<u32>,
     /// Largest segment, bytes.
     pub(crate) mss: usize,
+    /// Cut writes at seeded boundaries (or send them whole up to the MSS).
+    pub(crate) split: bool,
     /// Chooses tasks and reactors.
     pub(crate) picker: Picker,
     /// The run's hash.
@@ -104,6 +106,8 @@ pub(crate) struct World {
     pub(crate) delivered: u64,
     /// Crash and restart requests for the driver.
     pub(crate) requests: Vec<HostRequest>,
+    /// The id of the last injected fault (ids count from 1 in injection order).
+    pub(crate) fault_id: u64,
 }
 
 /// An `io::Error` with a raw errno, as the kernel would return it.
@@ -140,6 +144,8 @@ impl World {
             return false;
         }
         self.counts.bump(class);
+        self.fault_id += 1;
+        crate::trace::fault(class, self.fault_id);
         self.hash.mix(&[0xFA, class as u64, self.clock.as_nanos()]);
         true
     }

@@ -103,10 +103,12 @@ impl World {
             window: b.window,
             backlog_cap: b.backlog,
             mss: 1460,
+            split: b.split,
             picker,
             hash,
             delivered: 0,
             requests: Vec::new(),
+            fault_id: 0,
         }
     }
 
@@ -114,6 +116,8 @@ impl World {
     /// gone, the reactor's queue emptied.
     pub(crate) fn crash_host(&mut self, host: usize) {
         self.counts.bump(FaultClass::Crash);
+        self.fault_id += 1;
+        crate::trace::fault(FaultClass::Crash, self.fault_id);
         let socks: Vec<_> = self.hosts[host].open().collect();
         for s in socks {
             let queued: Vec<_> = match self.socks.get(s).map(|x| &mut x.kind) {

@@ -366,7 +366,9 @@ impl World {
     fn send_segments(&mut self, from: SockRef, to: SockRef, mut n: usize) {
         while n > 0 {
             let max = n.min(self.mss);
-            let seg = if max == n && self.rng.net.chance(0.75) {
+            let seg = if !self.split {
+                max
+            } else if max == n && self.rng.net.chance(0.75) {
                 n
             } else {
                 self.rng.net.between(1, max as u64) as usize

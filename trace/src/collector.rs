@@ -1,0 +1,171 @@
+//! The collector: a `tracing-subscriber` layer that records every event and span, runtime's and
+//! user's alike, in the order they happen, stamped with the reactor's time, host, reactor and
+//! task. The runtime's own events reach it on a direct path (`doppel_core::trace::Sink`) that
+//! skips `tracing`'s dispatcher; the trace is the same either way.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::record::{At, Collect, Kind, Store, Value};
+
+/// A span's fields, kept in the registry until the span is entered.
+struct SpanFields(Vec<(&'static str, Value)>);
+
+/// The layer. Clone it to share its store.
+#[derive(Clone, Debug, Default)]
+pub struct Collector {
+    /// Where records go.
+    store: Arc<Mutex<Store>>,
+}
+
+/// Writes a `tracing` event's fields straight into the store.
+struct ToStore<'a>(&'a mut Store);
+
+impl Visit for ToStore<'_> {
+    fn record_u64(&mut self, f: &Field, v: u64) {
+        self.0.field(f.name(), Value::U64(v));
+    }
+    fn record_i64(&mut self, f: &Field, v: i64) {
+        self.0.field(f.name(), Value::I64(v));
+    }
+    fn record_bool(&mut self, f: &Field, v: bool) {
+        self.0.field(f.name(), Value::Bool(v));
+    }
+    fn record_f64(&mut self, f: &Field, v: f64) {
+        self.0.field(f.name(), Value::F64(v));
+    }
+    fn record_str(&mut self, f: &Field, v: &str) {
+        self.0.field(f.name(), Value::Str(v.into()));
+    }
+    fn record_debug(&mut self, f: &Field, v: &dyn std::fmt::Debug) {
+        self.0.field(f.name(), Value::Str(format!("{v:?}").into()));
+    }
+}
+
+impl Collector {
+    /// A collector with an empty store.
+    pub fn new() -> Collector {
+        Collector::default()
+    }
+
+    /// Takes everything recorded so far.
+    pub fn take(&self) -> Store {
+        std::mem::take(&mut *self.lock())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts a record stamped with where and when it happens, and lets `fill` add its fields.
+    fn push(
+        &self,
+        kind: Kind,
+        target: &'static str,
+        name: &'static str,
+        fill: impl FnOnce(&mut Store),
+    ) {
+        let mut s = self.lock();
+        doppel_core::trace::with_current_stamp(|st| {
+            let at = match st {
+                Some((time, host, reactor, task)) => At {
+                    time: time.map(|t| t.as_nanos()),
+                    host: Some(host),
+                    reactor,
+                    task: task.map(|t| t.number()),
+                },
+                None => At {
+                    time: None,
+                    host: None,
+                    reactor: 0,
+                    task: None,
+                },
+            };
+            s.begin(kind, target, name, at);
+        });
+        fill(&mut s);
+    }
+}
+
+impl<S> Layer<S> for Collector
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        self.push(Kind::Event, meta.target(), meta.name(), |s| {
+            event.record(&mut ToStore(s))
+        });
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let mut fields = Vec::new();
+        attrs.record(&mut Collect { out: &mut fields });
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(SpanFields(fields));
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &tracing::span::Record<'_>, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            if let Some(f) = span.extensions_mut().get_mut::<SpanFields>() {
+                values.record(&mut Collect { out: &mut f.0 });
+            }
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let fields = span
+            .extensions()
+            .get::<SpanFields>()
+            .map(|f| f.0.clone())
+            .unwrap_or_default();
+        let meta = span.metadata();
+        self.push(Kind::Enter, meta.target(), meta.name(), |s| {
+            fields.into_iter().for_each(|(k, v)| s.field(k, v))
+        });
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(id) {
+            let meta = span.metadata();
+            self.push(Kind::Exit, meta.target(), meta.name(), |_| {});
+        }
+    }
+}
+
+impl doppel_core::trace::Sink for Collector {
+    /// The runtime's direct path: same target, name and fields as the `tracing` event.
+    fn record(&self, event: &doppel_core::trace::RuntimeEvent<'_>) {
+        use doppel_core::trace::FieldValue;
+        self.push(Kind::Event, event.target, event.name, |s| {
+            for (k, v) in event.fields {
+                s.field(
+                    k,
+                    match *v {
+                        FieldValue::U(u) => Value::U64(u),
+                        FieldValue::I(i) => Value::I64(i),
+                    },
+                );
+            }
+        });
+    }
+}
+
+/// Runs `f` with a collector as this thread's subscriber and returns what it recorded. User
+/// events and spans raised inside `f` land in the same store, in order, with the runtime's.
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Store) {
+    let collector = Collector::new();
+    let subscriber = tracing_subscriber::registry().with(collector.clone());
+    let sink: std::rc::Rc<dyn doppel_core::trace::Sink> = std::rc::Rc::new(collector.clone());
+    let previous = doppel_core::trace::set_sink(Some(sink));
+    let out = tracing::subscriber::with_default(subscriber, f);
+    doppel_core::trace::set_sink(previous);
+    (out, collector.take())
+}

@@ -1,0 +1,54 @@
+//! doppel-trace: every event of a run, runtime's and user's, in one ordered trace.
+//!
+//! A [`Collector`] is a `tracing-subscriber` layer; [`capture`] installs it around a closure.
+//! Records are kept compact and unformatted; a [`Trace`] renders them as stable text lines
+//! (`0.001250000 server#0 t3 net read fd=7 n=64`) or JSON lines, compares two runs
+//! ([`Trace::diverges_from`]), and writes itself atomically.
+//!
+//! # Module map
+//!
+//! | module      | what                                                              |
+//! |-------------|-------------------------------------------------------------------|
+//! | `collector` | [`Collector`], the layer, and [`capture`]                         |
+//! | `record`    | [`Store`], [`Entry`]: 32-byte records, fields in one arena        |
+//! | `render`    | text and JSON lines                                               |
+//! | `trace`     | [`Trace`], [`Header`], [`Divergence`], [`trace_dir`]              |
+//! | `errno`     | errno names for traces                                            |
+//!
+//! With the `snapshots` feature, [`assert_trace_snapshot!`] snapshots a trace's body with insta
+//! into the calling crate's `snapshots/` folder.
+
+mod collector;
+pub mod errno;
+mod record;
+pub mod render;
+mod trace;
+
+pub use collector::{capture, Collector};
+pub use record::{Entry, Kind, Store, Value};
+pub use trace::{snapshot_name_ok, trace_dir, Divergence, Format, Header, Trace};
+
+#[cfg(feature = "snapshots")]
+#[doc(hidden)]
+pub use insta as __insta;
+
+/// Snapshots a [`Trace`]'s body (no header: the commit and compiler change between builds) with
+/// insta, as `snapshots/NAME.snap` beside the calling crate's `Cargo.toml`. Review changes with
+/// `cargo insta review`. A name other than letters, digits, `-` and `_` is refused with a clear
+/// panic before anything is written.
+#[cfg(feature = "snapshots")]
+#[macro_export]
+macro_rules! assert_trace_snapshot {
+    ($name:expr, $trace:expr) => {{
+        let name: &str = &$name;
+        if let Err(e) = $crate::snapshot_name_ok(name) {
+            panic!("{e}");
+        }
+        let body = $trace.body();
+        let mut settings = $crate::__insta::Settings::clone_current();
+        settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| $crate::__insta::assert_snapshot!(name, body));
+    }};
+}

@@ -1,0 +1,249 @@
+//! `Trace`: a run's records with a header saying what produced them; rendering, comparison,
+//! and writing to a file without ever leaving a partial one.
+
+use std::fmt;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use crate::record::{Kind, Store};
+use crate::render;
+
+/// What produced a trace. Rendered as its first line; never part of a snapshot or a
+/// comparison (the commit and the compiler change between builds, the run does not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The seed, for simulated runs.
+    pub seed: Option<u64>,
+    /// The fault plan, as a spec (`none`, `short-read=0.1,...`).
+    pub faults: String,
+    /// `sim` or `real`.
+    pub backend: String,
+    /// doppel's version.
+    pub doppel: &'static str,
+    /// The git commit doppel was built from, or `unknown`.
+    pub commit: &'static str,
+    /// The compiler that built it.
+    pub rustc: &'static str,
+}
+
+impl Header {
+    /// A header for a run of `backend`.
+    pub fn new(backend: &str, seed: Option<u64>, faults: impl Into<String>) -> Header {
+        Header {
+            seed,
+            faults: faults.into(),
+            backend: backend.into(),
+            doppel: env!("CARGO_PKG_VERSION"),
+            commit: env!("DOPPEL_GIT_COMMIT"),
+            rustc: env!("DOPPEL_RUSTC_VERSION"),
+        }
+    }
+}
+
+impl fmt::Display for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seed = self.seed.map_or_else(|| "-".to_string(), |s| s.to_string());
+        write!(
+            f,
+            "# doppel trace backend={} seed={seed} faults={} doppel={} commit={} rustc={:?}",
+            self.backend, self.faults, self.doppel, self.commit, self.rustc
+        )
+    }
+}
+
+/// Where two traces first differ.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The index of the first differing record.
+    pub index: usize,
+    /// The first trace's line there (`None`: it had ended).
+    pub first: Option<String>,
+    /// The second trace's line there.
+    pub second: Option<String>,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |l: &Option<String>| l.clone().unwrap_or_else(|| "(trace ended)".into());
+        write!(
+            f,
+            "the runs diverge at event {}:\n  first:  {}\n  second: {}",
+            self.index,
+            show(&self.first),
+            show(&self.second)
+        )
+    }
+}
+
+/// Text or JSON lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One line per event, after a `#` header line.
+    Text,
+    /// One JSON object per line, after a `{"header": ...}` line.
+    Json,
+}
+
+/// A recorded run.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// What produced it.
+    pub header: Header,
+    /// What it recorded.
+    pub store: Store,
+}
+
+impl Trace {
+    /// A trace of `store` with `header`.
+    pub fn new(header: Header, store: Store) -> Trace {
+        Trace { header, store }
+    }
+
+    /// How many records.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+
+    /// Record `i` as a text line.
+    pub fn line(&self, i: usize) -> Option<String> {
+        self.store.entry(i).map(|e| render::line(&e))
+    }
+
+    /// Every record as a text line.
+    pub fn lines(&self) -> Vec<String> {
+        (0..self.len()).filter_map(|i| self.line(i)).collect()
+    }
+
+    /// The body (no header), one line per record: what snapshots and comparisons use.
+    pub fn body(&self) -> String {
+        let mut out = self.lines().join("\n");
+        out.push('\n');
+        out
+    }
+
+    /// The last `n` lines.
+    pub fn tail(&self, n: usize) -> Vec<String> {
+        let start = self.len().saturating_sub(n);
+        (start..self.len()).filter_map(|i| self.line(i)).collect()
+    }
+
+    /// The whole trace in `format`, header first.
+    pub fn render(&self, format: Format) -> String {
+        let mut out = String::new();
+        match format {
+            Format::Text => {
+                out.push_str(&self.header.to_string());
+                out.push('\n');
+                out.push_str(&self.body());
+            }
+            Format::Json => {
+                out.push_str(&header_json(&self.header));
+                out.push('\n');
+                for i in 0..self.len() {
+                    if let Some(e) = self.store.entry(i) {
+                        out.push_str(&render::json(&e));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Only the records of `target` (for example `doppel::net`), as lines.
+    pub fn lines_of(&self, target: &str) -> Vec<String> {
+        (0..self.len())
+            .filter_map(|i| self.store.entry(i))
+            .filter(|e| e.target == target && e.kind == Kind::Event)
+            .map(|e| render::line(&e))
+            .collect()
+    }
+
+    /// Where this trace and `other` first differ, if they do.
+    pub fn diverges_from(&self, other: &Trace) -> Option<Divergence> {
+        let n = self.len().max(other.len());
+        (0..n).find_map(|i| {
+            let (a, b) = (self.line(i), other.line(i));
+            (a != b).then_some(Divergence {
+                index: i,
+                first: a,
+                second: b,
+            })
+        })
+    }
+
+    /// Writes the trace to `path`: to a temporary file beside it first, then renamed, so a
+    /// failure never leaves a partial file. The error names the path.
+    pub fn write(&self, path: &Path, format: Format) -> io::Result<()> {
+        let named = |e: io::Error| {
+            io::Error::new(
+                e.kind(),
+                format!("writing trace to {}: {e}", path.display()),
+            )
+        };
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let file_name = path.file_name().ok_or_else(|| {
+            named(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a file path",
+            ))
+        })?;
+        let tmp = dir.join(format!(".{}.partial", file_name.to_string_lossy()));
+        let result = std::fs::File::create(&tmp)
+            .and_then(|mut f| {
+                f.write_all(self.render(format).as_bytes())
+                    .and_then(|()| f.sync_all())
+            })
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result.map_err(named)
+    }
+}
+
+/// The header as one JSON line.
+fn header_json(h: &Header) -> String {
+    let seed = h.seed.map_or_else(|| "null".to_string(), |s| s.to_string());
+    format!(
+        "{{\"header\":{{\"backend\":{:?},\"seed\":{seed},\"faults\":{:?},\"doppel\":{:?},\"commit\":{:?},\"rustc\":{:?}}}}}",
+        h.backend, h.faults, h.doppel, h.commit, h.rustc
+    )
+}
+
+/// Where failing runs' traces go: `target/doppel-traces/` of the build running now (found
+/// from the test binary's path), or the system's temporary folder.
+pub fn trace_dir() -> PathBuf {
+    let from_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .find(|p| p.file_name().is_some_and(|n| n == "target"))
+            .map(Path::to_path_buf)
+    });
+    from_exe
+        .unwrap_or_else(std::env::temp_dir)
+        .join("doppel-traces")
+}
+
+/// Checks a snapshot name: letters, digits, `-` and `_`, at most 100 characters.
+pub fn snapshot_name_ok(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "doppel: snapshot name {name:?} is not usable: use 1 to 100 letters, digits, '-' or '_'"
+        ))
+    }
+}
