@@ -181,6 +181,11 @@ fn check_determinism_catches_every_planted_source_of_nondeterminism() {
                 c.fetch_add(1, Ordering::Relaxed);
             }
         });
+        // Wait until the thread runs (on a loaded 2-core machine it may not start within a
+        // fixed spin, and a thread that never ran leaks nothing), then race it.
+        while count.load(Ordering::Relaxed) == 0 {
+            std::thread::yield_now();
+        }
         for _ in 0..20_000 {
             std::hint::spin_loop();
         }

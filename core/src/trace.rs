@@ -108,6 +108,8 @@ pub trait Sink {
 }
 
 /// Installs (or, with `None`, removes) this thread's direct sink; returns the previous one.
+/// Events reach it only while some `tracing` subscriber enables TRACE (see [`on`]): doppel's
+/// collector installs one alongside its sink, so a disabled runtime pays one load per event.
 pub fn set_sink(sink: Option<std::rc::Rc<dyn Sink>>) -> Option<std::rc::Rc<dyn Sink>> {
     SINK.with(|s| s.replace(sink))
 }
@@ -169,10 +171,12 @@ pub fn with_stamp<R>(stamp: Stamp, f: impl FnOnce() -> R) -> R {
     out
 }
 
-/// Whether anyone listens to runtime events at all (one relaxed load when nobody does).
+/// Whether anyone listens at TRACE level at all: `tracing`'s global maximum level, one relaxed
+/// load. doppel's collector (and any TRACE subscriber) raises it; with nobody listening a
+/// runtime event costs this load and a branch.
 #[inline]
-pub(crate) fn on() -> bool {
-    tracing::enabled!(target: "doppel", tracing::Level::TRACE)
+pub fn on() -> bool {
+    tracing::level_enabled!(tracing::Level::TRACE)
 }
 
 /// A timeout as a trace field: nanoseconds, or `-1` for "until something happens".
@@ -209,6 +213,9 @@ pub(crate) enum Call {
 /// Traces one attempt of a socket call.
 #[inline]
 pub(crate) fn call(c: Call, fd: Fd, out: Outcome<'_>) {
+    if !on() {
+        return;
+    }
     let name = match c {
         Call::Read => "read",
         Call::Write => "write",
@@ -226,7 +233,7 @@ pub(crate) fn call(c: Call, fd: Fd, out: Outcome<'_>) {
         name,
         fields: &fields,
     };
-    if to_sink(&ev) || !on() {
+    if to_sink(&ev) {
         return;
     }
     let fd = i64::from(fd.0);
@@ -257,10 +264,12 @@ pub(crate) fn call(c: Call, fd: Fd, out: Outcome<'_>) {
 /// collector when it listens on this thread, otherwise as a `tracing` event at TRACE level.
 macro_rules! event {
     ($target:literal, $name:literal $(, $k:ident = $v:expr)* $(,)?) => {{
-        let fields = [$((stringify!($k), $crate::trace::FieldValue::from($v))),*];
-        let ev = $crate::trace::RuntimeEvent { target: $target, name: $name, fields: &fields };
-        if !$crate::trace::to_sink(&ev) && $crate::trace::on() {
-            tracing::event!(name: $name, target: $target, tracing::Level::TRACE, { $($k = $v),* });
+        if $crate::trace::on() {
+            let fields = [$((stringify!($k), $crate::trace::FieldValue::from($v))),*];
+            let ev = $crate::trace::RuntimeEvent { target: $target, name: $name, fields: &fields };
+            if !$crate::trace::to_sink(&ev) {
+                tracing::event!(name: $name, target: $target, tracing::Level::TRACE, { $($k = $v),* });
+            }
         }
     }};
 }

@@ -7,7 +7,10 @@ use crate::faults::FaultClass;
 
 /// Traces an injected fault (`doppel::fault`, named after its class, with its id).
 pub(crate) fn fault(class: FaultClass, id: u64) {
-    use doppel_core::trace::{to_sink, FieldValue, RuntimeEvent};
+    use doppel_core::trace::{on, to_sink, FieldValue, RuntimeEvent};
+    if !on() {
+        return;
+    }
     let fields = [("id", FieldValue::U(id))];
     let ev = RuntimeEvent {
         target: "doppel::fault",
