@@ -141,11 +141,12 @@ pub fn stamp() -> Option<Stamp> {
     OUTSIDE.with(|s| s.borrow().clone())
 }
 
+/// A stamp borrowed for one event: virtual time (if shown), host label, reactor number, task.
+pub type StampRef<'a> = (Option<Instant>, &'a Arc<str>, u32, Option<TaskId>);
+
 /// Calls `f` with the stamp of an event raised now, borrowed rather than cloned (the
 /// collector's per-event path).
-pub fn with_current_stamp<R>(
-    f: impl FnOnce(Option<(Option<Instant>, &Arc<str>, u32, Option<TaskId>)>) -> R,
-) -> R {
+pub fn with_current_stamp<R>(f: impl FnOnce(Option<StampRef<'_>>) -> R) -> R {
     if let Some(r) = context::current() {
         let label = &r.label;
         let time = label.time.then(|| r.trace_now.get());

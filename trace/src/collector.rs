@@ -71,24 +71,26 @@ impl Collector {
         fill: impl FnOnce(&mut Store),
     ) {
         let mut s = self.lock();
-        doppel_core::trace::with_current_stamp(|st| {
-            let at = match st {
-                Some((time, host, reactor, task)) => At {
-                    time: time.map(|t| t.as_nanos()),
-                    host: Some(host),
-                    reactor,
-                    task: task.map(|t| t.number()),
-                },
-                None => At {
-                    time: None,
-                    host: None,
-                    reactor: 0,
-                    task: None,
-                },
-            };
-            s.begin(kind, target, name, at);
-        });
+        doppel_core::trace::with_current_stamp(|st| s.begin(kind, target, name, at(st)));
         fill(&mut s);
+    }
+}
+
+/// The stamp `doppel_core` hands out, as the store takes it.
+fn at(st: Option<doppel_core::trace::StampRef<'_>>) -> At<'_> {
+    match st {
+        Some((time, host, reactor, task)) => At {
+            time: time.map(|t| t.as_nanos()),
+            host: Some(host),
+            reactor,
+            task: task.map(|t| t.number()),
+        },
+        None => At {
+            time: None,
+            host: None,
+            reactor: 0,
+            task: None,
+        },
     }
 }
 
@@ -143,17 +145,9 @@ where
 impl doppel_core::trace::Sink for Collector {
     /// The runtime's direct path: same target, name and fields as the `tracing` event.
     fn record(&self, event: &doppel_core::trace::RuntimeEvent<'_>) {
-        use doppel_core::trace::FieldValue;
-        self.push(Kind::Event, event.target, event.name, |s| {
-            for (k, v) in event.fields {
-                s.field(
-                    k,
-                    match *v {
-                        FieldValue::U(u) => Value::U64(u),
-                        FieldValue::I(i) => Value::I64(i),
-                    },
-                );
-            }
+        let mut s = self.lock();
+        doppel_core::trace::with_current_stamp(|st| {
+            s.runtime(event.target, event.name, at(st), event.fields);
         });
     }
 }

@@ -2,7 +2,10 @@
 //! when a trace is read, so recording costs a lock and a few word copies: a record is 32
 //! bytes and each field 16, with names, targets and keys interned once per trace.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use doppel_core::trace::FieldValue;
 
 use tracing::field::{Field, Visit};
 
@@ -84,6 +87,13 @@ pub struct Store {
     hosts: Vec<Arc<str>>,
     /// The last host interned, by address, and its index.
     last_host: Option<(usize, u32)>,
+    /// Every host label seen, by the address of its `Arc`, and its index: lookups only (never
+    /// iterated, so address order cannot leak into a trace). Sound because `pinned` keeps each
+    /// of those `Arc`s alive, so no address is reused by another label while the store lives.
+    host_ids: BTreeMap<usize, u32>,
+    /// Keeps every `Arc` in `host_ids` alive (a restarted host makes a new `Arc` with an old
+    /// label: it maps to the old index).
+    pinned: Vec<Arc<str>>,
     /// Recently interned sites, by the addresses of their strings.
     site_cache: Vec<(usize, usize, u32)>,
     /// Recently interned keys, by address.
@@ -188,6 +198,29 @@ impl Store {
         });
     }
 
+    /// Records a runtime event from the direct path in one go: begin, then its integer fields.
+    pub(crate) fn runtime(
+        &mut self,
+        target: &'static str,
+        name: &'static str,
+        at: At<'_>,
+        fields: &[(&'static str, FieldValue)],
+    ) {
+        self.begin(Kind::Event, target, name, at);
+        self.fields.reserve(fields.len());
+        for &(key, value) in fields {
+            let key = self.key(key);
+            let (tag, word) = match value {
+                FieldValue::U(u) => (0, u),
+                FieldValue::I(i) => (1, i as u64),
+            };
+            self.fields.push(Slot { key, tag, word });
+        }
+        if let Some(r) = self.records.last_mut() {
+            r.count = fields.len().min(usize::from(u8::MAX)) as u8;
+        }
+    }
+
     /// Adds a field to the record just begun.
     pub(crate) fn field(&mut self, key: &'static str, value: Value) {
         let key = self.key(key);
@@ -263,11 +296,19 @@ impl Store {
                 return i;
             }
         }
-        let i = match self.hosts.iter().rposition(|h| **h == **host) {
-            Some(i) => i as u32,
+        let i = match self.host_ids.get(&addr) {
+            Some(&i) => i,
             None => {
-                self.hosts.push(host.clone());
-                (self.hosts.len() - 1) as u32
+                let i = match self.hosts.iter().position(|h| **h == **host) {
+                    Some(i) => i as u32,
+                    None => {
+                        self.hosts.push(host.clone());
+                        (self.hosts.len() - 1) as u32
+                    }
+                };
+                self.pinned.push(host.clone());
+                self.host_ids.insert(addr, i);
+                i
             }
         };
         self.last_host = Some((addr, i));
