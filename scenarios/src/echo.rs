@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use doppel::net::{TcpListener, TcpStream, ToSocketAddr};
 
 use crate::wire::{fill, Gen};
+use crate::workload::{Load, Task, Variant, Workload, CORRECT};
 
 /// Echoes one connection until the peer closes it.
 pub async fn handle(conn: TcpStream) -> io::Result<()> {
@@ -20,15 +21,14 @@ pub async fn handle(conn: TcpStream) -> io::Result<()> {
     }
 }
 
-/// Accepts on `listener` forever, one task per connection. A connection that fails is dropped
-/// (its task ends); the accept loop goes on.
+/// Accepts on `listener` forever, one task per connection (the [`crate::accept`] loop). A
+/// connection that fails is dropped (its task ends); the accept loop goes on.
 pub async fn serve(listener: TcpListener) -> io::Result<()> {
-    loop {
-        let (conn, _peer) = listener.accept().await?;
-        doppel::spawn(async move {
-            let _ = handle(conn).await;
-        });
-    }
+    crate::accept::serve(listener, |conn| async move {
+        let _ = handle(conn).await;
+        Ok(())
+    })
+    .await
 }
 
 /// Binds `addr` and serves echo on it.
@@ -173,4 +173,74 @@ async fn join<A: std::future::Future, B: std::future::Future>(
     })
     .await;
     (ra.expect("ready"), rb.expect("ready"))
+}
+
+/// Makes `load.rounds` connections, one round trip each (1 byte to `load.max_size`), checking
+/// every byte; a connection that fails transiently is retried, `load.reconnects` times in all.
+/// Connection churn: what exercises an accept loop.
+pub async fn churn(addr: SocketAddr, id: u64, load: Load) -> io::Result<()> {
+    let mut gen = Gen(id ^ 0xacce);
+    let mut out = vec![0u8; load.max_size.max(1)];
+    let mut back = out.clone();
+    let mut retries = 0u32;
+    let mut sent = 0u64;
+    for round in 0..load.rounds {
+        let size = gen.log_size(load.max_size.max(1));
+        fill(&mut out[..size], id, sent);
+        loop {
+            let tried = async {
+                let c = connect(addr).await?;
+                let deadline = load.deadline.map(|d| doppel::time::Instant::now() + d);
+                c.set_read_deadline(deadline)?;
+                round_trip(&c, &out[..size], &mut back[..size]).await
+            };
+            match tried.await {
+                Ok(()) => break,
+                Err(e) if transient(&e) && retries < load.reconnects => retries += 1,
+                Err(e) => {
+                    let what = format!("client {id} connection {round} ({retries} retries): {e}");
+                    return Err(io::Error::new(e.kind(), what));
+                }
+            }
+        }
+        if out[..size] != back[..size] {
+            return Err(io::Error::other(format!(
+                "client {id} connection {round}: the echo of {size} bytes came back wrong"
+            )));
+        }
+        sent += size as u64;
+    }
+    Ok(())
+}
+
+/// The `echo` workload: the echo server and the checking client.
+#[derive(Clone, Copy, Debug)]
+pub struct Echo;
+
+impl Workload for Echo {
+    fn name(&self) -> &'static str {
+        "echo"
+    }
+
+    fn about(&self) -> &'static str {
+        "echo: every byte back, in order; messages of 1 byte to max_size on long-lived connections"
+    }
+
+    fn variants(&self) -> &'static [Variant] {
+        &[CORRECT]
+    }
+
+    fn server(&self, _variant: usize, listener: TcpListener) -> Task {
+        Box::pin(serve(listener))
+    }
+
+    fn client(&self, server: SocketAddr, id: u64, load: &Load) -> Task {
+        let plan = ClientPlan {
+            rounds: load.rounds as usize,
+            max_size: load.max_size.max(1),
+            reconnects: load.reconnects,
+            deadline: load.deadline,
+        };
+        Box::pin(async move { client(server, id, plan).await.map(drop) })
+    }
 }

@@ -5,10 +5,14 @@
 //!
 //! | module   | what                                                                     |
 //! |----------|--------------------------------------------------------------------------|
+//! | [`workload`] | the [`workload::Workload`] trait and the registry of workloads by name |
+//! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
 //! | [`echo`] | the echo server and a checking echo client                               |
 //! | [`upper`]| a line protocol, its correct server and four broken twins (bug classes)   |
 //! | [`wire`] | a deterministic byte pattern and size generator for checking clients     |
 
+pub mod accept;
 pub mod echo;
 pub mod upper;
 pub mod wire;
+pub mod workload;

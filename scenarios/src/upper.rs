@@ -15,6 +15,7 @@ use doppel::time::Instant;
 use doppel::Direction;
 
 use crate::wire::Gen;
+use crate::workload::{self, Load, Task, Workload};
 
 /// Which server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -230,4 +231,64 @@ pub async fn client(addr: SocketAddr, id: u64, plan: ClientPlan) -> io::Result<(
         }
     }
     Ok(())
+}
+
+/// The `upper` workload: the line protocol, its correct server and four broken twins.
+#[derive(Clone, Copy, Debug)]
+pub struct Upper;
+
+/// The variants as the workload registry lists them, in [`Variant::ALL`] order.
+const VARIANTS: [workload::Variant; 5] = [
+    workload::CORRECT,
+    workload::Variant {
+        name: "framing",
+        about: "one read taken as one message (one read is one request): breaks on split or \
+                coalesced segments",
+    },
+    workload::Variant {
+        name: "short-write",
+        about: "ignores write's count (objeck-lang#670, EternalTerminal#815): loses the rest of a \
+                short write",
+    },
+    workload::Variant {
+        name: "eintr-fatal",
+        about: "a hand-written loop that drops the connection on EINTR (mio#132, \
+                smallnest/1m-go-tcp-server#3)",
+    },
+    workload::Variant {
+        name: "no-drain",
+        about: "reads once per edge, not until WouldBlock (epoll(7)'s edge-triggered starvation)",
+    },
+];
+
+impl Workload for Upper {
+    fn name(&self) -> &'static str {
+        "upper"
+    }
+
+    fn about(&self) -> &'static str {
+        "a line protocol (`LEN TEXT` per line), pipelined bursts; the framing bugs' home"
+    }
+
+    fn variants(&self) -> &'static [workload::Variant] {
+        &VARIANTS
+    }
+
+    fn server(&self, variant: usize, listener: TcpListener) -> Task {
+        let v = Variant::ALL[variant.min(Variant::ALL.len() - 1)];
+        Box::pin(crate::accept::serve(listener, move |conn| async move {
+            let _ = handle(conn, v).await;
+            Ok(())
+        }))
+    }
+
+    fn client(&self, server: SocketAddr, id: u64, load: &Load) -> Task {
+        let plan = ClientPlan {
+            bursts: load.rounds as usize,
+            max_burst: 3,
+            deadline: load.deadline.unwrap_or(Duration::from_secs(5)),
+            max_line: load.max_size.max(1) as u64,
+        };
+        Box::pin(client(server, id, plan))
+    }
 }

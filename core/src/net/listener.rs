@@ -92,6 +92,34 @@ impl TcpListener {
         Poll::Ready(Ok((TcpStream::from_registration(reg), peer)))
     }
 
+    /// Raw, mio-style access, for code that runs its own accept loop: waits for the next
+    /// readable edge, consuming the current one first. Accept until `WouldBlock` before waiting
+    /// again: a queued connection raises no new edge.
+    pub async fn wait_edge(&self) -> io::Result<()> {
+        self.reg.drained(Direction::Read);
+        let mut guard = ParkGuard::new(&self.reg, Direction::Read);
+        std::future::poll_fn(|cx| self.reg.poll_ready(Direction::Read, cx, &mut guard.parked))
+            .await
+            .map_err(|e| error::context("wait", self.fd(), e))
+    }
+
+    /// Raw access: exactly one `accept(2)`, with its raw result: `Interrupted`, `WouldBlock`
+    /// and `ECONNABORTED` come back as errors, where [`TcpListener::accept`] retries or waits.
+    /// The new connection is registered with this reactor.
+    pub fn accept_once(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        use crate::trace::{call, Call, Outcome};
+        let accepted = self.reg.with_sched(|s, fd| s.accept(fd));
+        let outcome = match &accepted {
+            Ok((fd, _)) => Outcome::Ok(u64::try_from(fd.0).unwrap_or(0)),
+            Err(e) => Outcome::Err(e),
+        };
+        call(Call::Accept, self.fd(), outcome);
+        let (fd, peer) = accepted?;
+        let reg = Registration::new(self.reg.reactor().clone(), fd)
+            .map_err(|e| error::context("accept", self.fd(), e))?;
+        Ok((TcpStream::from_registration(reg), peer))
+    }
+
     /// The address the listener is bound to (with the real port if it bound port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.reg
