@@ -165,6 +165,9 @@ pub struct ClientPlan {
     pub deadline: Duration,
     /// The longest request line, in bytes (at least 1).
     pub max_line: u64,
+    /// How many times a burst cut off by a reset or a timeout is sent again on a new
+    /// connection.
+    pub reconnects: u32,
 }
 
 impl Default for ClientPlan {
@@ -174,6 +177,7 @@ impl Default for ClientPlan {
             max_burst: 3,
             deadline: Duration::from_secs(5),
             max_line: 120,
+            reconnects: 0,
         }
     }
 }
@@ -186,51 +190,112 @@ fn request(gen: &mut Gen, max: u64) -> Vec<u8> {
         .collect()
 }
 
+/// Errors a client may survive by reconnecting (if its plan allows): the network ended the
+/// connection, or a reply is overdue. A server that closes the connection with requests
+/// outstanding is not among them: a correct server never does.
+fn transient(e: &io::Error) -> bool {
+    use io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionReset | ConnectionAborted | ConnectionRefused | BrokenPipe | TimedOut
+    )
+}
+
 /// Connects to `addr` and sends `plan.bursts` bursts of pipelined requests, checking that every
-/// reply is exactly right, in order, within the deadline.
+/// reply is exactly right, in order, within the deadline. A burst cut off by a reset or a
+/// timeout is sent again on a new connection, `plan.reconnects` times in all (the requests are
+/// idempotent); a wrong reply is never retried.
 pub async fn client(addr: SocketAddr, id: u64, plan: ClientPlan) -> io::Result<()> {
-    let conn = TcpStream::connect(addr).await?;
     let mut gen = Gen(id ^ 0x5eed);
-    let mut inbox = Vec::new();
-    let mut buf = vec![0u8; 4096];
+    let mut conn: Option<TcpStream> = None;
+    let mut reconnects = 0;
     for burst in 0..plan.bursts {
-        let k = 1 + (gen.next_u64() as usize % plan.max_burst);
+        let k = 1 + (gen.next_u64() as usize % plan.max_burst.max(1));
         let lines: Vec<Vec<u8>> = (0..k).map(|_| request(&mut gen, plan.max_line)).collect();
-        let mut wire = Vec::new();
-        for l in &lines {
-            wire.extend_from_slice(l);
-            wire.push(b'\n');
-        }
-        conn.write_all(&wire).await?;
-        conn.set_read_deadline(Some(Instant::now() + plan.deadline))?;
-        for (i, line) in lines.iter().enumerate() {
-            let want = reply(line);
-            while inbox.len() < want.len() {
-                let n = conn.read(&mut buf).await.map_err(|e| {
-                    io::Error::new(
-                        e.kind(),
-                        format!("client {id} burst {burst} reply {i}: {e}"),
-                    )
-                })?;
-                if n == 0 {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        format!("client {id} burst {burst}: the server closed the connection"),
-                    ));
+        loop {
+            let result = match conn.take() {
+                Some(c) => Ok(c),
+                None => TcpStream::connect(addr).await,
+            };
+            let result = match result {
+                Ok(c) => {
+                    let r = exchange(&c, &lines, plan.deadline).await;
+                    conn = r.is_ok().then_some(c);
+                    r
                 }
-                inbox.extend_from_slice(&buf[..n]);
+                Err(e) => Err(Exchange::Io(e)),
+            };
+            match result {
+                Ok(()) => break,
+                Err(Exchange::Io(e)) if transient(&e) && reconnects < plan.reconnects => {
+                    reconnects += 1;
+                    doppel::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(Exchange::Io(e)) => {
+                    let what = format!("client {id} burst {burst} ({reconnects} reconnects): {e}");
+                    return Err(io::Error::new(e.kind(), what));
+                }
+                Err(Exchange::Wrong(what)) => {
+                    return Err(io::Error::other(format!(
+                        "client {id} burst {burst} {what}"
+                    )))
+                }
             }
-            if inbox[..want.len()] != want[..] {
-                let got = String::from_utf8_lossy(&inbox[..want.len()]).into_owned();
-                return Err(io::Error::other(format!(
-                    "client {id} burst {burst} reply {i}: wanted {:?}, got {got:?}",
-                    String::from_utf8_lossy(&want)
-                )));
-            }
-            inbox.drain(..want.len());
         }
     }
     Ok(())
+}
+
+/// Why one burst failed.
+enum Exchange {
+    /// The connection failed (or the server closed it).
+    Io(io::Error),
+    /// A reply was wrong: which, and how.
+    Wrong(String),
+}
+
+/// Sends `lines` at once and checks each reply, in order, within `deadline`.
+async fn exchange(conn: &TcpStream, lines: &[Vec<u8>], deadline: Duration) -> Result<(), Exchange> {
+    let mut wire = Vec::new();
+    for l in lines {
+        wire.extend_from_slice(l);
+        wire.push(b'\n');
+    }
+    conn.write_all(&wire).await.map_err(Exchange::Io)?;
+    conn.set_read_deadline(Some(Instant::now() + deadline))
+        .map_err(Exchange::Io)?;
+    let mut inbox = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    for (i, line) in lines.iter().enumerate() {
+        let want = reply(line);
+        while inbox.len() < want.len() {
+            let n = conn.read(&mut buf).await.map_err(Exchange::Io)?;
+            if n == 0 {
+                let e = io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("reply {i}: the server closed the connection"),
+                );
+                return Err(Exchange::Io(e));
+            }
+            inbox.extend_from_slice(&buf[..n]);
+        }
+        if inbox[..want.len()] != want[..] {
+            let got = String::from_utf8_lossy(&inbox[..want.len()]).into_owned();
+            let want = String::from_utf8_lossy(&want);
+            return Err(Exchange::Wrong(format!(
+                "reply {i}: wanted {want:?}, got {got:?}"
+            )));
+        }
+        inbox.drain(..want.len());
+    }
+    if inbox.is_empty() {
+        Ok(())
+    } else {
+        let extra = String::from_utf8_lossy(&inbox).into_owned();
+        Err(Exchange::Wrong(format!(
+            "got a reply nobody asked for: {extra:?}"
+        )))
+    }
 }
 
 /// The `upper` workload: the line protocol, its correct server and four broken twins.
@@ -285,9 +350,10 @@ impl Workload for Upper {
     fn client(&self, server: SocketAddr, id: u64, load: &Load) -> Task {
         let plan = ClientPlan {
             bursts: load.rounds as usize,
-            max_burst: 3,
+            max_burst: load.pipeline.max(1) as usize,
             deadline: load.deadline.unwrap_or(Duration::from_secs(5)),
             max_line: load.max_size.max(1) as u64,
+            reconnects: load.reconnects,
         };
         Box::pin(client(server, id, plan))
     }

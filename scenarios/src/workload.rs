@@ -26,6 +26,8 @@ pub struct Load {
     pub rounds: u32,
     /// The largest message or value, in bytes.
     pub max_size: usize,
+    /// Requests a client sends before reading replies (1: one at a time; more: pipelining).
+    pub pipeline: u32,
     /// How many times a client may reconnect after a reset, refusal or timeout: a correct
     /// server's clients survive the faults that end connections.
     pub reconnects: u32,
@@ -39,6 +41,7 @@ impl Default for Load {
             clients: 4,
             rounds: 20,
             max_size: 4096,
+            pipeline: 1,
             reconnects: 0,
             deadline: Some(Duration::from_secs(5)),
         }
