@@ -6,15 +6,19 @@
 //! | module   | what                                                                     |
 //! |----------|--------------------------------------------------------------------------|
 //! | [`workload`] | the [`workload::Workload`] trait and the registry of workloads by name |
+//! | [`cli`]  | the `doppel` command: list, run, explore, combine, replay, shrink          |
 //! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
 //! | [`echo`] | the echo server and a checking echo client                               |
 //! | [`run`]  | a workload in the default simulated world, or on loopback                 |
+//! | [`spec`] | scenario specs (TOML): workload, load, network, faults, seeds; checked     |
 //! | [`upper`]| a line protocol, its correct server and four broken twins (bug classes)   |
 //! | [`wire`] | a deterministic byte pattern and size generator for checking clients     |
 
 pub mod accept;
+pub mod cli;
 pub mod echo;
 pub mod run;
+pub mod spec;
 pub mod upper;
 pub mod wire;
 pub mod workload;

@@ -95,7 +95,7 @@ impl FaultClass {
     }
 
     /// The class's slot in counters and plans: its declaration order, which `ALL` follows.
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -175,6 +175,10 @@ pub struct FaultPlan {
     pub crashes: Vec<CrashSpec>,
     /// Swarm mode: the seed chooses which random classes are on and how often.
     pub swarm: bool,
+    /// Only these faults may fire, when set: each named by its class and opportunity number
+    /// (sorted). The other faults that fall due are left out; `doppel shrink` narrows a failing
+    /// run's faults with it.
+    pub only: Option<Vec<(FaultClass, u64)>>,
 }
 
 impl Default for FaultPlan {
@@ -193,6 +197,7 @@ impl FaultPlan {
             partitions: Vec::new(),
             crashes: Vec::new(),
             swarm: false,
+            only: None,
         }
     }
 
@@ -257,6 +262,23 @@ impl FaultPlan {
     pub fn crash(mut self, spec: CrashSpec) -> FaultPlan {
         self.crashes.push(spec);
         self
+    }
+
+    /// Lets only these faults fire (see [`FaultPlan::only`]).
+    pub fn only(mut self, faults: impl IntoIterator<Item = (FaultClass, u64)>) -> FaultPlan {
+        let mut f: Vec<(FaultClass, u64)> = faults.into_iter().collect();
+        f.sort_unstable();
+        f.dedup();
+        self.only = Some(f);
+        self
+    }
+
+    /// Whether opportunity `op` of `class` may fire.
+    #[inline]
+    pub fn allows(&self, class: FaultClass, op: u64) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|f| f.binary_search(&(class, op)).is_ok())
     }
 
     /// The probability of `class`.
@@ -328,6 +350,10 @@ impl fmt::Display for FaultPlan {
         if !self.crashes.is_empty() {
             parts.push(format!("crashes:{}", self.crashes.len()));
         }
+        if let Some(f) = &self.only {
+            let f: Vec<String> = f.iter().map(|(c, k)| format!("{c}:{k}")).collect();
+            parts.push(format!("only:{}", f.join("/")));
+        }
         if parts.is_empty() {
             f.write_str("none")
         } else {
@@ -339,7 +365,8 @@ impl fmt::Display for FaultPlan {
 impl FromStr for FaultPlan {
     type Err = FaultError;
 
-    /// `none`, `all=P`, `swarm`, or a comma list of `class=P` (`short-read=0.1,eintr=0.02`).
+    /// `none`, `all=P`, `benign=P`, `swarm`, or a comma list of `class=P`
+    /// (`short-read=0.1,eintr=0.02`); later items override earlier ones (`all=0.02,reset=0`).
     fn from_str(spec: &str) -> Result<FaultPlan, FaultError> {
         let mut plan = FaultPlan::none();
         for item in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -358,9 +385,13 @@ impl FromStr for FaultPlan {
             let p: f64 = value.trim().parse().map_err(|_| {
                 FaultError(format!("fault {}: {value:?} is not a number", key.trim()))
             })?;
-            if key.trim() == "all" {
+            if key.trim() == "all" || key.trim() == "benign" {
                 let keep = (plan.swarm, plan.max_eintr_streak);
-                plan = FaultPlan::all(p);
+                plan = if key.trim() == "all" {
+                    FaultPlan::all(p)
+                } else {
+                    FaultPlan::benign(p)
+                };
                 (plan.swarm, plan.max_eintr_streak) = keep;
             } else {
                 let class: FaultClass = key.trim().parse()?;
@@ -375,6 +406,35 @@ impl FromStr for FaultPlan {
         }
         plan.validate()?;
         Ok(plan)
+    }
+}
+
+/// One injected fault: its class and opportunity number (its name for `--only`), its id in the
+/// run, and when.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fired {
+    /// Injection order in the run, from 1 (the `id` field of its trace event).
+    pub id: u64,
+    /// Its class.
+    pub class: FaultClass,
+    /// Which opportunity of its class it was, from 0 (the `op` field of its trace event).
+    pub op: u64,
+    /// When it fired.
+    pub at: doppel_core::time::Instant,
+}
+
+impl fmt::Display for Fired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.at.as_nanos();
+        write!(
+            f,
+            "{}:{} at {}.{:09}s (fault #{})",
+            self.class,
+            self.op,
+            ns / 1_000_000_000,
+            ns % 1_000_000_000,
+            self.id
+        )
     }
 }
 

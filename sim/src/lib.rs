@@ -39,7 +39,7 @@ mod world;
 
 pub use builder::SimBuilder;
 pub use check::{check_seeds, parse_seed, replay_command, replay_seed, SeedError};
-pub use faults::{CrashSpec, FaultClass, FaultCounts, FaultPlan, PartitionSpec};
+pub use faults::{CrashSpec, FaultClass, FaultCounts, FaultPlan, Fired, PartitionSpec};
 pub use net::LinkConfig;
 pub use report::{ConfigError, Failure, FailureKind, Outcome, Report, SimError};
 pub use sched::Strategy;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::faults::{FaultCounts, FaultPlan};
+use crate::faults::{FaultCounts, FaultPlan, Fired};
 
 /// The outcome of one client's main.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub struct Report {
     pub events: u64,
     /// Injections per fault class.
     pub faults: FaultCounts,
+    /// Every injected fault, in order (what `doppel shrink` narrows).
+    pub fired: Vec<Fired>,
     /// A hash of every decision and outcome: equal hashes, equal runs.
     pub hash: u64,
     /// Each client's name and outcome.

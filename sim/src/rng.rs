@@ -69,6 +69,91 @@ impl Stream {
     }
 }
 
+/// Fault randomness that is counter-based: each class has its own key, and the dice for the
+/// `k`-th opportunity of a class are a pure function of (seed, class, `k`): splitmix64 read at
+/// position `k` (SplittableRandom's generator, with random access). Whether one fault fires never
+/// moves another's dice, so `doppel shrink` can leave a fault out and every other fault of the
+/// run still falls where it did, as long as the run reaches the same opportunities.
+#[derive(Debug, Clone)]
+pub struct FaultDice {
+    /// Per class: the key of its sequence.
+    keys: [u64; 13],
+    /// Per class: the next opportunity's number.
+    next: [u64; 13],
+    /// The follow-up draws of the last roll: its base and how many were taken.
+    detail: (u64, u64),
+}
+
+/// Positions per opportunity: one for the decision, the rest for its follow-up draws.
+const SPAN: u64 = 16;
+
+/// splitmix64's step constant.
+const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// splitmix64's output function.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A uniform number in [0, 1) from 64 bits.
+fn unit(x: u64) -> f64 {
+    (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+}
+
+impl FaultDice {
+    /// The dice of the run seeded with `seed`; `names` are the classes' names, in index order.
+    pub fn new(seed: u64, names: [&str; 13]) -> FaultDice {
+        FaultDice {
+            keys: names.map(|n| Stream::new(seed, &format!("faults/{n}")).next_u64()),
+            next: [0; 13],
+            detail: (0, 0),
+        }
+    }
+
+    /// Rolls the next opportunity of class `class` at probability `p`: its number if the
+    /// fault falls due. Positions the follow-up draws on it either way.
+    #[inline]
+    pub fn roll(&mut self, class: usize, p: f64) -> Option<u64> {
+        let k = self.next[class];
+        self.next[class] += 1;
+        let base = self.keys[class].wrapping_add(k.wrapping_mul(SPAN).wrapping_mul(GOLDEN));
+        self.detail = (base, 1);
+        (p >= 1.0 || unit(mix(base)) < p).then_some(k)
+    }
+
+    /// Counts an opportunity of a scheduled class (a crash) without rolling: its number.
+    pub fn count(&mut self, class: usize) -> u64 {
+        let k = self.next[class];
+        self.next[class] += 1;
+        k
+    }
+
+    /// The next follow-up draw of the last roll (how short, how late, which token).
+    pub fn next_u64(&mut self) -> u64 {
+        let (base, j) = self.detail;
+        debug_assert!(j < SPAN, "too many follow-up draws for one fault");
+        self.detail.1 = j + 1;
+        mix(base.wrapping_add(j.wrapping_mul(GOLDEN)))
+    }
+
+    /// A follow-up number in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// A follow-up number in `lo..=hi`.
+    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// A follow-up coin with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        unit(self.next_u64()) < p
+    }
+}
+
 /// The run's streams, one per concern.
 #[derive(Debug, Clone)]
 pub struct Rngs {
@@ -77,7 +162,7 @@ pub struct Rngs {
     /// Segment boundaries, jitter, ephemeral choices of the network.
     pub net: Stream,
     /// Whether and how each fault fires.
-    pub faults: Stream,
+    pub faults: FaultDice,
     /// Swarm mode: which fault classes are on, and how often.
     pub swarm: Stream,
 }
@@ -88,7 +173,7 @@ impl Rngs {
         Rngs {
             sched: Stream::new(seed, "sched"),
             net: Stream::new(seed, "net"),
-            faults: Stream::new(seed, "faults"),
+            faults: FaultDice::new(seed, crate::faults::FaultClass::ALL.map(|c| c.name())),
             swarm: Stream::new(seed, "swarm"),
         }
     }
@@ -119,6 +204,23 @@ mod tests {
         assert_ne!(a, Stream::new(1, "sched").next_u64());
         assert_ne!(a, Stream::new(2, "net").next_u64());
         assert_eq!(a, Stream::new(1, "net").next_u64());
+    }
+
+    #[test]
+    fn fault_dice_depend_only_on_class_and_opportunity() {
+        let names = crate::faults::FaultClass::ALL.map(|c| c.name());
+        let mut a = FaultDice::new(7, names);
+        let mut b = FaultDice::new(7, names);
+        // `b` rolls another class in between: `a`'s and `b`'s class-0 dice stay the same.
+        for _ in 0..100 {
+            let x = a.roll(0, 0.3);
+            b.roll(5, 0.5);
+            b.next_u64();
+            assert_eq!(x, b.roll(0, 0.3));
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
+        let fired = (0..10_000).filter(|_| a.roll(1, 0.25).is_some()).count();
+        assert!((2_300..2_700).contains(&fired), "{fired}");
     }
 
     #[test]

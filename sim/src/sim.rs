@@ -299,7 +299,18 @@ impl Sim {
         {
             let mut w = self.world.borrow_mut();
             let now = w.clock;
-            doppel_core::trace::with_stamp(crate::trace::net_stamp(now), || w.crash_host(host));
+            let crashed = doppel_core::trace::with_stamp(crate::trace::net_stamp(now), || {
+                let crash = crate::faults::FaultClass::Crash;
+                let op = w.rng.faults.count(crash.index());
+                let due = w.inject(crash, op);
+                if due {
+                    w.crash_host(host);
+                }
+                due
+            });
+            if !crashed {
+                return;
+            }
             if let Some(d) = restart_after {
                 let at = w.clock + d;
                 w.queue.push(at, NetEvent::Restart { host });
@@ -319,6 +330,7 @@ impl Sim {
             steps: self.steps,
             events: w.delivered,
             faults: w.counts,
+            fired: w.fired.clone(),
             hash: w.hash.0,
             clients: self
                 .hosts

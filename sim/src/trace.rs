@@ -5,13 +5,14 @@ use doppel_core::trace::Stamp;
 
 use crate::faults::FaultClass;
 
-/// Traces an injected fault (`doppel::fault`, named after its class, with its id).
-pub(crate) fn fault(class: FaultClass, id: u64) {
+/// Traces an injected fault (`doppel::fault`, named after its class, with its id in the run
+/// and its opportunity number in its class: `--only CLASS:OP` names it).
+pub(crate) fn fault(class: FaultClass, id: u64, op: u64) {
     use doppel_core::trace::{on, to_sink, FieldValue, RuntimeEvent};
     if !on() {
         return;
     }
-    let fields = [("id", FieldValue::U(id))];
+    let fields = [("id", FieldValue::U(id)), ("op", FieldValue::U(op))];
     let ev = RuntimeEvent {
         target: "doppel::fault",
         name: class.name(),
@@ -22,7 +23,7 @@ pub(crate) fn fault(class: FaultClass, id: u64) {
     }
     macro_rules! ev {
         ($name:literal) => {
-            tracing::event!(name: $name, target: "doppel::fault", tracing::Level::TRACE, id)
+            tracing::event!(name: $name, target: "doppel::fault", tracing::Level::TRACE, id, op)
         };
     }
     match class {

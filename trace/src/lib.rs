@@ -26,7 +26,9 @@ mod trace;
 
 pub use collector::{capture, Collector};
 pub use record::{Entry, Kind, Store, Value};
-pub use trace::{snapshot_name_ok, trace_dir, Divergence, Format, Header, Trace};
+pub use trace::{
+    check_writable, snapshot_name_ok, trace_dir, write_atomic, Divergence, Format, Header, Trace,
+};
 
 #[cfg(feature = "snapshots")]
 #[doc(hidden)]

@@ -14,7 +14,7 @@ use std::time::Duration;
 use doppel_core::time::Instant;
 use doppel_core::{Event, Ready, Token};
 
-use crate::faults::{FaultClass, FaultCounts, FaultPlan};
+use crate::faults::{FaultClass, FaultCounts, FaultPlan, Fired};
 use crate::host::{HostId, HostState};
 use crate::net::link::Links;
 use crate::net::queue::{EventQueue, NetEvent};
@@ -108,6 +108,8 @@ pub(crate) struct World {
     pub(crate) requests: Vec<HostRequest>,
     /// The id of the last injected fault (ids count from 1 in injection order).
     pub(crate) fault_id: u64,
+    /// Every fault injected, in order.
+    pub(crate) fired: Vec<Fired>,
 }
 
 /// An `io::Error` with a raw errno, as the kernel would return it.
@@ -140,13 +142,28 @@ impl World {
 
     #[inline(never)]
     fn fault_draw(&mut self, class: FaultClass, p: f64) -> bool {
-        if !self.rng.faults.chance(p) {
+        match self.rng.faults.roll(class.index(), p) {
+            Some(op) => self.inject(class, op),
+            None => false,
+        }
+    }
+
+    /// Opportunity `op` of `class` falls due: unless the plan's [`FaultPlan::only`] list
+    /// leaves it out, it is counted, traced and recorded, and fires.
+    pub(crate) fn inject(&mut self, class: FaultClass, op: u64) -> bool {
+        if !self.plan.allows(class, op) {
             return false;
         }
-        self.counts.bump(class);
         self.fault_id += 1;
-        crate::trace::fault(class, self.fault_id);
+        self.counts.bump(class);
+        crate::trace::fault(class, self.fault_id, op);
         self.hash.mix(&[0xFA, class as u64, self.clock.as_nanos()]);
+        self.fired.push(Fired {
+            id: self.fault_id,
+            class,
+            op,
+            at: self.clock,
+        });
         true
     }
 

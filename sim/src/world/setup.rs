@@ -109,15 +109,13 @@ impl World {
             delivered: 0,
             requests: Vec::new(),
             fault_id: 0,
+            fired: Vec::new(),
         }
     }
 
     /// A crash, in the world: connections reset toward their peers, sockets and descriptors
     /// gone, the reactor's queue emptied.
     pub(crate) fn crash_host(&mut self, host: usize) {
-        self.counts.bump(FaultClass::Crash);
-        self.fault_id += 1;
-        crate::trace::fault(FaultClass::Crash, self.fault_id);
         let socks: Vec<_> = self.hosts[host].open().collect();
         for s in socks {
             let queued: Vec<_> = match self.socks.get(s).map(|x| &mut x.kind) {

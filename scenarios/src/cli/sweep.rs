@@ -1,0 +1,221 @@
+//! A sweep's report: what ran (scenario, plan, the seed slices covered), what failed (each seed
+//! with its failure, hash and replay command), and the faults fired per class. Shards of one
+//! sweep write one report each; `doppel combine` checks they belong together and do not overlap,
+//! and merges them into the report one machine would have written.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::args::{opt, Args, Usage};
+use super::Exit;
+
+/// One failing seed.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) struct FailedSeed {
+    /// The seed.
+    pub(crate) seed: u64,
+    /// The run's hash, hex.
+    pub(crate) hash: String,
+    /// Why it failed, one line.
+    pub(crate) failure: String,
+    /// The command that replays it.
+    pub(crate) replay: String,
+}
+
+/// A sweep's (or a shard's) report.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub(crate) struct SweepReport {
+    /// The scenario's name.
+    pub(crate) scenario: String,
+    /// Where the spec came from.
+    pub(crate) source: String,
+    /// `workload/variant`.
+    pub(crate) server: String,
+    /// The fault plan, as `--faults` takes it.
+    pub(crate) plan: String,
+    /// The whole seed range of the sweep, `[start, end)`.
+    pub(crate) range: [u64; 2],
+    /// How many shards the range was cut into.
+    pub(crate) shards: u64,
+    /// The slices of the range this report covers, `[start, end)` each, sorted.
+    pub(crate) covered: Vec<[u64; 2]>,
+    /// Seeds run.
+    pub(crate) seeds_run: u64,
+    /// Failing seeds, in seed order.
+    pub(crate) failed: Vec<FailedSeed>,
+    /// Faults fired per class, over every seed.
+    pub(crate) faults: BTreeMap<String, u64>,
+    /// The classes the plan enables.
+    pub(crate) enabled: Vec<String>,
+    /// Enabled classes that never fired: they proved nothing.
+    pub(crate) never_fired: Vec<String>,
+    /// A digest of every seed's run hash (order-free): two sweeps of the same code agree.
+    pub(crate) digest: String,
+    /// Wall time, seconds (summed over shards when combined).
+    pub(crate) wall_seconds: f64,
+}
+
+impl SweepReport {
+    /// Recomputes `never_fired` from `enabled` and `faults`.
+    pub(crate) fn settle(&mut self) {
+        self.never_fired = self
+            .enabled
+            .iter()
+            .filter(|c| self.faults.get(*c).copied().unwrap_or(0) == 0)
+            .cloned()
+            .collect();
+        self.failed.sort_by_key(|f| f.seed);
+        self.covered.sort_unstable();
+    }
+
+    /// The part of the range no report covered, as slices.
+    pub(crate) fn missing(&self) -> Vec<[u64; 2]> {
+        let mut gaps = Vec::new();
+        let mut at = self.range[0];
+        for c in &self.covered {
+            if c[0] > at {
+                gaps.push([at, c[0]]);
+            }
+            at = at.max(c[1]);
+        }
+        if at < self.range[1] {
+            gaps.push([at, self.range[1]]);
+        }
+        gaps
+    }
+
+    /// Merges another shard of the same sweep into this one.
+    pub(crate) fn merge(&mut self, other: SweepReport) -> Result<(), String> {
+        let same = self.scenario == other.scenario
+            && self.plan == other.plan
+            && self.range == other.range
+            && self.server == other.server;
+        if !same {
+            return Err(format!(
+                "reports of different sweeps: {} {} seeds {}..{} vs {} {} seeds {}..{}",
+                self.scenario,
+                self.plan,
+                self.range[0],
+                self.range[1],
+                other.scenario,
+                other.plan,
+                other.range[0],
+                other.range[1]
+            ));
+        }
+        for c in &other.covered {
+            if let Some(o) = self.covered.iter().find(|s| s[0] < c[1] && c[0] < s[1]) {
+                return Err(format!(
+                    "shards overlap: seeds {}..{} are in both {}..{} and {}..{}",
+                    c[0].max(o[0]),
+                    c[1].min(o[1]),
+                    o[0],
+                    o[1],
+                    c[0],
+                    c[1]
+                ));
+            }
+        }
+        self.covered.extend(other.covered);
+        self.seeds_run += other.seeds_run;
+        self.failed.extend(other.failed);
+        for (k, v) in other.faults {
+            *self.faults.entry(k).or_insert(0) += v;
+        }
+        let a = u64::from_str_radix(&self.digest, 16).unwrap_or(0);
+        let b = u64::from_str_radix(&other.digest, 16).unwrap_or(0);
+        self.digest = format!("{:016x}", a.wrapping_add(b));
+        self.wall_seconds += other.wall_seconds;
+        self.settle();
+        Ok(())
+    }
+
+    /// The human summary: faults fired, warnings, failures.
+    pub(crate) fn text(&self, show: usize) -> String {
+        let fired: Vec<String> = self
+            .faults
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| format!("{c}={n}"))
+            .collect();
+        let mut out = format!(
+            "{} ({}): {} seeds run, {} failed; faults fired: {}\n",
+            self.scenario,
+            self.server,
+            self.seeds_run,
+            self.failed.len(),
+            if fired.is_empty() {
+                "none".into()
+            } else {
+                fired.join(" ")
+            }
+        );
+        for c in &self.never_fired {
+            out.push_str(&format!(
+                "warning: fault class {c} is enabled but never fired in {} seeds: it proved nothing\n",
+                self.seeds_run
+            ));
+        }
+        for gap in self.missing() {
+            out.push_str(&format!(
+                "warning: seeds {}..{} were not run by any shard\n",
+                gap[0], gap[1]
+            ));
+        }
+        for f in self.failed.iter().take(show) {
+            out.push_str(&format!(
+                "seed {} FAILED: {}\n  replay: {}\n",
+                f.seed, f.failure, f.replay
+            ));
+        }
+        if self.failed.len() > show {
+            out.push_str(&format!(
+                "... and {} more failing seeds (all of them are in the JSON report)\n",
+                self.failed.len() - show
+            ));
+        }
+        out
+    }
+
+    /// Writes the report as pretty JSON, whole or not at all.
+    pub(crate) fn write(&self, path: &std::path::Path) -> Result<(), Usage> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| Usage(format!("report: {e}")))?;
+        doppel::trace::write_atomic(path, text.as_bytes())
+            .map_err(|e| Usage(format!("writing the report to {}: {e}", path.display())))
+    }
+}
+
+/// `doppel combine REPORT.json... [--json FILE]`: one report from a sweep's shards.
+pub(crate) fn combine_main(argv: &[String]) -> Result<Exit, Usage> {
+    let args = Args::parse("combine", argv, &[opt("--json")])?;
+    if args.positional.is_empty() {
+        return Err(Usage("combine: give the shards' JSON reports".into()));
+    }
+    let out = args.out_path("combine", "--json")?;
+    let mut merged: Option<SweepReport> = None;
+    for p in &args.positional {
+        let path = PathBuf::from(p);
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| Usage(format!("combine: {p}: {e}")))?;
+        let r: SweepReport = serde_json::from_str(&text)
+            .map_err(|e| Usage(format!("combine: {p}: not a doppel explore report ({e})")))?;
+        match &mut merged {
+            None => merged = Some(r),
+            Some(m) => m
+                .merge(r)
+                .map_err(|e| Usage(format!("combine: {p}: {e}")))?,
+        }
+    }
+    let merged = merged.ok_or_else(|| Usage("combine: nothing to combine".into()))?;
+    print!("{}", merged.text(10));
+    if let Some(path) = out {
+        merged.write(&path)?;
+    }
+    Ok(if merged.failed.is_empty() {
+        Exit::Ok
+    } else {
+        Exit::Failed
+    })
+}

@@ -1,0 +1,330 @@
+//! From TOML to a checked [`Spec`]: the file's shape first (types, unknown keys, with the key's
+//! path and line), then every value's meaning (names, ranges, durations, hosts), each error
+//! naming the file, the line and the key.
+
+use std::time::Duration;
+
+use doppel::sim::{CrashSpec, FaultClass, FaultPlan, LinkConfig, PartitionSpec, Strategy};
+use toml::Spanned;
+
+use super::raw::{RawFaults, RawLoad, RawNetwork, RawSpec, Text};
+use super::{duration, Network, SeedRange, Spec, SpecError};
+use crate::run::client_name;
+use crate::workload::{self, Load};
+
+/// Deserializes the file's shape, with the path of the key that failed.
+pub(crate) fn deserialize(file: &str, text: &str) -> Result<RawSpec, SpecError> {
+    let de = toml::de::Deserializer::parse(text).map_err(|e| {
+        SpecError::at(
+            file,
+            text,
+            e.span().map(|s| s.start),
+            None,
+            e.message().to_string(),
+        )
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        // `Spanned` values deserialize through a private inner key; it is no key of the file.
+        let key = e
+            .path()
+            .to_string()
+            .replace(".$__serde_spanned_private_value", "");
+        let inner = e.into_inner();
+        let message = inner.message().to_string();
+        SpecError::at(
+            file,
+            text,
+            inner.span().map(|s| s.start),
+            Some(key),
+            message,
+        )
+    })
+}
+
+/// Checks values against their meaning, naming the file and line of each.
+pub(crate) struct Checker<'a> {
+    /// The file's name.
+    pub(crate) file: &'a str,
+    /// Its text (for line numbers).
+    pub(crate) text: &'a str,
+}
+
+impl Checker<'_> {
+    /// An error at `span`'s line under `key`.
+    fn err(&self, at: usize, key: &str, message: String) -> SpecError {
+        SpecError::at(
+            self.file,
+            self.text,
+            Some(at),
+            Some(key.to_string()),
+            message,
+        )
+    }
+
+    /// A duration value.
+    fn duration(&self, v: &Text, key: &str) -> Result<Duration, SpecError> {
+        duration::parse(v.get_ref()).map_err(|m| self.err(v.span().start, key, m))
+    }
+
+    /// An optional duration, or `default`.
+    fn duration_or(
+        &self,
+        v: &Option<Text>,
+        key: &str,
+        default: Duration,
+    ) -> Result<Duration, SpecError> {
+        v.as_ref().map_or(Ok(default), |v| self.duration(v, key))
+    }
+
+    /// A number that must be at least `min`.
+    fn at_least<T: Copy + PartialOrd + std::fmt::Display>(
+        &self,
+        v: &Option<Spanned<T>>,
+        key: &str,
+        min: T,
+        default: T,
+    ) -> Result<T, SpecError> {
+        match v {
+            None => Ok(default),
+            Some(s) if *s.get_ref() >= min => Ok(*s.get_ref()),
+            Some(s) => Err(self.err(
+                s.span().start,
+                key,
+                format!("{} is too small (expected at least {min})", s.get_ref()),
+            )),
+        }
+    }
+
+    /// The whole spec.
+    pub(crate) fn spec(&self, raw: RawSpec, stem: String) -> Result<Spec, SpecError> {
+        let w = workload::find(raw.workload.get_ref())
+            .map_err(|m| self.err(raw.workload.span().start, "workload", m))?;
+        let variant = match &raw.variant {
+            None => 0,
+            Some(v) => workload::variant(w, v.get_ref())
+                .map_err(|m| self.err(v.span().start, "variant", m))?,
+        };
+        let seeds = match &raw.seeds {
+            None => SeedRange {
+                start: 0,
+                end: 1000,
+            },
+            Some(s) => {
+                SeedRange::parse(s.get_ref()).map_err(|m| self.err(s.span().start, "seeds", m))?
+            }
+        };
+        let load = self.load(&raw.load)?;
+        let hosts = Hosts(load.clients);
+        let network = self.network(&raw.network, &hosts)?;
+        let faults = self.faults(&raw.faults, &hosts)?;
+        let time_limit =
+            self.duration_or(&raw.time_limit, "time_limit", Duration::from_secs(600))?;
+        if time_limit.is_zero() {
+            let at = raw.time_limit.as_ref().map_or(0, |t| t.span().start);
+            return Err(self.err(
+                at,
+                "time_limit",
+                "0 leaves the run no virtual time (expected a positive duration)".into(),
+            ));
+        }
+        Ok(Spec {
+            name: raw.name.unwrap_or(stem),
+            source: self.file.to_string(),
+            about: raw.about.unwrap_or_default(),
+            workload: w,
+            variant,
+            load,
+            seeds,
+            time_limit,
+            real_time_limit: self.duration_or(
+                &raw.real_time_limit,
+                "real_time_limit",
+                Duration::from_secs(60),
+            )?,
+            network,
+            faults,
+        })
+    }
+
+    /// `[load]`.
+    fn load(&self, raw: &RawLoad) -> Result<Load, SpecError> {
+        let d = Load::default();
+        let deadline = match &raw.deadline {
+            Some(t) if t.get_ref().trim() == "none" => None,
+            Some(t) => Some(self.duration(t, "load.deadline")?),
+            None => d.deadline,
+        };
+        let max_size = self.at_least(&raw.max_size, "load.max_size", 1, d.max_size as u64)?;
+        Ok(Load {
+            clients: self.at_least(&raw.clients, "load.clients", 1, d.clients)?,
+            rounds: self.at_least(&raw.rounds, "load.rounds", 1, d.rounds)?,
+            max_size: usize::try_from(max_size).unwrap_or(usize::MAX),
+            pipeline: self.at_least(&raw.pipeline, "load.pipeline", 1, d.pipeline)?,
+            reconnects: raw.reconnects.unwrap_or(d.reconnects),
+            deadline,
+        })
+    }
+
+    /// `[network]`.
+    fn network(&self, raw: &RawNetwork, hosts: &Hosts) -> Result<Network, SpecError> {
+        let d = LinkConfig::default();
+        let link = LinkConfig {
+            latency: self.duration_or(&raw.latency, "network.latency", d.latency)?,
+            jitter: self.duration_or(&raw.jitter, "network.jitter", d.jitter)?,
+        };
+        let mut links = Vec::new();
+        for (i, l) in raw.link.iter().enumerate() {
+            let key = |k: &str| format!("network.link[{i}].{k}");
+            let a = self.host(&l.a, &key("a"), hosts)?;
+            let b = self.host(&l.b, &key("b"), hosts)?;
+            let cfg = LinkConfig {
+                latency: self.duration_or(&l.latency, &key("latency"), link.latency)?,
+                jitter: self.duration_or(&l.jitter, &key("jitter"), link.jitter)?,
+            };
+            links.push((a, b, cfg));
+        }
+        let window = match &raw.window {
+            Some(_) => Some(self.at_least(&raw.window, "network.window", 1, 0)?),
+            None => None,
+        };
+        let backlog = match &raw.backlog {
+            Some(_) => Some(self.at_least(&raw.backlog, "network.backlog", 1, 0)?),
+            None => None,
+        };
+        Ok(Network {
+            link,
+            links,
+            window: window.map(|w| usize::try_from(w).unwrap_or(usize::MAX)),
+            backlog,
+            split: raw.split.unwrap_or(true),
+            strategy: self.strategy(&raw.strategy)?,
+        })
+    }
+
+    /// `network.strategy`: `random` or `pct:DEPTH`.
+    fn strategy(&self, raw: &Option<Text>) -> Result<Strategy, SpecError> {
+        let Some(t) = raw else {
+            return Ok(Strategy::Random);
+        };
+        let s = t.get_ref().trim();
+        if s == "random" {
+            return Ok(Strategy::Random);
+        }
+        match s.strip_prefix("pct:").map(|d| d.trim().parse::<u32>()) {
+            Some(Ok(depth)) if depth >= 1 => Ok(Strategy::Pct { depth }),
+            _ => Err(self.err(
+                t.span().start,
+                "network.strategy",
+                format!("{s:?}: expected \"random\" or \"pct:DEPTH\" with DEPTH at least 1"),
+            )),
+        }
+    }
+
+    /// A host name: `server` or a client (`c0` ... `cN-1`).
+    fn host(&self, v: &Text, key: &str, hosts: &Hosts) -> Result<String, SpecError> {
+        let name = v.get_ref();
+        if hosts.contains(name) {
+            return Ok(name.clone());
+        }
+        Err(self.err(
+            v.span().start,
+            key,
+            format!("no host {name:?} (hosts: {})", hosts.describe()),
+        ))
+    }
+
+    /// `[faults]`.
+    fn faults(&self, raw: &RawFaults, hosts: &Hosts) -> Result<FaultPlan, SpecError> {
+        let mut plan = match &raw.plan {
+            None => FaultPlan::none(),
+            Some(p) => p
+                .get_ref()
+                .parse()
+                .map_err(|e: doppel::sim::faults::FaultError| {
+                    self.err(p.span().start, "faults.plan", e.0)
+                })?,
+        };
+        for (class, v) in class_keys(raw) {
+            let Some(v) = v else { continue };
+            let p = *v.get_ref();
+            if !(0.0..=1.0).contains(&p) {
+                return Err(self.err(
+                    v.span().start,
+                    &format!("faults.{class}"),
+                    format!("{p} is not a probability (expected 0 to 1)"),
+                ));
+            }
+            plan = plan.with(class, p);
+        }
+        plan.swarm |= raw.swarm.unwrap_or(false);
+        plan.max_eintr_streak = raw.max_eintr_streak.unwrap_or(plan.max_eintr_streak);
+        plan.stall_max = self.duration_or(&raw.stall_max, "faults.stall_max", plan.stall_max)?;
+        for (i, p) in raw.partition.iter().enumerate() {
+            let key = |k: &str| format!("faults.partition[{i}].{k}");
+            let spec = PartitionSpec {
+                a: self.host(&p.a, &key("a"), hosts)?,
+                b: self.host(&p.b, &key("b"), hosts)?,
+                from: self.duration(&p.from, &key("from"))?,
+                until: self.duration(&p.until, &key("until"))?,
+                one_way: p.one_way.unwrap_or(false),
+            };
+            if spec.until <= spec.from {
+                return Err(self.err(
+                    p.until.span().start,
+                    &key("until"),
+                    "the partition must heal after it starts".into(),
+                ));
+            }
+            plan = plan.partition(spec);
+        }
+        for (i, c) in raw.crash.iter().enumerate() {
+            let key = |k: &str| format!("faults.crash[{i}].{k}");
+            let restart_after = match &c.restart_after {
+                Some(t) => Some(self.duration(t, &key("restart_after"))?),
+                None => None,
+            };
+            plan = plan.crash(CrashSpec {
+                host: self.host(&c.host, &key("host"), hosts)?,
+                at: self.duration(&c.at, &key("at"))?,
+                restart_after,
+            });
+        }
+        Ok(plan)
+    }
+}
+
+/// The per-class keys of `[faults]`, with their classes.
+fn class_keys(raw: &RawFaults) -> [(FaultClass, &Option<Spanned<f64>>); 11] {
+    use FaultClass::*;
+    [
+        (Spurious, &raw.spurious),
+        (Late, &raw.late),
+        (PollEintr, &raw.eintr_poll),
+        (Eintr, &raw.eintr),
+        (AcceptAbort, &raw.accept_abort),
+        (Reset, &raw.reset),
+        (ShortRead, &raw.short_read),
+        (ShortWrite, &raw.short_write),
+        (Stall, &raw.stall),
+        (DeadlineRace, &raw.deadline_race),
+        (Backlog, &raw.backlog),
+    ]
+}
+
+/// The hosts of the default world: `server` and `load.clients` clients.
+struct Hosts(u32);
+
+impl Hosts {
+    /// Whether `name` is one of them.
+    fn contains(&self, name: &str) -> bool {
+        name == "server" || (0..self.0).any(|i| client_name(i) == name)
+    }
+
+    /// A short list for errors.
+    fn describe(&self) -> String {
+        match self.0 {
+            1 => "server, c0".into(),
+            n => format!("server, c0 ... c{}", n - 1),
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The `doppel` command, run as a user runs it: every subcommand's output and exit status, the
+//! shards of a sweep combining into the whole, and bad input ending in exit status 2 with one
+//! line and no file left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `doppel` with `args`.
+fn doppel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_doppel"))
+        .args(args)
+        .output()
+        .expect("run the doppel binary")
+}
+
+/// Its stdout.
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Its stderr.
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    dir
+}
+
+#[test]
+fn list_names_every_scenario_and_workload() {
+    let o = doppel(&["list"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for (name, _) in doppel_scenarios::spec::BUILTIN {
+        assert!(out.contains(name), "{name} missing from:\n{out}");
+    }
+    for w in doppel_scenarios::workload::all() {
+        assert!(out.contains(w.name()), "{} missing", w.name());
+        for v in w.variants() {
+            assert!(out.contains(v.name), "{} missing", v.name);
+        }
+    }
+}
+
+#[test]
+fn run_prints_a_summary_and_writes_the_trace() {
+    let dir = scratch("run");
+    let trace = dir.join("run.trace");
+    let o = doppel(&[
+        "run",
+        "echo",
+        "--seed",
+        "42",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("echo (echo/correct) seed 42: passed"), "{out}");
+    assert!(
+        out.contains("replay: doppel replay echo --seed 42 --hash "),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&trace).expect("trace written");
+    assert!(
+        text.starts_with("# doppel trace backend=sim seed=42"),
+        "{}",
+        &text[..100]
+    );
+    assert!(text.lines().count() > 1000);
+    // The same seed, the same summary.
+    let again = doppel(&["run", "echo", "--seed", "42"]);
+    assert_eq!(
+        stdout(&again),
+        out.replace(&format!("  trace: {}\n", trace.display()), "")
+    );
+    // JSON for tools.
+    let j = doppel(&["run", "upper-framing", "--seed", "0", "--json"]);
+    assert_eq!(j.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&j)).expect("one JSON object");
+    assert_eq!(v["passed"], false);
+    assert!(v["fired"].as_array().is_some_and(|f| !f.is_empty()));
+}
+
+#[test]
+fn a_failing_run_exits_1_with_its_replay_command() {
+    let o = doppel(&["run", "upper-framing", "--seed", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("FAILED: client"), "{out}");
+    let replay = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: doppel "))
+        .unwrap();
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    let r = doppel(&args);
+    assert_eq!(r.status.code(), Some(0), "{}", stdout(&r));
+    assert!(
+        stdout(&r).contains("matches the recorded one"),
+        "{}",
+        stdout(&r)
+    );
+}
+
+#[test]
+fn run_real_serves_the_workload_over_loopback() {
+    let o = doppel(&["run", "upper", "--real"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("upper (upper/correct) on loopback: passed"));
+    let o = doppel(&["run", "upper-short-write", "--real", "--repeat", "50"]);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("50 of 50 runs passed"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn explore_finds_failing_seeds_and_exits_1() {
+    let dir = scratch("explore");
+    let json = dir.join("sweep.json");
+    let o = doppel(&[
+        "explore",
+        "upper-short-write",
+        "--seeds",
+        "0..300",
+        "--jobs",
+        "2",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("seeds run") && out.contains("FAILED"), "{out}");
+    assert!(
+        out.contains("replay: doppel replay upper-short-write --seed "),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("300/300 seeds"), "{}", stderr(&o));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(r["failed"].as_array().is_some_and(|f| !f.is_empty()));
+    assert!(r["faults"]["short-write"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn explore_passes_a_correct_server_and_warns_of_classes_that_never_fired() {
+    let o = doppel(&["explore", "echo-tiny", "--seeds", "0..2000", "--jobs", "2"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("2000 seeds run, 0 failed"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("warning"), "{}", stdout(&o));
+    // A class that is on but never gets its chance proved nothing: say so.
+    let o = doppel(&[
+        "explore",
+        "upper",
+        "--seeds",
+        "0..3",
+        "--faults",
+        "eintr=0.1,reset=0.000001",
+    ]);
+    assert!(o.status.success());
+    assert!(
+        stdout(&o).contains("warning: fault class reset is enabled but never fired in 3 seeds"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn shards_combine_into_the_whole_sweep() {
+    let dir = scratch("shards");
+    let path = |n: &str| dir.join(n).to_str().unwrap().to_string();
+    let whole = doppel(&[
+        "explore",
+        "upper-framing",
+        "--seeds",
+        "0..100",
+        "--json",
+        &path("all.json"),
+    ]);
+    assert_eq!(whole.status.code(), Some(1));
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let o = doppel(&[
+            "explore",
+            "upper-framing",
+            "--seeds",
+            "0..100",
+            "--shard",
+            &shard,
+            "--json",
+            &path(&format!("s{k}.json")),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    }
+    let c = doppel(&[
+        "combine",
+        &path("s1.json"),
+        &path("s2.json"),
+        &path("s3.json"),
+        "--json",
+        &path("c.json"),
+    ]);
+    assert_eq!(c.status.code(), Some(1), "{}", stderr(&c));
+    let read = |n: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(n)).unwrap()).unwrap()
+    };
+    let (a, b) = (read("all.json"), read("c.json"));
+    for key in ["seeds_run", "failed", "faults", "digest", "never_fired"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    // Overlapping or foreign shards are refused.
+    let o = doppel(&["combine", &path("s1.json"), &path("s1.json")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("overlap"), "{}", stderr(&o));
+    // A missing shard is reported.
+    let o = doppel(&["combine", &path("s1.json"), &path("s3.json")]);
+    assert!(
+        stdout(&o).contains("were not run by any shard"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn replay_checks_the_hash_and_shows_the_end_of_the_trace() {
+    let o = doppel(&[
+        "replay",
+        "upper-framing",
+        "--seed",
+        "0",
+        "--hash",
+        "0123456789abcdef",
+        "--tail",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("HASH MISMATCH: recorded 0123456789abcdef"),
+        "{out}"
+    );
+    assert!(out.contains("replayed twice in this process"), "{out}");
+    assert!(out.contains("last 5 of"), "{out}");
+}
+
+#[test]
+fn shrink_finds_the_faults_that_matter_and_its_replay_fails_the_same_way() {
+    let o = doppel(&["shrink", "accept-abort-fatal", "--seed", "0"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("shrunk "), "{out}");
+    assert!(
+        out.contains("accept-abort:"),
+        "the abort is what kills the loop:\n{out}"
+    );
+    let replay = out
+        .lines()
+        .find_map(|l| l.strip_prefix("replay it: doppel "))
+        .unwrap();
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    let r = doppel(&args);
+    assert!(r.status.success(), "{}", stdout(&r));
+    assert!(stdout(&r).contains("FAILED"), "{}", stdout(&r));
+    assert!(
+        stdout(&r).contains("matches the recorded one"),
+        "{}",
+        stdout(&r)
+    );
+    // A passing seed has nothing to shrink.
+    let p = doppel(&["shrink", "echo-tiny", "--seed", "1"]);
+    assert_eq!(p.status.code(), Some(1));
+    assert!(stdout(&p).contains("passes: there is no failure to shrink"));
+}
+
+/// Bad command lines (`{dir}` is the scratch folder) and what their one line of error says.
+const BAD: [(&str, &str); 15] = [
+    ("run nosuch --seed 1", "no such scenario"),
+    (
+        "run {dir}/t.toml --seed 1",
+        "t.toml:3: load.clients: invalid type",
+    ),
+    (
+        "run {dir}/k.toml --seed 1",
+        "k.toml:3: load.clientz: unknown field",
+    ),
+    (
+        "run {dir}/w.toml --seed 1",
+        "w.toml:1: workload: unknown workload \"echoo\"",
+    ),
+    ("run {dir}/m.toml --seed 1", "m.toml:1:"),
+    ("explore echo --seeds 10..3", "is reversed"),
+    ("explore echo --seeds 3..3", "is empty"),
+    (
+        "explore echo --faults bogus=1",
+        "unknown fault class \"bogus\"",
+    ),
+    ("explore echo --shard 4/3", "expected K/N"),
+    (
+        "explore echo-tiny --json /nonexistent/dir/x.json",
+        "cannot write there",
+    ),
+    ("run echo --seed x", "expected an unsigned 64-bit seed"),
+    ("run echo --seed 1 --frob", "unknown option --frob"),
+    ("replay echo --seed 1 --only foo", "--only \"foo\""),
+    (
+        "combine {dir}/j.json --json {dir}/out.json",
+        "not a doppel explore report",
+    ),
+    ("frob", "unknown command"),
+];
+
+#[test]
+fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
+    let dir = scratch("bad");
+    for (name, text) in [
+        (
+            "t.toml",
+            "workload = \"echo\"\n[load]\nclients = \"four\"\n",
+        ),
+        ("k.toml", "workload = \"echo\"\n[load]\nclientz = 4\n"),
+        ("w.toml", "workload = \"echoo\"\n"),
+        ("m.toml", "workload = \"echo\n"),
+        ("j.json", "{not json"),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    for (line, want) in BAD {
+        let line = line.replace("{dir}", dir.to_str().unwrap());
+        let args: Vec<&str> = line.split_whitespace().collect();
+        let o = doppel(&args);
+        assert_eq!(o.status.code(), Some(2), "{line}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{line}: one line, got:\n{err}");
+        assert!(err.contains(want), "{line}: wanted {want:?} in {err}");
+    }
+    assert!(!dir.join("out.json").exists(), "no partial output");
+    let partial = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().contains("partial"));
+    assert!(!partial, "a partial file was left behind");
+}
