@@ -50,7 +50,8 @@ const USAGE: &str = "usage: doppel <command> ...
   explore SPEC [--seeds A..B] [--jobs N] [--swarm] [--shard K/N] [--faults PLAN] [--json FILE]
                                          a seed sweep; exit 1 when any seed fails
   combine REPORT.json... [--json FILE]   one report from the shards' JSON reports
-  replay SPEC --seed N [--hash H] [--only FAULTS] [--faults PLAN] [--tail N] [--trace FILE]
+  replay SPEC --seed N [--hash H] [--only FAULTS] [--faults PLAN] [--tail N] [--around FAULT]
+         [--trace FILE]
                                          the same run again, traced, its hash checked
   shrink SPEC --seed N [--faults PLAN] [--only FAULTS]
                                          the smallest set of injected faults that still fails

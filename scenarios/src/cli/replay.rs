@@ -1,6 +1,6 @@
 //! `doppel replay`: the same seed again, traced, run twice to prove it replays, its hash checked
 //! against the one recorded when it failed, and the trace's last events (the failure's
-//! surroundings) printed.
+//! surroundings) printed, or with `--around CLASS:OP` the events around one injected fault.
 
 use super::args::{opt, switch, Args, Flag, Usage};
 use super::run::write_trace;
@@ -8,8 +8,9 @@ use super::summary::{self, RunResult};
 use super::{plan_arg, spec_arg, Exit};
 
 /// The flags `replay` takes.
-const FLAGS: [Flag; 7] = [
+const FLAGS: [Flag; 8] = [
     opt("--seed"),
+    opt("--around"),
     opt("--hash"),
     opt("--only"),
     opt("--faults"),
@@ -50,14 +51,7 @@ pub(crate) fn main(argv: &[String]) -> Result<Exit, Usage> {
     print!("{}", summary::text(&spec, &plan, &r));
     println!("  replayed twice in this process: the same run, event for event");
     if let Some(trace) = &r.report.trace {
-        println!(
-            "  last {} of {} events:",
-            tail.min(trace.len()),
-            trace.len()
-        );
-        for line in trace.tail(tail) {
-            println!("    {line}");
-        }
+        show_events(trace, args.value("--around"), tail)?;
     }
     if let Some(p) = &trace_path {
         println!("  whole trace: {}", p.display());
@@ -76,4 +70,40 @@ pub(crate) fn main(argv: &[String]) -> Result<Exit, Usage> {
         }
         None => Ok(Exit::Ok),
     }
+}
+
+/// Prints the last `n` events, or the `n` events around the fault `around` (`CLASS:OP`).
+fn show_events(trace: &doppel::trace::Trace, around: Option<&str>, n: usize) -> Result<(), Usage> {
+    let lines = trace.lines();
+    let Some(fault) = around else {
+        println!("  last {} of {} events:", n.min(lines.len()), lines.len());
+        for line in &lines[lines.len().saturating_sub(n)..] {
+            println!("    {line}");
+        }
+        return Ok(());
+    };
+    let (class, op) = fault.rsplit_once(':').ok_or_else(|| {
+        Usage(format!(
+            "replay: --around {fault:?}: expected CLASS:OP as shrink prints them"
+        ))
+    })?;
+    let (name, field) = (format!(" fault {class} "), format!(" op={op}"));
+    let at = lines
+        .iter()
+        .position(|l| {
+            l.contains(&name) && (l.ends_with(&field) || l.contains(&format!("{field} ")))
+        })
+        .ok_or_else(|| {
+            Usage(format!(
+                "replay: --around {fault}: that fault did not fire in this run"
+            ))
+        })?;
+    let from = at.saturating_sub(n / 2);
+    let to = (at + n - n / 2).min(lines.len());
+    println!("  events {from}..{to} of {}, around {fault}:", lines.len());
+    for (i, line) in lines[from..to].iter().enumerate() {
+        let mark = if from + i == at { ">>" } else { "  " };
+        println!("  {mark}{line}");
+    }
+    Ok(())
 }
