@@ -78,3 +78,20 @@ fn every_walkthrough_command_prints_what_the_readme_shows() {
         }
     }
 }
+
+#[test]
+fn the_main_job_prints_what_the_readme_shows() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    assert!(readme.contains("cargo run --release -- run echo --seed 42 --trace run.trace"));
+    let shown = readme
+        .lines()
+        .find(|l| l.trim_start().starts_with("virtual time ") && l.contains("hash "))
+        .expect("the main job's summary line");
+    let out = Command::new(env!("CARGO_BIN_EXE_doppel"))
+        .args(["run", "echo", "--seed", "42"])
+        .output()
+        .expect("run doppel");
+    let got = String::from_utf8_lossy(&out.stdout);
+    assert!(got.lines().any(|l| l == shown), "README shows\n{shown}\nbut the run printed\n{got}");
+}
