@@ -7,12 +7,14 @@
 //! |----------|--------------------------------------------------------------------------|
 //! | [`workload`] | the [`workload::Workload`] trait and the registry of workloads by name |
 //! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
+//! | [`chat`] | a broadcast chat room, its checking client, and its write-departed twin  |
 //! | [`echo`] | the echo server and a checking echo client                               |
 //! | [`run`]  | a workload in the default simulated world, or on loopback                 |
 //! | [`upper`]| a line protocol, its correct server and four broken twins (bug classes)   |
 //! | [`wire`] | a deterministic byte pattern and size generator for checking clients     |
 
 pub mod accept;
+pub mod chat;
 pub mod echo;
 pub mod run;
 pub mod upper;
