@@ -8,6 +8,7 @@
 //! | [`workload`] | the [`workload::Workload`] trait and the registry of workloads by name |
 //! | [`cli`]  | the `doppel` command: list, run, explore, combine, replay, shrink          |
 //! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
+//! | [`chat`] | a broadcast chat room, its checking client, and its write-departed twin  |
 //! | [`echo`] | the echo server and a checking echo client                               |
 //! | [`run`]  | a workload in the default simulated world, or on loopback                 |
 //! | [`spec`] | scenario specs (TOML): workload, load, network, faults, seeds; checked     |
@@ -15,6 +16,7 @@
 //! | [`wire`] | a deterministic byte pattern and size generator for checking clients     |
 
 pub mod accept;
+pub mod chat;
 pub mod cli;
 pub mod echo;
 pub mod run;
