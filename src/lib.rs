@@ -1,7 +1,7 @@
 //! # doppel
 //!
 //! A runtime for network servers that runs the same server code two ways: on a real
-//! epoll/kqueue poller, and (next) on a simulated poller with seeded virtual time and a virtual
+//! epoll/kqueue poller, and on a simulated poller with seeded virtual time and a virtual
 //! network that injects the faults real kernels produce rarely.
 //!
 //! ```no_run
@@ -27,7 +27,9 @@
 //! | [`task`]              | doppel-core   | `JoinHandle`, `TaskId`                                    |
 //! | [`error`]             | doppel-core   | context on syscall errors; `errno`                        |
 //! | [`stats`]             | doppel-core   | counters that prove what the runtime absorbed            |
-//! | [`real`]              | doppel-real   | `RealPoller` (epoll/kqueue), `runtime()`, `SignalStorm`  |
+//! | [`sync`]              | doppel-core   | channels, oneshot, notify, semaphore across reactors     |
+//! | [`group`], [`reactors`]| doppel-core  | the master-slave reactor: `GroupConfig`, `spawn_on`, ... |
+//! | [`real`]              | doppel-real   | `RealPoller` (epoll/kqueue), `runtime()`, `multi()`      |
 //! | [`sim`]               | doppel-sim    | `SimBuilder`, `FaultPlan`, `check_seeds`: the simulator  |
 //! | [`trace`]             | doppel-trace  | `capture`, `Trace`, `assert_trace_snapshot!`: traces     |
 //!
@@ -35,8 +37,8 @@
 //! same body on the real poller and in the simulator.
 
 pub use doppel_core::{
-    current_task, error, net, scheduler, spawn, stats, task, time, Direction, JoinError,
-    JoinHandle, Runtime, Scheduler, Stats, TaskId, Turn,
+    current_task, error, group, net, reactors, scheduler, spawn, stats, sync, task, time,
+    Direction, JoinError, JoinHandle, Runtime, Scheduler, Stats, TaskId, Turn,
 };
 
 /// Traces: the collector, rendering, comparison, snapshots.
@@ -54,5 +56,5 @@ pub mod sim {
 /// The real backend: epoll on Linux, kqueue on macOS and FreeBSD.
 #[cfg(feature = "real")]
 pub mod real {
-    pub use doppel_real::{runtime, RealPoller, SignalStorm, StormReport};
+    pub use doppel_real::{multi, runtime, MultiRuntime, RealPoller, SignalStorm, StormReport};
 }

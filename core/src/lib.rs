@@ -18,6 +18,9 @@
 //! | [`time`]      | [`time::Instant`], [`time::sleep`], [`time::timeout`]                  |
 //! | [`error`]     | error context at the API edge; [`error::errno`]                        |
 //! | [`stats`]     | per-reactor counters that prove faults were absorbed                   |
+//! | [`group`]     | groups of reactors: main, sub-reactors, workers; [`group::Remote`]     |
+//! | [`reactors`]  | what server code asks of its group: `spawn_on`, `run_blocking`         |
+//! | [`sync`]      | channels, oneshot, notify, semaphore: correct across reactors         |
 //! | [`trace`]     | runtime events through `tracing`, and the stamp each carries           |
 //!
 //! # Rules this crate keeps
@@ -31,17 +34,26 @@
 mod context;
 pub mod error;
 mod fd;
+pub mod group;
 pub mod net;
 mod reactor;
 pub mod runtime;
 pub mod scheduler;
 pub mod stats;
+pub mod sync;
 pub mod task;
 pub mod time;
 pub mod trace;
 mod turn;
 
 pub use context::{current_task, spawn, stats};
+
+/// What server code asks of the group of reactors it runs in (see [`group`]).
+pub mod reactors {
+    pub use crate::group::api::{
+        count, group, index, join, run_blocking, spawn_on, RemoteHandle, WorkerError,
+    };
+}
 pub use fd::Direction;
 pub use runtime::Runtime;
 pub use scheduler::{Event, Fd, Ready, Scheduler, Token, WakeHandle};

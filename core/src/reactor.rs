@@ -54,6 +54,10 @@ pub(crate) struct Reactor {
     /// the scheduler, which an event raised inside a scheduler call would find busy). The
     /// simulator's clock never moves within a turn, so this is exact there.
     pub(crate) trace_now: Cell<Instant>,
+    /// Jobs sent from other reactors and threads.
+    pub(crate) inbox: Arc<crate::group::Inbox>,
+    /// The group this reactor belongs to, and its index there.
+    pub(crate) group: RefCell<Option<(Arc<crate::group::Group>, usize)>>,
 }
 
 impl std::fmt::Debug for Reactor {
@@ -70,7 +74,13 @@ impl Reactor {
     /// A reactor over `sched`, labelling its trace events with `label`.
     pub(crate) fn new(sched: Box<dyn Scheduler>, label: crate::trace::Label) -> Rc<Reactor> {
         let queue = Arc::new(RunQueue::new(sched.wake_handle()));
+        let inbox = Arc::new(crate::group::Inbox::new(TaskWaker::new(
+            TaskId::INBOX,
+            queue.clone(),
+        )));
         Rc::new(Reactor {
+            inbox,
+            group: RefCell::new(None),
             sched: RefCell::new(sched),
             fds: RefCell::new(FdTable::default()),
             timers: RefCell::new(Timers::default()),
@@ -119,6 +129,30 @@ impl Reactor {
         JoinHandle::new(id, cell, Rc::downgrade(self))
     }
 
+    /// A handle other reactors and threads use to send this one jobs.
+    pub(crate) fn remote(&self) -> crate::group::Remote {
+        crate::group::Remote {
+            inbox: self.inbox.clone(),
+        }
+    }
+
+    /// The group this reactor belongs to, with its index there.
+    pub(crate) fn group(&self) -> Option<(Arc<crate::group::Group>, usize)> {
+        self.group.borrow().clone()
+    }
+
+    /// Makes this reactor number `index` of `group`.
+    pub(crate) fn join_group(&self, group: Arc<crate::group::Group>, index: usize) {
+        *self.group.borrow_mut() = Some((group, index));
+    }
+
+    /// Runs every job waiting in the inbox, in arrival order, with this reactor current.
+    pub(crate) fn run_inbox(self: &Rc<Self>) {
+        for job in self.inbox.take() {
+            job();
+        }
+    }
+
     /// Aborts a task (see [`JoinHandle::abort`]).
     pub(crate) fn abort(self: &Rc<Self>, id: TaskId) {
         trace::event!("doppel::task", "abort", task = id.number());
@@ -132,6 +166,9 @@ impl Reactor {
     /// close sockets. Bounded: a destructor that spawns gets its task dropped in the next round,
     /// and after 64 rounds the rest are left to leak rather than loop forever.
     pub(crate) fn shutdown(self: &Rc<Self>) {
+        let unrun = self.inbox.close();
+        context::enter(self, || drop(unrun));
+        self.group.borrow_mut().take();
         for _ in 0..64 {
             let tasks = self.tasks.borrow_mut().drain();
             if tasks.is_empty() {
@@ -188,6 +225,35 @@ impl Reactor {
             w.wake();
         }
         closed
+    }
+
+    /// Takes a registered descriptor away from this reactor without closing it, for another
+    /// reactor to attach: marks it closed here (so its waiters fail and its `Registration`'s
+    /// drop does nothing), retires its token, cancels its deadlines and deregisters it. If the
+    /// poller refuses to let go, the descriptor is closed and the error returned.
+    pub(crate) fn detach(&self, pd: &PdRef) -> io::Result<Fd> {
+        let (fd, token, wakers) = {
+            let mut p = pd.borrow_mut();
+            p.closed = true;
+            let wakers = [p.read.close(), p.write.close()];
+            (p.fd, p.token, wakers)
+        };
+        for dir in [Direction::Read, Direction::Write] {
+            self.disarm_deadline(token, dir);
+        }
+        self.fds.borrow_mut().remove(token);
+        let out = self.with_sched(|s| s.deregister(fd));
+        trace::event!("doppel::net", "detach", fd = fd.0);
+        for w in wakers.into_iter().flatten() {
+            w.wake();
+        }
+        match out {
+            Ok(()) => Ok(fd),
+            Err(e) => {
+                let _ = self.with_sched(|s| s.close(fd));
+                Err(e)
+            }
+        }
     }
 
     /// Cancels the armed deadline of a slot, if any.

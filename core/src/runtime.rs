@@ -107,6 +107,17 @@ impl Runtime {
         self.reactor.turn(None)
     }
 
+    /// A handle any thread may use to send this runtime's reactor jobs.
+    pub fn remote(&self) -> crate::group::Remote {
+        self.reactor.remote()
+    }
+
+    /// Makes this runtime's reactor number `index` of `group` (a backend building a
+    /// multi-reactor runtime calls this for the reactors it holds; see [`crate::group`]).
+    pub fn join_group(&self, group: std::sync::Arc<crate::group::Group>, index: usize) {
+        self.reactor.join_group(group, index);
+    }
+
     /// Whether a task is waiting to run (the simulator's world uses this to pick a reactor).
     pub fn has_runnable(&self) -> bool {
         self.reactor.has_runnable()

@@ -98,6 +98,10 @@ impl Reactor {
                 break;
             };
             ran += 1;
+            if id == TaskId::INBOX {
+                self.run_inbox();
+                continue;
+            }
             if id != TaskId::MAIN {
                 self.run_task(id);
                 continue;

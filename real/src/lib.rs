@@ -5,6 +5,7 @@
 //!
 //! | module            | concept                                                          |
 //! |-------------------|------------------------------------------------------------------|
+//! | `multi`           | [`MultiRuntime`]: main reactor + sub-reactor and worker threads  |
 //! | `poller`          | [`RealPoller`]: the `Scheduler` over the kernel                  |
 //! | `sys`             | all the `unsafe`: the `syscall!` wrapper and the three sys files |
 //! | `sys/epoll.rs`    | Linux `Selector`: epoll + eventfd                                |
@@ -16,9 +17,11 @@
 //! is underneath.
 #![deny(clippy::undocumented_unsafe_blocks)]
 
+mod multi;
 mod poller;
 mod sys;
 
+pub use multi::MultiRuntime;
 pub use poller::RealPoller;
 pub use sys::signal::{SignalStorm, StormReport};
 
@@ -34,4 +37,10 @@ pub fn runtime() -> std::io::Result<Runtime> {
         time: false,
     };
     Ok(Runtime::with_label(Box::new(RealPoller::new()?), label))
+}
+
+/// A multi-reactor runtime on the real backend: `config` says how many sub-reactors and
+/// workers, and the limits (see [`MultiRuntime`]).
+pub fn multi(config: doppel_core::group::GroupConfig) -> std::io::Result<MultiRuntime> {
+    MultiRuntime::new(config)
 }

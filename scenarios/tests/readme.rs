@@ -93,5 +93,8 @@ fn the_main_job_prints_what_the_readme_shows() {
         .output()
         .expect("run doppel");
     let got = String::from_utf8_lossy(&out.stdout);
-    assert!(got.lines().any(|l| l == shown), "README shows\n{shown}\nbut the run printed\n{got}");
+    assert!(
+        got.lines().any(|l| l == shown),
+        "README shows\n{shown}\nbut the run printed\n{got}"
+    );
 }

@@ -141,6 +141,12 @@ impl Registration {
         self.reactor.close(&self.pd)
     }
 
+    /// Takes the descriptor away from this reactor, open, for another to attach.
+    pub(crate) fn detach(&self) -> io::Result<Fd> {
+        self.check_open()?;
+        self.reactor.detach(&self.pd)
+    }
+
     fn check_open(&self) -> io::Result<()> {
         if self.pd.borrow().closed {
             return Err(error::closed(self.fd));

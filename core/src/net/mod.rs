@@ -9,9 +9,13 @@
 //! a DNS lookup would reach outside the simulated world.
 
 mod addr;
+mod detach;
 mod listener;
+mod serve;
 mod stream;
 
 pub use addr::ToSocketAddr;
+pub use detach::Detached;
 pub use listener::{Accept, TcpListener};
+pub use serve::{serve, serve_with, ServeOptions};
 pub use stream::{Read, Ready, TcpStream, Write, WriteAll};

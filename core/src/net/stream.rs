@@ -41,6 +41,11 @@ impl TcpStream {
         TcpStream { reg }
     }
 
+    /// The registered socket (for [`TcpStream::detach`]).
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.reg
+    }
+
     /// Connects to `addr`: a non-blocking connect, a wait for writability, then `SO_ERROR`.
     /// A wake-up with no error but no peer (spurious readiness, F16) waits again, as Go does.
     pub async fn connect(addr: impl ToSocketAddr) -> io::Result<TcpStream> {

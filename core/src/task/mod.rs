@@ -34,6 +34,13 @@ impl TaskId {
         number: 0,
     };
 
+    /// The reactor's inbox of jobs from other reactors (see [`crate::group::Remote`]): queued
+    /// like a task when a job arrives, run at its turn in the queue.
+    pub const INBOX: TaskId = TaskId {
+        slot: u32::MAX - 1,
+        number: u64::MAX,
+    };
+
     /// Builds an id (the slab's job; public for schedulers' tests).
     pub const fn new(slot: u32, number: u64) -> TaskId {
         TaskId { slot, number }

@@ -1,0 +1,99 @@
+//! `serve`: Go's accept loop, grown up for a group of reactors. On the main reactor it accepts,
+//! applies admission control (beyond `max_connections` a new connection is refused at once,
+//! counted and traced), and hands each admitted connection to a sub-reactor, where the handler
+//! runs. In a plain single-reactor runtime it is the one-task-per-connection accept loop.
+
+use std::future::Future;
+use std::io;
+use std::sync::Arc;
+
+use super::{TcpListener, TcpStream};
+use crate::group::Group;
+
+/// How `serve` treats connections beyond the limit.
+#[derive(Clone, Debug, Default)]
+pub struct ServeOptions {
+    /// Bytes written (once, best effort, without waiting) to a refused connection before it is
+    /// closed, so the client is told why (`-ERR max number of clients reached\r\n`, as Redis
+    /// says). Empty: closed without a word.
+    pub reject_message: Vec<u8>,
+}
+
+/// Accepts on `listener` forever, running `handler(conn)` for each admitted connection on a
+/// sub-reactor (or on this reactor, outside a group). The handler crosses threads, so it is
+/// `Send + Sync`; the future it returns never does.
+pub async fn serve<H, F>(listener: TcpListener, handler: H) -> io::Result<()>
+where
+    H: Fn(TcpStream) -> F + Send + Sync + 'static,
+    F: Future<Output = io::Result<()>> + 'static,
+{
+    serve_with(listener, ServeOptions::default(), handler).await
+}
+
+/// [`serve`] with options.
+pub async fn serve_with<H, F>(
+    listener: TcpListener,
+    opts: ServeOptions,
+    handler: H,
+) -> io::Result<()>
+where
+    H: Fn(TcpStream) -> F + Send + Sync + 'static,
+    F: Future<Output = io::Result<()>> + 'static,
+{
+    let handler = Arc::new(handler);
+    let group = crate::reactors::group();
+    loop {
+        let (conn, _peer) = listener.accept().await?;
+        match &group {
+            None => {
+                let h = handler.clone();
+                drop(crate::spawn(async move { h(conn).await }));
+            }
+            Some(g) => hand_off(g, conn, &opts, &handler),
+        }
+    }
+}
+
+/// Admits `conn` or refuses it, then sends it to a sub-reactor with the handler.
+fn hand_off<H, F>(g: &Arc<Group>, conn: TcpStream, opts: &ServeOptions, handler: &Arc<H>)
+where
+    H: Fn(TcpStream) -> F + Send + Sync + 'static,
+    F: Future<Output = io::Result<()>> + 'static,
+{
+    let fd = conn.fd();
+    if !g.admit() {
+        crate::trace::event!("doppel::net", "rejected", fd = fd.0, live = g.stats().live);
+        if !opts.reject_message.is_empty() {
+            let _ = conn.write_once(&opts.reject_message);
+        }
+        return; // dropped: closed
+    }
+    let sub = g.place();
+    crate::trace::event!("doppel::net", "handoff", fd = fd.0, to = sub);
+    let detached = match conn.detach() {
+        Ok(d) => d,
+        Err(_) => return g.left(sub),
+    };
+    let (h, left) = (handler.clone(), Left(g.clone(), sub));
+    let job = Box::new(move || {
+        if let Ok(conn) = detached.attach() {
+            drop(crate::spawn(async move {
+                let _left = left;
+                h(conn).await
+            }));
+        }
+    });
+    if let Some(r) = g.remote(sub) {
+        let _ = r.send(job); // refused: the sub-reactor is gone; dropping the job counts it
+    }
+}
+
+/// Counts a connection gone from its sub-reactor when dropped (its task ended, was
+/// cancelled, or never started).
+struct Left(Arc<Group>, usize);
+
+impl Drop for Left {
+    fn drop(&mut self) {
+        self.0.left(self.1);
+    }
+}

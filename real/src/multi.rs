@@ -1,0 +1,147 @@
+//! The multi-reactor runtime on the real backend: the calling thread runs the main reactor
+//! (`block_on`), and each sub-reactor and worker is an OS thread with its own poller (epoll or
+//! kqueue) running its reactor until the runtime is dropped. Reactors reach each other only
+//! through their inboxes (a mutex and one eventfd write per job), so a connection handed to a
+//! sub-reactor costs nothing per round trip afterwards.
+
+use std::future::Future;
+use std::io;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use doppel_core::group::{Group, GroupConfig, Remote};
+use doppel_core::sync::oneshot;
+use doppel_core::Runtime;
+
+use crate::poller::RealPoller;
+
+/// A group of real reactors: see the module docs.
+pub struct MultiRuntime {
+    /// The main reactor, run by `block_on` on the caller's thread.
+    main: Runtime,
+    /// The group every reactor belongs to.
+    group: Arc<Group>,
+    /// Dropping these stops the other reactors.
+    stops: Vec<oneshot::Sender<()>>,
+    /// Their threads.
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for MultiRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MultiRuntime")
+            .field("group", &self.group)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A runtime labelled as reactor `index` of the real backend.
+fn reactor(index: usize) -> io::Result<Runtime> {
+    let label = doppel_core::trace::Label {
+        host: Arc::from("real"),
+        reactor: u32::try_from(index).unwrap_or(u32::MAX),
+        time: false,
+    };
+    Ok(Runtime::with_label(Box::new(RealPoller::new()?), label))
+}
+
+/// What a reactor thread reports once its runtime exists.
+type Started = io::Result<(usize, Remote, oneshot::Sender<()>)>;
+
+/// Starts reactor thread `index`; it reports its remote on `ready`, then runs until stopped.
+fn start(index: usize, name: String, ready: mpsc::Sender<Started>) -> io::Result<JoinHandle<()>> {
+    #[allow(clippy::disallowed_methods)] // The real backend's reactors are OS threads by design.
+    std::thread::Builder::new().name(name).spawn(move || {
+        let rt = match reactor(index) {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        if ready.send(Ok((index, rt.remote(), stop))).is_err() {
+            return;
+        }
+        drop(ready);
+        rt.block_on(async {
+            let _ = stopped.await;
+        });
+    })
+}
+
+impl MultiRuntime {
+    /// Builds the group `config` describes; an invalid shape (`sub_reactors(0)`, ...) is an
+    /// `InvalidInput` error naming the knob.
+    pub fn new(config: GroupConfig) -> io::Result<MultiRuntime> {
+        config.validate()?;
+        let main = reactor(0)?;
+        let (ready, started) = mpsc::channel::<Started>();
+        let mut threads = Vec::new();
+        for i in 1..config.reactors() {
+            let role = if i <= config.sub_reactors {
+                "sub"
+            } else {
+                "worker"
+            };
+            threads.push(start(i, format!("doppel-{role}-{i}"), ready.clone())?);
+        }
+        drop(ready);
+        let mut remotes = vec![None; config.reactors()];
+        remotes[0] = Some(main.remote());
+        let mut stops = Vec::new();
+        for s in started {
+            let (i, remote, stop) = s?;
+            remotes[i] = Some(remote);
+            stops.push(stop);
+        }
+        let remotes: Option<Vec<Remote>> = remotes.into_iter().collect();
+        let remotes =
+            remotes.ok_or_else(|| io::Error::other("a reactor thread died while starting"))?;
+        let group = Group::new(config, remotes)?;
+        main.join_group(group.clone(), 0);
+        for i in 1..group.len() {
+            let g = group.clone();
+            let join = Box::new(move || doppel_core::reactors::join(g, i));
+            if let Some(r) = group.remote(i) {
+                r.send(join)
+                    .map_err(|_| io::Error::other(format!("reactor {i} is gone")))?;
+            }
+        }
+        Ok(MultiRuntime {
+            main,
+            group,
+            stops,
+            threads,
+        })
+    }
+
+    /// Runs `fut` on the main reactor to completion (the sub-reactors and workers run on their
+    /// own threads meanwhile).
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.main.block_on(fut)
+    }
+
+    /// The main reactor's runtime.
+    pub fn main(&self) -> &Runtime {
+        &self.main
+    }
+
+    /// The group: its shape, its reactors' remotes, its server's counters.
+    pub fn group(&self) -> &Arc<Group> {
+        &self.group
+    }
+}
+
+impl Drop for MultiRuntime {
+    /// Stops every other reactor (their tasks are dropped, closing their sockets) and waits
+    /// for their threads.
+    fn drop(&mut self) {
+        for s in self.stops.drain(..) {
+            let _ = s.send(());
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
