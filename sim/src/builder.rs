@@ -37,6 +37,15 @@ pub(crate) struct HostSpec {
     pub(crate) role: Role,
     /// Its main.
     pub(crate) main: Main,
+    /// A group of reactors (main, sub-reactors, workers) instead of one, if set.
+    pub(crate) group: Option<doppel_core::group::GroupConfig>,
+}
+
+impl HostSpec {
+    /// How many reactors (simulated threads) the host runs.
+    pub(crate) fn reactors(&self) -> usize {
+        self.group.map_or(1, |g| g.reactors())
+    }
 }
 
 /// Sets up a simulated world: hosts with addresses and mains, links, faults, a time limit.
@@ -132,7 +141,29 @@ impl SimBuilder {
             addr: addr.to_string(),
             role,
             main,
+            group: None,
         });
+        self
+    }
+
+    /// Adds a server host that runs a group of reactors (see `doppel::group`): its main runs on
+    /// reactor 0, and each sub-reactor and worker is a simulated thread of the host, stepped
+    /// when the world's seeded choice picks it, so races between them replay from the seed.
+    pub fn host_group<F, Fut>(
+        mut self,
+        name: &str,
+        addr: &str,
+        config: doppel_core::group::GroupConfig,
+        main: F,
+    ) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = io::Result<()>> + 'static,
+    {
+        self = self.add(Role::Server, name, addr, main);
+        if let Some(h) = self.hosts.last_mut() {
+            h.group = Some(config);
+        }
         self
     }
 
@@ -256,6 +287,10 @@ impl SimBuilder {
         }
         let mut seen: Vec<(&str, IpAddr)> = Vec::new();
         for h in &self.hosts {
+            if let Some(g) = &h.group {
+                g.validate()
+                    .map_err(|e| ConfigError(format!("host {}: {e}", h.name)))?;
+            }
             let ip: IpAddr = h.addr.parse().map_err(|_| {
                 ConfigError(format!(
                     "host {}: address {:?} is not an IP address",

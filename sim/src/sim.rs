@@ -29,8 +29,12 @@ struct HostRt {
     role: Role,
     /// Its main, to run again after a restart.
     main: Main,
-    /// Its runtime (none while crashed).
-    rt: Option<Runtime>,
+    /// Its runtimes, one per reactor (simulated thread); empty while crashed.
+    rts: Vec<Runtime>,
+    /// The shape of its group of reactors, if it runs one.
+    group: Option<doppel_core::group::GroupConfig>,
+    /// Its reactors' indexes in the world.
+    reactors: std::ops::Range<usize>,
     /// Its running main.
     handle: Option<JoinHandle<io::Result<()>>>,
     /// How its main ended, once it has.
@@ -43,6 +47,8 @@ pub struct Sim {
     world: Rc<RefCell<World>>,
     /// Host runtimes, by host index.
     hosts: Vec<HostRt>,
+    /// The host of each reactor.
+    reactor_host: Vec<usize>,
     /// Wakes from outside a reactor's turn.
     pokes: Arc<Pokes>,
     /// The virtual time limit.
@@ -69,20 +75,30 @@ impl std::fmt::Debug for Sim {
 
 impl Sim {
     pub(crate) fn new(b: SimBuilder) -> Result<Sim, ConfigError> {
-        let world = Rc::new(RefCell::new(World::from_builder(&b)));
+        let world = World::from_builder(&b);
+        let ranges = world.host_reactors.clone();
+        let world = Rc::new(RefCell::new(world));
         let pokes = Arc::new(Pokes::default());
         let hosts: Vec<HostRt> = b
             .hosts
             .into_iter()
-            .map(|h| HostRt {
+            .zip(ranges)
+            .map(|(h, reactors)| HostRt {
                 label: std::sync::Arc::from(h.name.as_str()),
                 name: h.name,
                 role: h.role,
                 main: h.main,
-                rt: None,
+                rts: Vec::new(),
+                group: h.group,
+                reactors,
                 handle: None,
                 outcome: None,
             })
+            .collect();
+        let reactor_host = hosts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, h)| h.reactors.clone().map(move |_| i))
             .collect();
         let limit = Instant::ZERO + b.limit;
         let clients_left = hosts
@@ -92,6 +108,7 @@ impl Sim {
         Ok(Sim {
             world,
             hosts,
+            reactor_host,
             pokes,
             limit,
             seed: b.seed,
@@ -102,27 +119,52 @@ impl Sim {
         })
     }
 
-    /// Starts a host: a fresh runtime, its main spawned, its reactor ready.
+    /// Starts a host: a fresh runtime per reactor (joined into a group if the host runs one),
+    /// its main spawned on the first, every reactor ready.
     fn boot(&mut self, host: usize) {
-        let poller = SimPoller {
-            world: self.world.clone(),
-            reactor: host,
-            host,
-            pokes: self.pokes.clone(),
-        };
-        let label = doppel_core::trace::Label {
-            host: self.hosts[host].label.clone(),
-            reactor: 0,
-            time: true,
-        };
-        let rt = Runtime::with_label(Box::new(poller), label);
+        let rts: Vec<Runtime> = self.hosts[host]
+            .reactors
+            .clone()
+            .enumerate()
+            .map(|(k, reactor)| {
+                let poller = SimPoller {
+                    world: self.world.clone(),
+                    reactor,
+                    host,
+                    pokes: self.pokes.clone(),
+                };
+                let label = doppel_core::trace::Label {
+                    host: self.hosts[host].label.clone(),
+                    reactor: k as u32,
+                    time: true,
+                };
+                Runtime::with_label(Box::new(poller), label)
+            })
+            .collect();
+        if let Some(config) = self.hosts[host].group {
+            let remotes = rts.iter().map(Runtime::remote).collect();
+            let group = doppel_core::group::Group::new(config, remotes)
+                .expect("doppel: a group validated by the builder");
+            for (k, rt) in rts.iter().enumerate() {
+                rt.join_group(group.clone(), k);
+            }
+        }
         let h = &mut self.hosts[host];
-        h.handle = Some(rt.spawn((h.main)()));
+        h.handle = Some(rts[0].spawn((h.main)()));
         if h.outcome.take().is_some() && h.role == Role::Client {
             self.clients_left += 1; // a restarted client runs its main again
         }
-        h.rt = Some(rt);
-        self.world.borrow_mut().ready.insert(host);
+        h.rts = rts;
+        let mut w = self.world.borrow_mut();
+        for r in h.reactors.clone() {
+            w.ready.insert(r);
+        }
+    }
+
+    /// The runtime of reactor `r`, if its host is up.
+    fn runtime(&self, r: usize) -> Option<&Runtime> {
+        let h = &self.hosts[self.reactor_host[r]];
+        h.rts.get(r - h.reactors.start)
     }
 
     /// Runs until every client's main has returned, a client fails, the world stalls, or the
@@ -174,11 +216,12 @@ impl Sim {
 
     /// Turns reactor `r` once, then files it as ready or idle.
     fn step(&mut self, r: usize) {
-        let Some(rt) = self.hosts[r].rt.as_ref() else {
+        if self.runtime(r).is_none() {
             self.world.borrow_mut().ready.remove(r);
             return;
-        };
+        }
         self.steps += 1;
+        let Some(rt) = self.runtime(r) else { return };
         self.world.borrow_mut().hash.mix(&[0x57, r as u64]);
         rt.turn();
         let (runnable, next) = (rt.has_runnable(), rt.next_timer());
@@ -189,7 +232,7 @@ impl Sim {
         }
         w.timers.set(r, next);
         drop(w);
-        self.collect_outcome(r);
+        self.collect_outcome(self.reactor_host[r]);
     }
 
     /// Records a client's outcome once its main has returned.
@@ -265,7 +308,7 @@ impl Sim {
             std::mem::take(&mut *self.pokes.list.lock().unwrap_or_else(|e| e.into_inner()));
         let mut w = self.world.borrow_mut();
         for r in poked {
-            if self.hosts[r].rt.is_some() {
+            if self.runtime(r).is_some() {
                 w.ready.insert(r);
             }
         }
@@ -281,7 +324,7 @@ impl Sim {
             match req {
                 HostRequest::Crash(host, restart_after) => self.crash(host, restart_after),
                 HostRequest::Restart(host) => {
-                    if self.hosts[host].rt.is_none() {
+                    if self.hosts[host].rts.is_empty() {
                         self.world.borrow_mut().hosts[host].up = true;
                         self.boot(host);
                     }
@@ -293,7 +336,7 @@ impl Sim {
     /// Crashes a host: its connections are reset (peers see RST), its sockets and descriptors
     /// vanish, its tasks are dropped; it restarts later if the plan says so.
     fn crash(&mut self, host: usize, restart_after: Option<std::time::Duration>) {
-        if self.hosts[host].rt.is_none() {
+        if self.hosts[host].rts.is_empty() {
             return;
         }
         {
@@ -316,9 +359,9 @@ impl Sim {
                 w.queue.push(at, NetEvent::Restart { host });
             }
         }
-        let rt = self.hosts[host].rt.take();
+        let rts = std::mem::take(&mut self.hosts[host].rts);
         self.hosts[host].handle = None;
-        drop(rt);
+        drop(rts);
     }
 
     fn report(&self) -> Report {
@@ -350,8 +393,12 @@ impl Sim {
     fn fail(&self, mut kind: FailureKind) -> Box<Failure> {
         if let FailureKind::Stall { blocked } = &mut kind {
             for h in &self.hosts {
-                if let Some(rt) = &h.rt {
-                    blocked.extend(rt.blocked().into_iter().map(|b| format!("{}: {b}", h.name)));
+                for (k, rt) in h.rts.iter().enumerate() {
+                    let who = match k {
+                        0 => h.name.clone(),
+                        k => format!("{}#{k}", h.name),
+                    };
+                    blocked.extend(rt.blocked().into_iter().map(|b| format!("{who}: {b}")));
                 }
             }
         }

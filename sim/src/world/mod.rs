@@ -82,8 +82,8 @@ pub(crate) struct World {
     pub(crate) hosts: Vec<HostState>,
     /// Hosts by address, so a SYN finds its host in O(log n).
     pub(crate) by_ip: std::collections::BTreeMap<std::net::IpAddr, HostId>,
-    /// The reactor of each host (one per host for now).
-    pub(crate) host_reactor: Vec<usize>,
+    /// The reactors of each host (its simulated threads): a contiguous range of indexes.
+    pub(crate) host_reactors: Vec<std::ops::Range<usize>>,
     /// Reactors.
     pub(crate) reactors: Vec<ReactorState>,
     /// Reactors that may have work now.

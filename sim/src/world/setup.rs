@@ -74,7 +74,16 @@ impl World {
         let index = |n: &str| hosts.iter().position(|h| h.name == n).expect("validated");
         let links = links(b, &plan, &index);
         let queue = crashes(&plan, &index);
-        let n = hosts.len();
+        let mut host_reactors = Vec::new();
+        let mut reactors = Vec::new();
+        for (host, spec) in b.hosts.iter().enumerate() {
+            let start = reactors.len();
+            reactors.extend((0..spec.reactors()).map(|_| ReactorState {
+                host,
+                ..Default::default()
+            }));
+            host_reactors.push(start..reactors.len());
+        }
         let mut hash = RunHash(0xcbf2_9ce4_8422_2325);
         hash.mix(&[b.seed]);
         let mut counts = FaultCounts::default();
@@ -91,13 +100,8 @@ impl World {
             links,
             by_ip: hosts.iter().enumerate().map(|(i, h)| (h.ip, i)).collect(),
             hosts,
-            host_reactor: (0..n).collect(),
-            reactors: (0..n)
-                .map(|h| ReactorState {
-                    host: h,
-                    ..Default::default()
-                })
-                .collect(),
+            host_reactors,
+            reactors,
             ready: Default::default(),
             timers: Default::default(),
             window: b.window,
@@ -130,10 +134,11 @@ impl World {
         let h = &mut self.hosts[host];
         h.wipe();
         h.up = false;
-        let r = self.host_reactor[host];
-        self.ready.remove(r);
-        self.timers.set(r, None);
-        self.reactors[r].pending.clear();
-        self.reactors[r].registered.clear();
+        for r in self.host_reactors[host].clone() {
+            self.ready.remove(r);
+            self.timers.set(r, None);
+            self.reactors[r].pending.clear();
+            self.reactors[r].registered.clear();
+        }
     }
 }

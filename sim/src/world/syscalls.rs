@@ -404,7 +404,12 @@ impl World {
             self.links.stall(fh, th, until);
             at = at.max(until + self.links.config(fh, th).latency);
         }
-        at = self.race_deadline(th, at);
+        let reactor = self
+            .socks
+            .get(to)
+            .and_then(|s| s.reg)
+            .map_or(self.host_reactors[th].start, |(r, _)| r);
+        at = self.race_deadline(reactor, at);
         let st = self
             .socks
             .get(from)
@@ -415,18 +420,18 @@ impl World {
         at
     }
 
-    /// The `deadline-race` fault: if the receiving host's reactor has a timer pending (a
+    /// The `deadline-race` fault: if the receiving socket's reactor has a timer pending (a
     /// deadline, a `timeout`, a sleep) within ten seconds, hold the segment until that very
     /// instant, or one nanosecond before it, so data and timer meet in both orders (F18).
     fn race_deadline(
         &mut self,
-        host: HostId,
+        reactor: usize,
         at: doppel_core::time::Instant,
     ) -> doppel_core::time::Instant {
         if self.plan.probability(FaultClass::DeadlineRace) == 0.0 {
             return at;
         }
-        let Some(t) = self.timers.get(self.host_reactor[host]) else {
+        let Some(t) = self.timers.get(reactor) else {
             return at;
         };
         let reach = at + Duration::from_secs(10);
