@@ -71,8 +71,9 @@ const VARIANTS: [workload::Variant; 2] = [
         name: "deadline-close",
         about: "arms a slow request's deadline with set_deadline (read and write, Go's \
                 SetDeadline) and never clears the write half; a later reply's write times out \
-                after its request ran and the connection closes without it (a stale deadline \
-                failing the next wait at once: Haivision/srtgo#63; F18)",
+                after its request ran, and the connection closes without the reply (a deadline \
+                that outlives its request: yunge/sphinx#11, percipia/eslgo#35; F18's stale \
+                timer, Haivision/srtgo#63)",
     },
 ];
 
