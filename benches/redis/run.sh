@@ -5,7 +5,7 @@
 # run per server and mode under `perf stat -e raw_syscalls:sys_enter` (or `strace -c -f` if
 # perf cannot attach) for syscalls per request.
 #
-#   bash benches/redis/run.sh              # about 2 minutes
+#   bash benches/redis/run.sh              # about 3 minutes
 #   PAIRS=3 N=50000 NP=500000 bash benches/redis/run.sh
 #
 # Prints, per test, the median requests/s of each server, the median of the per-pair ratios

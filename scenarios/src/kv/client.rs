@@ -27,7 +27,8 @@ pub struct Plan {
     pub rounds: u32,
     /// Requests per batch, at most (written at once: pipelining).
     pub pipeline: u32,
-    /// The largest value, in bytes.
+    /// The largest value, in bytes (sizes are log-uniform up to it; a value is never shorter
+    /// than its unique prefix `{id}.{write}:`, which names the `SET` that wrote it).
     pub max_size: usize,
     /// Connections the client may lose (reset, refused, timed out, closed) and replace.
     pub reconnects: u32,
