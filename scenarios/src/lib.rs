@@ -10,6 +10,7 @@
 //! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
 //! | [`chat`] | a broadcast chat room, its checking client, and its write-departed twin  |
 //! | [`echo`] | the echo server and a checking echo client                               |
+//! | [`kv`]   | a Redis-protocol key-value server, its checking client, a deadline twin   |
 //! | [`run`]  | a workload in the default simulated world, or on loopback                 |
 //! | [`spec`] | scenario specs (TOML): workload, load, network, faults, seeds; checked     |
 //! | [`upper`]| a line protocol, its correct server and four broken twins (bug classes)   |
@@ -19,6 +20,7 @@ pub mod accept;
 pub mod chat;
 pub mod cli;
 pub mod echo;
+pub mod kv;
 pub mod run;
 pub mod spec;
 pub mod upper;

@@ -89,6 +89,7 @@ pub fn all() -> &'static [&'static dyn Workload] {
         &crate::echo::Echo,
         &crate::accept::Accept,
         &crate::upper::Upper,
+        &crate::kv::Kv,
         &crate::chat::Chat,
     ]
 }
