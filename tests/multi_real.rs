@@ -38,29 +38,34 @@ async fn round_trip(conn: &TcpStream, msg: &[u8]) -> io::Result<Vec<u8>> {
 #[test]
 fn connections_are_served_on_sub_reactors() {
     let rt = doppel::real::multi(GroupConfig::default().sub_reactors(2).workers(1)).unwrap();
-    let (served_on, stats) = rt.block_on(async {
-        assert_eq!(reactors::count(), 4);
-        assert_eq!(reactors::index(), 0);
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let server = doppel::spawn(serve(listener, |conn| async move {
-            // Tell the client which reactor serves it, then echo.
-            conn.write_all(&[reactors::index() as u8]).await?;
-            echo(conn).await
-        }));
-        let mut on = Vec::new();
-        for i in 0..6u8 {
-            let c = TcpStream::connect(addr).await?;
-            let mut tag = [0u8; 1];
-            c.read(&mut tag).await?;
-            on.push(tag[0]);
-            assert_eq!(round_trip(&c, &[i; 100]).await?, vec![i; 100]);
-        }
-        server.abort();
-        io::Result::Ok((on, reactors::group().unwrap().stats()))
-    })
-    .unwrap();
-    assert_eq!(served_on, vec![1, 2, 1, 2, 1, 2], "round robin over the two sub-reactors");
+    let (served_on, stats) = rt
+        .block_on(async {
+            assert_eq!(reactors::count(), 4);
+            assert_eq!(reactors::index(), 0);
+            let listener = TcpListener::bind("127.0.0.1:0")?;
+            let addr = listener.local_addr()?;
+            let server = doppel::spawn(serve(listener, |conn| async move {
+                // Tell the client which reactor serves it, then echo.
+                conn.write_all(&[reactors::index() as u8]).await?;
+                echo(conn).await
+            }));
+            let mut on = Vec::new();
+            for i in 0..6u8 {
+                let c = TcpStream::connect(addr).await?;
+                let mut tag = [0u8; 1];
+                c.read(&mut tag).await?;
+                on.push(tag[0]);
+                assert_eq!(round_trip(&c, &[i; 100]).await?, vec![i; 100]);
+            }
+            server.abort();
+            io::Result::Ok((on, reactors::group().unwrap().stats()))
+        })
+        .unwrap();
+    assert_eq!(
+        served_on,
+        vec![1, 2, 1, 2, 1, 2],
+        "round robin over the two sub-reactors"
+    );
     assert_eq!(stats.admitted, 6);
 }
 
@@ -84,7 +89,10 @@ fn work_runs_on_workers_and_a_panic_is_an_error() {
 fn no_workers_is_an_error_and_bad_shapes_are_refused() {
     let rt = doppel::real::multi(GroupConfig::default().sub_reactors(1).workers(0)).unwrap();
     rt.block_on(async {
-        assert_eq!(reactors::run_blocking(|| 1).await, Err(WorkerError::NoWorkers));
+        assert_eq!(
+            reactors::run_blocking(|| 1).await,
+            Err(WorkerError::NoWorkers)
+        );
     });
     let e = doppel::real::multi(GroupConfig::default().sub_reactors(0)).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
@@ -95,12 +103,17 @@ fn no_workers_is_an_error_and_bad_shapes_are_refused() {
 
 #[test]
 fn beyond_max_connections_clients_are_told_and_refused() {
-    let cfg = GroupConfig::default().sub_reactors(2).workers(0).max_connections(3);
+    let cfg = GroupConfig::default()
+        .sub_reactors(2)
+        .workers(0)
+        .max_connections(3);
     let rt = doppel::real::multi(cfg).unwrap();
     rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
-        let opts = ServeOptions { reject_message: b"busy\n".to_vec() };
+        let opts = ServeOptions {
+            reject_message: b"busy\n".to_vec(),
+        };
         let server = doppel::spawn(serve_with(listener, opts, echo));
         let mut kept = Vec::new();
         for i in 0..3u8 {

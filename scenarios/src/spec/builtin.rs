@@ -3,18 +3,36 @@
 
 /// Every built-in spec: its name and its text.
 pub const BUILTIN: [(&str, &str); 12] = [
-    ("accept-abort-fatal", include_str!("../../specs/accept-abort-fatal.toml")),
+    (
+        "accept-abort-fatal",
+        include_str!("../../specs/accept-abort-fatal.toml"),
+    ),
     ("chat", include_str!("../../specs/chat.toml")),
-    ("chat-write-departed", include_str!("../../specs/chat-write-departed.toml")),
+    (
+        "chat-write-departed",
+        include_str!("../../specs/chat-write-departed.toml"),
+    ),
     ("echo", include_str!("../../specs/echo.toml")),
     ("echo-crash", include_str!("../../specs/echo-crash.toml")),
     ("echo-tiny", include_str!("../../specs/echo-tiny.toml")),
     ("kv", include_str!("../../specs/kv.toml")),
-    ("kv-deadline-close", include_str!("../../specs/kv-deadline-close.toml")),
+    (
+        "kv-deadline-close",
+        include_str!("../../specs/kv-deadline-close.toml"),
+    ),
     ("upper", include_str!("../../specs/upper.toml")),
-    ("upper-eintr-fatal", include_str!("../../specs/upper-eintr-fatal.toml")),
-    ("upper-framing", include_str!("../../specs/upper-framing.toml")),
-    ("upper-short-write", include_str!("../../specs/upper-short-write.toml")),
+    (
+        "upper-eintr-fatal",
+        include_str!("../../specs/upper-eintr-fatal.toml"),
+    ),
+    (
+        "upper-framing",
+        include_str!("../../specs/upper-framing.toml"),
+    ),
+    (
+        "upper-short-write",
+        include_str!("../../specs/upper-short-write.toml"),
+    ),
 ];
 
 /// The text of the built-in spec called `name`.
