@@ -51,7 +51,8 @@ pub use context::{current_task, spawn, stats};
 /// What server code asks of the group of reactors it runs in (see [`group`]).
 pub mod reactors {
     pub use crate::group::api::{
-        count, group, index, join, run_blocking, spawn_on, RemoteHandle, WorkerError,
+        count, group, index, join, occupancy, run_blocking, spawn_on, Occupancy, RemoteHandle,
+        WorkerError,
     };
 }
 pub use fd::Direction;

@@ -160,3 +160,37 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| p.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".into())
 }
+
+/// What the current reactor holds now: how much memory its connections can be pinning.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Occupancy {
+    /// Live tasks.
+    pub tasks: usize,
+    /// Registered descriptors (sockets and listeners).
+    pub descriptors: usize,
+    /// Pending timers (sleeps and deadlines).
+    pub timers: usize,
+}
+
+impl std::ops::Add for Occupancy {
+    type Output = Occupancy;
+    fn add(self, o: Occupancy) -> Occupancy {
+        Occupancy {
+            tasks: self.tasks + o.tasks,
+            descriptors: self.descriptors + o.descriptors,
+            timers: self.timers + o.timers,
+        }
+    }
+}
+
+/// The current reactor's [`Occupancy`] (ask another reactor's with [`spawn_on`]).
+///
+/// # Panics
+/// Outside a doppel runtime.
+pub fn occupancy() -> Occupancy {
+    with_current(|r| Occupancy {
+        tasks: r.tasks.borrow().len(),
+        descriptors: r.fds.borrow().len(),
+        timers: r.timers.borrow().len(),
+    })
+}

@@ -63,9 +63,7 @@ where
     let fd = conn.fd();
     if !g.admit() {
         crate::trace::event!("doppel::net", "rejected", fd = fd.0, live = g.stats().live);
-        if !opts.reject_message.is_empty() {
-            let _ = conn.write_once(&opts.reject_message);
-        }
+        tell(&conn, &opts.reject_message);
         return; // dropped: closed
     }
     let sub = g.place();
@@ -85,6 +83,23 @@ where
     });
     if let Some(r) = g.remote(sub) {
         let _ = r.send(job); // refused: the sub-reactor is gone; dropping the job counts it
+    }
+}
+
+/// Writes `msg` to a refused connection without waiting: `EINTR` is retried and a short write
+/// continues, but a full send buffer (`WouldBlock`) or an error gives up (a bounded number of
+/// calls in all: the accept loop never stalls on a refused client).
+fn tell(conn: &TcpStream, msg: &[u8]) {
+    let mut rest = msg;
+    for _ in 0..16 {
+        if rest.is_empty() {
+            return;
+        }
+        match conn.write_once(rest) {
+            Ok(n) => rest = &rest[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
     }
 }
 
