@@ -103,11 +103,29 @@ async fn sample(peak: Rc<Cell<(usize, Occupancy)>>) {
     }
 }
 
-#[test]
-fn a_flood_of_10000_connections_degrades_and_never_collapses() {
+/// One client host: `ATTEMPTS / HOSTS` attempts in waves of `WAVE`, tallied.
+async fn client_host(server: SocketAddr, h: u32, t: Rc<RefCell<Tally>>) -> io::Result<()> {
+    for wave in 0..ATTEMPTS / HOSTS / WAVE {
+        let tasks: Vec<_> = (0..WAVE)
+            .map(|k| h * (ATTEMPTS / HOSTS) + wave * WAVE + k)
+            .map(|id| doppel::spawn(timeout(Duration::from_secs(30), attempt(server, id))))
+            .collect();
+        for task in tasks {
+            let admitted = task.await.map_err(io::Error::other)???;
+            let mut t = t.borrow_mut();
+            if admitted {
+                t.served += 1
+            } else {
+                t.told += 1
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The flood world: the group server (sampling its peaks into `peak`) and the client hosts.
+fn world(peak: &Rc<Cell<(usize, Occupancy)>>, tally: &Rc<RefCell<Tally>>) -> SimBuilder {
     let server: SocketAddr = "10.0.0.1:7000".parse().unwrap();
-    let peak = Rc::new(Cell::new((0usize, Occupancy::default())));
-    let tally = Rc::new(RefCell::new(Tally::default()));
     let cfg = GroupConfig::default()
         .sub_reactors(2)
         .workers(0)
@@ -115,9 +133,8 @@ fn a_flood_of_10000_connections_degrades_and_never_collapses() {
     let p = peak.clone();
     // Faults a server must absorb without losing anyone: EINTR, short transfers, late and
     // spurious edges, dropped SYNs (clients retry them), stalls below the clients' timeout.
-    let plan = FaultPlan::benign(0.01);
     let mut b = SimBuilder::new(1)
-        .faults(plan)
+        .faults(FaultPlan::benign(0.01))
         .time_limit(Duration::from_secs(600))
         .host_group("server", "10.0.0.1", cfg, move || {
             let p = p.clone();
@@ -132,35 +149,19 @@ fn a_flood_of_10000_connections_degrades_and_never_collapses() {
         });
     for h in 0..HOSTS {
         let t = tally.clone();
-        b = b.client(
-            &format!("c{h}"),
-            &format!("10.0.{}.{}", 1 + h / 200, 1 + h % 200),
-            move || {
-                let t = t.clone();
-                async move {
-                    for wave in 0..ATTEMPTS / HOSTS / WAVE {
-                        let tasks: Vec<_> = (0..WAVE)
-                            .map(|k| h * (ATTEMPTS / HOSTS) + wave * WAVE + k)
-                            .map(|id| {
-                                doppel::spawn(timeout(Duration::from_secs(30), attempt(server, id)))
-                            })
-                            .collect();
-                        for task in tasks {
-                            let admitted = task.await.map_err(io::Error::other)???;
-                            let mut t = t.borrow_mut();
-                            if admitted {
-                                t.served += 1
-                            } else {
-                                t.told += 1
-                            }
-                        }
-                    }
-                    Ok(())
-                }
-            },
-        );
+        let addr = format!("10.0.{}.{}", 1 + h / 200, 1 + h % 200);
+        b = b.client(&format!("c{h}"), &addr, move || {
+            client_host(server, h, t.clone())
+        });
     }
-    let report = b
+    b
+}
+
+#[test]
+fn a_flood_of_10000_connections_degrades_and_never_collapses() {
+    let peak = Rc::new(Cell::new((0usize, Occupancy::default())));
+    let tally = Rc::new(RefCell::new(Tally::default()));
+    let report = world(&peak, &tally)
         .run()
         .unwrap_or_else(|e| panic!("the flood run failed: {e}"));
     for class in [
