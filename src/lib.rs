@@ -26,7 +26,7 @@
 //! | [`scheduler`]         | doppel-core   | the seam: the `Scheduler` trait and its contract          |
 //! | [`task`]              | doppel-core   | `JoinHandle`, `TaskId`                                    |
 //! | [`error`]             | doppel-core   | context on syscall errors; `errno`                        |
-//! | [`stats`]             | doppel-core   | counters that prove what the runtime absorbed            |
+//! | [`stats`](mod@stats)  | doppel-core   | counters that prove what the runtime absorbed            |
 //! | [`sync`]              | doppel-core   | channels, oneshot, notify, semaphore across reactors     |
 //! | [`group`], [`reactors`]| doppel-core  | the master-slave reactor: `GroupConfig`, `spawn_on`, ... |
 //! | [`real`]              | doppel-real   | `RealPoller` (epoll/kqueue), `runtime()`, `multi()`      |

@@ -17,7 +17,7 @@
 //! | [`net`]       | [`net::TcpListener`], [`net::TcpStream`]                               |
 //! | [`time`]      | [`time::Instant`], [`time::sleep`], [`time::timeout`]                  |
 //! | [`error`]     | error context at the API edge; [`error::errno`]                        |
-//! | [`stats`]     | per-reactor counters that prove faults were absorbed                   |
+//! | [`stats`](mod@stats) | per-reactor counters that prove faults were absorbed                   |
 //! | [`group`]     | groups of reactors: main, sub-reactors, workers; [`group::Remote`]     |
 //! | [`reactors`]  | what server code asks of its group: `spawn_on`, `run_blocking`         |
 //! | [`sync`]      | channels, oneshot, notify, semaphore: correct across reactors         |

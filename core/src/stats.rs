@@ -9,7 +9,7 @@ use std::cell::Cell;
 /// Declares the counters once, as `Cell`s inside the reactor and as a plain snapshot struct.
 macro_rules! counters {
     ($( $(#[$doc:meta])* $name:ident ),* $(,)?) => {
-        /// A snapshot of one reactor's counters, from [`crate::stats`] or [`crate::Runtime::stats`].
+        /// A snapshot of one reactor's counters, from [`crate::stats()`] or [`crate::Runtime::stats`].
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
         pub struct Stats {
             $( $(#[$doc])* pub $name: u64, )*

@@ -15,7 +15,7 @@
 //! | `trace`     | [`Trace`], [`Header`], [`Divergence`], [`trace_dir`]              |
 //! | `errno`     | errno names for traces                                            |
 //!
-//! With the `snapshots` feature, [`assert_trace_snapshot!`] snapshots a trace's body with insta
+//! With the `snapshots` feature, `assert_trace_snapshot!` snapshots a trace's body with insta
 //! into the calling crate's `snapshots/` folder.
 
 mod collector;
