@@ -5,13 +5,11 @@
 //! ends it with one line on stderr and exit status 2; a failure to bind or serve, with exit
 //! status 1. The server is `doppel_scenarios::kv`, the code the simulator runs in `tests/kv.rs`.
 
-use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::rc::Rc;
 
 use doppel::net::TcpListener;
-use doppel_scenarios::kv::{self, Config, Store, Variant};
+use doppel_scenarios::kv::{self, Config, Variant};
 
 /// The address when none is given (6380, so it does not collide with a local Redis).
 const DEFAULT_ADDR: &str = "127.0.0.1:6380";
@@ -45,7 +43,7 @@ fn main() -> ExitCode {
         rt.block_on(async {
             let listener = TcpListener::bind(addr)?;
             println!("doppel kv listening on {}", listener.local_addr()?);
-            let store = Rc::new(RefCell::new(Store::new()));
+            let store = kv::store::shared();
             kv::serve(listener, store, Config::default(), Variant::Correct).await
         })
     });

@@ -5,17 +5,15 @@
 //! The real-backend tests need Debian's `redis-tools`; without it they fail and say how to
 //! install it (CI installs it in `.ci/run`).
 
-use std::cell::RefCell;
 use std::fs::File;
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
-use std::rc::Rc;
 use std::time::Duration;
 
 use doppel::net::{TcpListener, TcpStream};
 use doppel::sim::{check_seeds, FaultClass, FaultPlan, SimBuilder, SimError};
 use doppel::time::Instant;
-use doppel_scenarios::kv::{self, Config, Store, Variant, WORKLOAD_CONFIG};
+use doppel_scenarios::kv::{self, Config, Variant, WORKLOAD_CONFIG};
 use doppel_scenarios::run;
 use doppel_scenarios::workload::{self, Load};
 
@@ -29,7 +27,7 @@ fn start_server() -> u16 {
         let served = rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0")?;
             let _ = tx.send(listener.local_addr()?.port());
-            let store = Rc::new(RefCell::new(Store::new()));
+            let store = kv::store::shared();
             kv::serve(listener, store, Config::default(), Variant::Correct).await
         });
         eprintln!("kv server ended: {served:?}");
@@ -208,7 +206,7 @@ where
     SimBuilder::new(seed)
         .host("server", "10.0.0.1", || async {
             let listener = TcpListener::bind("0.0.0.0:6379")?;
-            let store = Rc::new(RefCell::new(Store::new()));
+            let store = kv::store::shared();
             kv::serve(listener, store, WORKLOAD_CONFIG, Variant::Correct).await
         })
         .client("c", "10.0.1.1", client)

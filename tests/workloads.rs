@@ -49,6 +49,12 @@ fn every_twin_passes_on_loopback_and_fails_in_the_simulator() {
                 // too; tests/sim_bugs.rs hunts it with pipelined bursts.
                 continue;
             }
+            if name == "kv/admission-race" {
+                // Its bug is a race between reactors at a connection limit, and this world runs
+                // the server on one reactor with no limit; scenarios/tests/specs.rs hunts it on
+                // a group with its spec (kv-admission-race).
+                continue;
+            }
             // A casual load, as a hand-written loopback test would use: short messages, one at
             // a time. Every twin passes it.
             let casual = Load {

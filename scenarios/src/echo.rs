@@ -1,5 +1,6 @@
 //! Echo: the server of the `echo` example, and a client that checks every byte it gets back.
-//! The same functions run on the real backend and in the simulator.
+//! The same functions run on the real backend and in the simulator, on one reactor or on a
+//! group of them (`doppel::net::serve` hands each connection to a sub-reactor).
 
 use std::io;
 use std::net::SocketAddr;
@@ -21,10 +22,11 @@ pub async fn handle(conn: TcpStream) -> io::Result<()> {
     }
 }
 
-/// Accepts on `listener` forever, one task per connection (the [`crate::accept`] loop). A
+/// Accepts on `listener` forever through `doppel::net::serve`: on a plain runtime one task per
+/// connection, on a group's main reactor a hand-off of each connection to a sub-reactor. A
 /// connection that fails is dropped (its task ends); the accept loop goes on.
 pub async fn serve(listener: TcpListener) -> io::Result<()> {
-    crate::accept::serve(listener, |conn| async move {
+    doppel::net::serve(listener, |conn| async move {
         let _ = handle(conn).await;
         Ok(())
     })

@@ -9,10 +9,10 @@
 //! | [`cli`]  | the `doppel` command: list, run, explore, combine, replay, shrink          |
 //! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
 //! | [`chat`] | a broadcast chat room, its checking client, and its write-departed twin  |
-//! | [`echo`] | the echo server and a checking echo client                               |
-//! | [`kv`]   | a Redis-protocol key-value server, its checking client, a deadline twin   |
-//! | [`run`]  | a workload in the default simulated world, or on loopback                 |
-//! | [`spec`] | scenario specs (TOML): workload, load, network, faults, seeds; checked     |
+//! | [`echo`] | the echo server (one reactor or a group) and a checking echo client      |
+//! | [`kv`]   | a Redis-protocol key-value server, its checking client, two twins         |
+//! | [`run`]  | a workload simulated or on loopback, on one reactor or a group of them    |
+//! | [`spec`] | scenario specs (TOML): workload, load, network, faults, seeds, server     |
 //! | [`upper`]| a line protocol, its correct server and four broken twins (bug classes)   |
 //! | [`wire`] | a deterministic byte pattern and size generator for checking clients     |
 

@@ -1,11 +1,15 @@
 //! Running a workload: in a simulated world (a server host and one host per client) or on the
-//! real backend over 127.0.0.1 (one reactor, one connection per client). Specs add links, faults
-//! and limits on top of [`sim`]'s world.
+//! real backend over 127.0.0.1 (one connection per client). The server runs on one reactor, or
+//! on a group of reactors when a [`GroupConfig`] is given ([`sim_on`], [`real_on`]): then the
+//! main reactor accepts and hands connections to sub-reactors (simulated threads in the
+//! simulator, OS threads on loopback). Specs add links, faults and limits on top of
+//! [`sim_on`]'s world.
 
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use doppel::group::{GroupConfig, GroupStats};
 use doppel::net::TcpListener;
 use doppel::sim::SimBuilder;
 
@@ -26,14 +30,33 @@ pub fn client_name(i: u32) -> String {
 }
 
 /// A world for `seed`: host `server` at [`SERVER_IP`] runs `variant` of `workload` on its port,
-/// and `load.clients` client hosts run its client. No faults yet: add them on the builder.
+/// on one reactor, and `load.clients` client hosts run its client. No faults yet: add them on
+/// the builder.
 pub fn sim(workload: &'static dyn Workload, variant: usize, load: &Load, seed: u64) -> SimBuilder {
+    sim_on(workload, variant, load, seed, None)
+}
+
+/// [`sim`], with the server host running a group of reactors shaped by `group` when it is
+/// `Some` (its main runs on the main reactor; `doppel::net::serve` hands connections to the
+/// sub-reactors, and the world's seeded choice of which reactor steps next decides every race
+/// between them).
+pub fn sim_on(
+    workload: &'static dyn Workload,
+    variant: usize,
+    load: &Load,
+    seed: u64,
+    group: Option<GroupConfig>,
+) -> SimBuilder {
     let port = workload.port();
     let server: SocketAddr = SocketAddr::new(SERVER_IP.parse().expect("an IP"), port);
-    let mut b = SimBuilder::new(seed).host("server", SERVER_IP, move || async move {
+    let main = move || async move {
         let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))?;
         workload.server(variant, listener).await
-    });
+    };
+    let mut b = match group {
+        Some(config) => SimBuilder::new(seed).host_group("server", SERVER_IP, config, main),
+        None => SimBuilder::new(seed).host("server", SERVER_IP, main),
+    };
     for i in 0..load.clients {
         let load = load.clone();
         b = b.client(&client_name(i), &client_ip(i), move || {
@@ -48,6 +71,9 @@ pub fn sim(workload: &'static dyn Workload, variant: usize, load: &Load, seed: u
 pub struct RealOutcome {
     /// Each client's name and its error, if it failed.
     pub clients: Vec<(String, Option<String>)>,
+    /// On a group of reactors, what its `serve` did (connections admitted and refused); `None`
+    /// on one reactor.
+    pub group: Option<GroupStats>,
 }
 
 impl RealOutcome {
@@ -69,35 +95,71 @@ pub fn real(
     load: &Load,
     limit: Duration,
 ) -> io::Result<RealOutcome> {
-    let rt = doppel::real::runtime()?;
-    rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
-        let addr = listener.local_addr()?;
-        let server = doppel::spawn(workload.server(variant, listener));
-        let clients: Vec<_> = (0..load.clients)
-            .map(|i| doppel::spawn(workload.client(addr, u64::from(i), load)))
-            .collect();
-        let all = async {
-            let mut out = Vec::new();
-            for (i, c) in clients.into_iter().enumerate() {
-                let r = c.await;
-                let err = match r {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => Some(e.to_string()),
-                    Err(e) => Some(format!("task ended abnormally: {e}")),
-                };
-                out.push((client_name(i as u32), err));
-            }
-            out
-        };
-        let out = doppel::time::timeout(limit, all).await;
-        server.abort();
-        let clients = out.map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("the loopback run took longer than {limit:?}"),
-            )
-        })?;
-        Ok(RealOutcome { clients })
+    real_on(workload, variant, load, limit, None)
+}
+
+/// [`real`], on a group of reactors (`doppel::real::multi`) when `group` is `Some`: the main
+/// reactor runs the server's main and the clients, the sub-reactors (and workers) are OS
+/// threads that serve the connections it hands them.
+pub fn real_on(
+    workload: &'static dyn Workload,
+    variant: usize,
+    load: &Load,
+    limit: Duration,
+    group: Option<GroupConfig>,
+) -> io::Result<RealOutcome> {
+    match group {
+        None => {
+            let rt = doppel::real::runtime()?;
+            let clients = rt.block_on(drive(workload, variant, load, limit))?;
+            Ok(RealOutcome {
+                clients,
+                group: None,
+            })
+        }
+        Some(config) => {
+            let rt = doppel::real::multi(config)?;
+            let clients = rt.block_on(drive(workload, variant, load, limit))?;
+            Ok(RealOutcome {
+                clients,
+                group: Some(rt.group().stats()),
+            })
+        }
+    }
+}
+
+/// The body of a loopback run, on the current (main) reactor: the server and the clients, each
+/// client's name and error, bounded by `limit`.
+async fn drive(
+    workload: &'static dyn Workload,
+    variant: usize,
+    load: &Load,
+    limit: Duration,
+) -> io::Result<Vec<(String, Option<String>)>> {
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let server = doppel::spawn(workload.server(variant, listener));
+    let clients: Vec<_> = (0..load.clients)
+        .map(|i| doppel::spawn(workload.client(addr, u64::from(i), load)))
+        .collect();
+    let all = async {
+        let mut out = Vec::new();
+        for (i, c) in clients.into_iter().enumerate() {
+            let err = match c.await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(format!("task ended abnormally: {e}")),
+            };
+            out.push((client_name(i as u32), err));
+        }
+        out
+    };
+    let out = doppel::time::timeout(limit, all).await;
+    server.abort();
+    out.map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!("the loopback run took longer than {limit:?}"),
+        )
     })
 }

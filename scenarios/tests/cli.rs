@@ -283,8 +283,57 @@ fn shrink_finds_the_faults_that_matter_and_its_replay_fails_the_same_way() {
     assert!(stdout(&p).contains("passes: there is no failure to shrink"));
 }
 
+#[test]
+fn the_race_between_reactors_is_explored_replayed_and_shrunk() {
+    // The sweep finds the twin refusing a client with room to spare.
+    let o = doppel(&["explore", "kv-admission-race", "--seeds", "0..40"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("max number of clients reached"), "{out}");
+    let replay = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: doppel "))
+        .unwrap();
+    let args: Vec<&str> = replay.split_whitespace().collect();
+    let r = doppel(&args);
+    assert_eq!(r.status.code(), Some(0), "{}", stdout(&r));
+    let replayed = stdout(&r);
+    assert!(replayed.contains("FAILED"), "{replayed}");
+    assert!(
+        replayed.contains("server: main + 2 sub-reactors"),
+        "{replayed}"
+    );
+    assert!(replayed.contains("matches the recorded one"), "{replayed}");
+    // Seed 30 needs stalls (clients give up on stalled links and reconnect while the server
+    // still holds their old connections) and the reactors' order; shrink keeps the stalls.
+    let s = doppel(&["shrink", "kv-admission-race", "--seed", "30"]);
+    assert!(s.status.success(), "{}{}", stdout(&s), stderr(&s));
+    let shrunk = stdout(&s);
+    assert!(shrunk.contains("shrunk "), "{shrunk}");
+    assert!(shrunk.contains("  stall:"), "{shrunk}");
+    let again = shrunk
+        .lines()
+        .find_map(|l| l.strip_prefix("replay it: doppel "))
+        .unwrap();
+    let args: Vec<&str> = again.split_whitespace().collect();
+    let r = doppel(&args);
+    assert!(
+        stdout(&r).contains("max number of clients reached"),
+        "{}",
+        stdout(&r)
+    );
+    // On loopback nobody reconnects, and the twin passes.
+    let l = doppel(&["run", "kv-admission-race", "--real", "--repeat", "20"]);
+    assert!(l.status.success(), "{}", stdout(&l));
+    assert!(
+        stdout(&l).contains("20 of 20 runs passed"),
+        "{}",
+        stdout(&l)
+    );
+}
+
 /// Bad command lines (`{dir}` is the scratch folder) and what their one line of error says.
-const BAD: [(&str, &str); 15] = [
+const BAD: [(&str, &str); 16] = [
     ("run nosuch --seed 1", "no such scenario"),
     (
         "run {dir}/t.toml --seed 1",
@@ -297,6 +346,10 @@ const BAD: [(&str, &str); 15] = [
     (
         "run {dir}/w.toml --seed 1",
         "w.toml:1: workload: unknown workload \"echoo\"",
+    ),
+    (
+        "run {dir}/s.toml --real",
+        "s.toml:3: server.sub_reactors: 0 is too small (expected at least 1)",
     ),
     ("run {dir}/m.toml --seed 1", "m.toml:1:"),
     ("explore echo --seeds 10..3", "is reversed"),
@@ -330,6 +383,10 @@ fn bad_input_exits_2_with_one_line_and_leaves_no_file() {
         ),
         ("k.toml", "workload = \"echo\"\n[load]\nclientz = 4\n"),
         ("w.toml", "workload = \"echoo\"\n"),
+        (
+            "s.toml",
+            "workload = \"echo\"\n[server]\nsub_reactors = 0\n",
+        ),
         ("m.toml", "workload = \"echo\n"),
         ("j.json", "{not json"),
     ] {

@@ -1,12 +1,14 @@
 //! Every built-in scenario spec, checked: each file in `scenarios/specs/` is built in and parses;
 //! each correct scenario passes its first seeds (every seed run twice and compared) and a
 //! loopback run; each buggy twin passes a loopback run, fails in the simulator within its first
-//! 2,000 seeds with a fault counted, and the correct server passes that same world.
+//! 2,000 seeds with a fault counted, and the correct server passes that same world. Specs with
+//! a `[server]` table run on a group of reactors in both places (simulated threads, and
+//! `doppel::real::multi` on loopback), and the tests check that several reactors did serve.
 
 use std::time::Duration;
 
 use doppel::sim::{check_seeds, SimError};
-use doppel_scenarios::run;
+use doppel_scenarios::run::{self, RealOutcome};
 use doppel_scenarios::spec::{Spec, BUILTIN};
 
 /// Every built-in spec, parsed.
@@ -41,21 +43,35 @@ fn correct_scenarios_pass_their_first_seeds_and_loopback() {
         });
         let fired: u64 = reports.iter().map(|r| r.faults.total()).sum();
         assert!(fired > 0, "{}: no fault fired", spec.name);
-        let out = run::real(spec.workload, 0, &spec.load, Duration::from_secs(60)).unwrap();
+        let out = loopback(&spec, 0);
         assert_eq!(out.failure(), None, "{} on loopback", spec.name);
     }
+}
+
+/// One loopback run of `variant` of `spec`'s workload, on the spec's reactors; on a group, the
+/// group's `serve` must have admitted every client (it ran on `doppel::real::multi`).
+fn loopback(spec: &Spec, variant: usize) -> RealOutcome {
+    let limit = Duration::from_secs(60);
+    let out = run::real_on(spec.workload, variant, &spec.load, limit, spec.server).unwrap();
+    match (spec.server, out.group) {
+        (None, None) => {}
+        (Some(_), Some(g)) if variant == 0 => {
+            assert!(
+                g.admitted >= u64::from(spec.load.clients) && g.rejected == 0,
+                "{}: {g:?}",
+                spec.name
+            );
+        }
+        (Some(_), Some(_)) => {}
+        (want, got) => panic!("{}: server {want:?} but group stats {got:?}", spec.name),
+    }
+    out
 }
 
 #[test]
 fn every_twin_passes_loopback_and_is_found_within_2000_seeds() {
     for spec in specs().into_iter().filter(|s| s.variant != 0) {
-        let out = run::real(
-            spec.workload,
-            spec.variant,
-            &spec.load,
-            Duration::from_secs(60),
-        )
-        .unwrap();
+        let out = loopback(&spec, spec.variant);
         assert_eq!(out.failure(), None, "{} on loopback", spec.name);
         let found = (spec.seeds.start..spec.seeds.start + 2000).find_map(|seed| {
             match spec.world(seed).run() {
@@ -78,4 +94,71 @@ fn every_twin_passes_loopback_and_is_found_within_2000_seeds() {
         );
         println!("{}: first failing seed {seed}", spec.name);
     }
+}
+
+#[test]
+fn multi_reactor_specs_serve_on_every_sub_reactor_and_replay() {
+    for name in ["echo-multi", "kv-multi"] {
+        let spec = Spec::find(name).unwrap_or_else(|e| panic!("{e}"));
+        let group = spec.server.expect("a [server] table");
+        // Each seed twice, compared: the same run, event for event, with several reactors.
+        check_seeds(0..5, |seed| spec.world(seed));
+        let traced = spec.world(3).trace(true).run().expect("seed 3 passes");
+        let lines = traced.trace.expect("a trace").lines();
+        let on = |reactor: usize, what: &str| {
+            let who = format!("server#{reactor} ");
+            lines.iter().any(|l| l.contains(&who) && l.contains(what))
+        };
+        assert!(
+            on(0, " net handoff "),
+            "{name}: no hand-off on the main reactor"
+        );
+        assert!(
+            !on(0, " net read "),
+            "{name}: the main reactor served a connection"
+        );
+        for sub in 1..=group.sub_reactors {
+            assert!(
+                on(sub, " net read "),
+                "{name}: sub-reactor {sub} served nothing"
+            );
+        }
+    }
+}
+
+#[test]
+fn server_table_errors_name_the_file_line_and_key() {
+    let base = "workload = \"kv\"\n[server]\n";
+    let cases = [
+        (
+            "sub_reactors = 0\n",
+            "x.toml:3: server.sub_reactors: 0 is too small",
+        ),
+        ("workers = 65\n", "x.toml:3: server.workers: 65 is too many"),
+        (
+            "max_connections = 0\n",
+            "x.toml:3: server.max_connections: 0 is too small",
+        ),
+        (
+            "worker_queue = 0\n",
+            "x.toml:3: server.worker_queue: 0 is too small",
+        ),
+        (
+            "placement = \"random\"\n",
+            "x.toml:3: server.placement: \"random\": expected \"round-robin\" or \"least-loaded\"",
+        ),
+        ("threads = 2\n", "x.toml:3: server.threads: unknown field"),
+        (
+            "sub_reactors = \"two\"\n",
+            "x.toml:3: server.sub_reactors: invalid type",
+        ),
+    ];
+    for (line, want) in cases {
+        let e = Spec::parse("x.toml", &format!("{base}{line}")).expect_err(line);
+        assert!(e.to_string().starts_with(want), "{line}: {e}");
+    }
+    let ok = Spec::parse("x.toml", "workload = \"kv\"\n[server]\n").expect("defaults");
+    assert_eq!(ok.server, Some(doppel::group::GroupConfig::default()));
+    let none = Spec::parse("x.toml", "workload = \"kv\"\n").expect("no table");
+    assert_eq!(none.server, None);
 }

@@ -8,6 +8,7 @@ use doppel::trace::{Format, Header, Trace};
 use super::args::{opt, switch, Args, Usage};
 use super::summary::{self, RunResult};
 use super::{plan_arg, spec_arg, Exit};
+use crate::run::RealOutcome;
 use crate::spec::Spec;
 
 /// The flags `run` takes.
@@ -84,13 +85,7 @@ fn repeated(spec: &Spec, n: u64, traced: bool) -> Result<Exit, Usage> {
         ));
     }
     for i in 1..=n {
-        let out = crate::run::real(
-            spec.workload,
-            spec.variant,
-            &spec.load,
-            spec.real_time_limit,
-        )
-        .map_err(|e| Usage(format!("run --real: {e}")))?;
+        let out = loopback(spec).map_err(|e| Usage(format!("run --real: {e}")))?;
         if let Some(f) = out.failure() {
             println!(
                 "{} ({}/{}) on loopback: run {i} of {n} FAILED: {f}",
@@ -110,16 +105,20 @@ fn repeated(spec: &Spec, n: u64, traced: bool) -> Result<Exit, Usage> {
     Ok(Exit::Ok)
 }
 
+/// One loopback run of the spec's workload, on one reactor or on the spec's group.
+fn loopback(spec: &Spec) -> std::io::Result<RealOutcome> {
+    crate::run::real_on(
+        spec.workload,
+        spec.variant,
+        &spec.load,
+        spec.real_time_limit,
+        spec.server,
+    )
+}
+
 /// The workload on the real backend over loopback.
 fn real(spec: &Spec, trace_path: Option<&Path>, json: bool) -> Result<Exit, Usage> {
-    let go = || {
-        crate::run::real(
-            spec.workload,
-            spec.variant,
-            &spec.load,
-            spec.real_time_limit,
-        )
-    };
+    let go = || loopback(spec);
     let (out, store) = match trace_path {
         Some(_) => {
             let (out, store) = doppel::trace::capture(go);
@@ -134,34 +133,72 @@ fn real(spec: &Spec, trace_path: Option<&Path>, json: bool) -> Result<Exit, Usag
     }
     let failure = out.failure();
     if json {
-        let clients: Vec<serde_json::Value> = out
-            .clients
-            .iter()
-            .map(|(n, e)| serde_json::json!({"name": n, "error": e}))
-            .collect();
-        let v = serde_json::json!({"scenario": spec.name, "backend": "real", "passed": failure.is_none(), "failure": failure, "clients": clients});
-        println!("{v}");
+        println!("{}", real_json(spec, &out));
     } else {
-        let verdict = failure
-            .as_deref()
-            .map_or("passed".to_string(), |f| format!("FAILED: {f}"));
-        println!(
-            "{} ({}/{}) on loopback: {verdict}",
-            spec.name,
-            spec.workload.name(),
-            spec.variant_name()
-        );
-        for (name, e) in &out.clients {
-            println!(
-                "  {name}: {}",
-                e.as_deref()
-                    .map_or("ok".to_string(), |e| format!("failed: {e}"))
-            );
-        }
+        print!("{}", real_text(spec, &out, trace_path));
     }
     Ok(if failure.is_none() {
         Exit::Ok
     } else {
         Exit::Failed
     })
+}
+
+/// A loopback run as one JSON object.
+fn real_json(spec: &Spec, out: &RealOutcome) -> serde_json::Value {
+    let failure = out.failure();
+    let clients: Vec<serde_json::Value> = out
+        .clients
+        .iter()
+        .map(|(n, e)| serde_json::json!({"name": n, "error": e}))
+        .collect();
+    let group = out.group.map(|g| {
+        serde_json::json!({
+            "shape": spec.server_shape(),
+            "admitted": g.admitted,
+            "rejected": g.rejected,
+        })
+    });
+    serde_json::json!({
+        "scenario": spec.name,
+        "backend": "real",
+        "passed": failure.is_none(),
+        "failure": failure,
+        "clients": clients,
+        "server": group,
+    })
+}
+
+/// A loopback run as text: the verdict, each client, and on a group what its `serve` did.
+fn real_text(spec: &Spec, out: &RealOutcome, trace_path: Option<&Path>) -> String {
+    let verdict = out
+        .failure()
+        .map_or("passed".to_string(), |f| format!("FAILED: {f}"));
+    let mut text = format!(
+        "{} ({}/{}) on loopback: {verdict}\n",
+        spec.name,
+        spec.workload.name(),
+        spec.variant_name()
+    );
+    for (name, e) in &out.clients {
+        let what = e
+            .as_deref()
+            .map_or("ok".to_string(), |e| format!("failed: {e}"));
+        text.push_str(&format!("  {name}: {what}\n"));
+    }
+    if let (Some(shape), Some(g)) = (spec.server_shape(), out.group) {
+        text.push_str(&format!(
+            "  server: {shape}; {} connections admitted, {} refused\n",
+            g.admitted, g.rejected
+        ));
+        if let Some(path) = trace_path {
+            // The collector listens on the calling thread, which runs the main reactor.
+            text.push_str(&format!(
+                "  trace: {} (the main reactor's thread only: the sub-reactors' threads are \
+                 not traced)\n",
+                path.display()
+            ));
+        }
+    }
+    text
 }

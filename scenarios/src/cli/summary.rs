@@ -92,6 +92,9 @@ pub(crate) fn text(spec: &Spec, plan: &FaultPlan, r: &RunResult) -> String {
         };
         out.push_str(&format!("  {name}: {o}\n"));
     }
+    if let Some(shape) = spec.server_shape() {
+        out.push_str(&format!("  server: {shape}\n"));
+    }
     out.push_str(&format!(
         "  virtual time {}, {} steps, {} network events, hash {:016x}\n  faults: {} (plan: {})\n",
         secs(rep.elapsed),
@@ -130,6 +133,7 @@ pub(crate) fn json(spec: &Spec, plan: &FaultPlan, r: &RunResult) -> Value {
         "scenario": spec.name,
         "workload": spec.workload.name(),
         "variant": spec.variant_name(),
+        "server": spec.server_shape(),
         "seed": rep.seed,
         "passed": r.failure.is_none(),
         "failure": r.why(),

@@ -1,6 +1,10 @@
-//! The KV server: Go's accept loop, one task per connection, all connections sharing one
-//! [`Store`] on the reactor (`Rc<RefCell<_>>`: a reactor is one thread, and no borrow is held
-//! across an `await`).
+//! The KV server: every connection served by [`handle`], all of them sharing one [`Shared`]
+//! store, accepted through `doppel::net::serve`. On a plain runtime that is Go's accept loop
+//! (one task per connection on the one reactor); on a group of reactors the main reactor
+//! accepts, applies the group's admission limit (beyond `max_connections` a client gets Redis's
+//! `-ERR max number of clients reached` and is closed) and hands each connection to a
+//! sub-reactor, where it is served for good. The store is an `Arc<Mutex<Store>>`, locked once
+//! per batch of requests and never across an `await`.
 //!
 //! A connection reads into a buffer, parses every complete request in it, executes them in
 //! order, and sends all their replies with one `write_all` per read: a pipeline of N requests
@@ -15,18 +19,17 @@
 //! has answered every request it read: replies go out before the close. A client that sees an
 //! orderly close may rely on it: whatever it sent that was not answered was not executed.
 
-use std::cell::RefCell;
 use std::io;
 use std::ops::Range;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
-use doppel::net::{TcpListener, TcpStream};
+use doppel::net::{ServeOptions, TcpListener, TcpStream};
 use doppel::time::Instant;
 
 use super::command::{self, Flow};
 use super::resp::{self, Parsed};
-use super::store::Store;
+use super::store::{self, Shared};
 use super::{reply, Variant};
 
 /// The read buffer's size to start with (and to go back to after a big request).
@@ -53,16 +56,27 @@ impl Default for Config {
     }
 }
 
-/// Serves `listener` forever, one task per connection, all on `store`. `variant` picks the
-/// correct server or its buggy twin.
+/// What a client refused at the connection limit is told before the close (Redis's words).
+pub const REFUSED: &[u8] = b"-ERR max number of clients reached\r\n";
+
+/// Serves `listener` forever, every connection on `store`, through `doppel::net::serve` (see
+/// the module docs). `variant` picks the correct server or a buggy twin; the
+/// `admission-race` twin accepts with a hand-written loop of its own instead
+/// ([`super::admission`]).
 pub async fn serve(
     listener: TcpListener,
-    store: Rc<RefCell<Store>>,
+    store: Shared,
     config: Config,
     variant: Variant,
 ) -> io::Result<()> {
-    crate::accept::serve(listener, move |conn| {
-        let store = Rc::clone(&store);
+    if variant == Variant::AdmissionRace {
+        return super::admission::serve_counting(listener, store, config).await;
+    }
+    let opts = ServeOptions {
+        reject_message: REFUSED.to_vec(),
+    };
+    doppel::net::serve_with(listener, opts, move |conn| {
+        let store = Arc::clone(&store);
         async move {
             let _ = handle(conn, store, config, variant).await;
             Ok(())
@@ -87,7 +101,7 @@ struct Session {
     /// The socket.
     conn: TcpStream,
     /// The map every connection shares.
-    store: Rc<RefCell<Store>>,
+    store: Shared,
     /// The deadlines.
     config: Config,
     /// Correct, or the twin.
@@ -115,7 +129,7 @@ struct Session {
 /// Serves one connection until the client closes it, a deadline passes, or an I/O error.
 pub async fn handle(
     conn: TcpStream,
-    store: Rc<RefCell<Store>>,
+    store: Shared,
     config: Config,
     variant: Variant,
 ) -> io::Result<()> {
@@ -227,7 +241,7 @@ impl Session {
 
     /// Parses and executes every complete request in the buffer, appending the replies.
     fn process(&mut self) -> Flow {
-        let mut store = self.store.borrow_mut();
+        let mut store = store::lock(&self.store);
         let mut completed = false;
         while self.end - self.start >= self.need {
             let buf = &self.buf[self.start..self.end];

@@ -1,7 +1,27 @@
 //! The key-value map the server's connections share: ordered (a `BTreeMap`, never a hash map,
-//! so nothing about it depends on a per-process hash seed), one per server, owned by its reactor.
+//! so nothing about it depends on a per-process hash seed), one per server. On a group of
+//! reactors the connections live on several sub-reactors (threads), so the map is shared as a
+//! [`Shared`]: an `Arc<Mutex<Store>>`, locked once per batch of requests read and never held
+//! across an `await` (so a lock is held for microseconds, and on one reactor it is never
+//! contended).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// The store as the server's connections share it, on one reactor or across several.
+pub type Shared = Arc<Mutex<Store>>;
+
+/// A new, empty shared store.
+pub fn shared() -> Shared {
+    Arc::new(Mutex::new(Store::new()))
+}
+
+/// Locks the shared store. A panic while holding the lock can only come from the allocator
+/// (every method leaves the map consistent between calls), so a poisoned lock is still a
+/// consistent map and is used as is.
+pub fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Keys to values, both byte strings.
 #[derive(Clone, Debug, Default)]

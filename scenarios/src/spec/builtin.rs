@@ -2,7 +2,7 @@
 //! command finds them by name from anywhere.
 
 /// Every built-in spec: its name and its text.
-pub const BUILTIN: [(&str, &str); 12] = [
+pub const BUILTIN: [(&str, &str); 15] = [
     (
         "accept-abort-fatal",
         include_str!("../../specs/accept-abort-fatal.toml"),
@@ -14,12 +14,18 @@ pub const BUILTIN: [(&str, &str); 12] = [
     ),
     ("echo", include_str!("../../specs/echo.toml")),
     ("echo-crash", include_str!("../../specs/echo-crash.toml")),
+    ("echo-multi", include_str!("../../specs/echo-multi.toml")),
     ("echo-tiny", include_str!("../../specs/echo-tiny.toml")),
     ("kv", include_str!("../../specs/kv.toml")),
+    (
+        "kv-admission-race",
+        include_str!("../../specs/kv-admission-race.toml"),
+    ),
     (
         "kv-deadline-close",
         include_str!("../../specs/kv-deadline-close.toml"),
     ),
+    ("kv-multi", include_str!("../../specs/kv-multi.toml")),
     ("upper", include_str!("../../specs/upper.toml")),
     (
         "upper-eintr-fatal",

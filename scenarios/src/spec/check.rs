@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
+use doppel::group::{GroupConfig, Placement};
 use doppel::sim::{CrashSpec, FaultClass, FaultPlan, LinkConfig, PartitionSpec, Strategy};
 use toml::Spanned;
 
-use super::raw::{RawFaults, RawLoad, RawNetwork, RawSpec, Text};
+use super::raw::{RawFaults, RawLoad, RawNetwork, RawServer, RawSpec, Text};
 use super::{duration, Network, SeedRange, Spec, SpecError};
 use crate::run::client_name;
 use crate::workload::{self, Load};
@@ -95,6 +96,25 @@ impl Checker<'_> {
         }
     }
 
+    /// A number that must lie in `min..=max`.
+    fn between(
+        &self,
+        v: &Option<Spanned<u64>>,
+        key: &str,
+        (min, max): (u64, u64),
+        default: usize,
+    ) -> Result<usize, SpecError> {
+        let n = self.at_least(v, key, min, default as u64)?;
+        match v {
+            Some(s) if n > max => Err(self.err(
+                s.span().start,
+                key,
+                format!("{n} is too many (expected at most {max}: on loopback each is a thread)"),
+            )),
+            _ => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        }
+    }
+
     /// The whole spec.
     pub(crate) fn spec(&self, raw: RawSpec, stem: String) -> Result<Spec, SpecError> {
         let w = workload::find(raw.workload.get_ref())
@@ -117,6 +137,7 @@ impl Checker<'_> {
         let hosts = Hosts(load.clients);
         let network = self.network(&raw.network, &hosts)?;
         let faults = self.faults(&raw.faults, &hosts)?;
+        let server = self.server(&raw.server)?;
         let time_limit =
             self.duration_or(&raw.time_limit, "time_limit", Duration::from_secs(600))?;
         if time_limit.is_zero() {
@@ -143,7 +164,57 @@ impl Checker<'_> {
             )?,
             network,
             faults,
+            server,
         })
+    }
+
+    /// `[server]`: the group of reactors the server runs on, when the table is there; every
+    /// key is optional and defaults to `GroupConfig::default()`'s.
+    fn server(&self, raw: &Option<RawServer>) -> Result<Option<GroupConfig>, SpecError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let d = GroupConfig::default();
+        let reactors = (1, MAX_REACTORS);
+        let config = GroupConfig {
+            sub_reactors: self.between(
+                &raw.sub_reactors,
+                "server.sub_reactors",
+                reactors,
+                d.sub_reactors,
+            )?,
+            workers: self.between(&raw.workers, "server.workers", (0, MAX_REACTORS), d.workers)?,
+            max_connections: self.between(
+                &raw.max_connections,
+                "server.max_connections",
+                (1, u64::MAX),
+                d.max_connections,
+            )?,
+            worker_queue: self.between(
+                &raw.worker_queue,
+                "server.worker_queue",
+                (1, u64::MAX),
+                d.worker_queue,
+            )?,
+            placement: self.placement(&raw.placement)?,
+        };
+        Ok(Some(config))
+    }
+
+    /// `server.placement`: `round-robin` or `least-loaded`.
+    fn placement(&self, raw: &Option<Text>) -> Result<Placement, SpecError> {
+        let Some(t) = raw else {
+            return Ok(Placement::default());
+        };
+        match t.get_ref().trim() {
+            "round-robin" => Ok(Placement::RoundRobin),
+            "least-loaded" => Ok(Placement::LeastLoaded),
+            other => Err(self.err(
+                t.span().start,
+                "server.placement",
+                format!("{other:?}: expected \"round-robin\" or \"least-loaded\""),
+            )),
+        }
     }
 
     /// `[load]`.
@@ -292,6 +363,9 @@ impl Checker<'_> {
         Ok(plan)
     }
 }
+
+/// The most sub-reactors (or workers) a spec may ask for: each is an OS thread on loopback.
+const MAX_REACTORS: u64 = 64;
 
 /// The per-class keys of `[faults]`, with their classes.
 fn class_keys(raw: &RawFaults) -> [(FaultClass, &Option<Spanned<f64>>); 11] {

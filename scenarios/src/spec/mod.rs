@@ -1,5 +1,6 @@
 //! Scenario specs: TOML files that name a workload and its server variant, the load, the
-//! network, the fault plan, a virtual-time limit and a seed range. A spec is checked whole before
+//! network, the fault plan, a virtual-time limit, a seed range and, optionally, the group of
+//! reactors the server runs on. A spec is checked whole before
 //! anything runs; an error names the file, the line and the key, and says what is expected.
 //!
 //! ```toml
@@ -27,7 +28,20 @@
 //! host = "server"
 //! at = "2s"
 //! restart_after = "100ms"
+//!
+//! [server]                     # optional: serve on a group of reactors instead of one
+//! sub_reactors = 3             # reactors that own connections (1 to 64)
+//! workers = 1                  # reactors for CPU-bound work (0 to 64)
+//! max_connections = 10000      # beyond it a new connection is refused at once
+//! worker_queue = 64            # CPU-bound jobs queued or running at most
+//! placement = "round-robin"    # or "least-loaded"
 //! ```
+//!
+//! With `[server]`, the simulated server host runs a main reactor, the sub-reactors and the
+//! workers as simulated threads (`SimBuilder::host_group`), and a loopback run
+//! (`doppel run SPEC --real`) uses `doppel::real::multi`; in both the main reactor runs the
+//! server's main (and, on loopback, the clients), and `doppel::net::serve` hands each accepted
+//! connection to a sub-reactor.
 
 mod builtin;
 mod check;
@@ -39,6 +53,7 @@ pub mod seeds;
 use std::path::Path;
 use std::time::Duration;
 
+use doppel::group::{GroupConfig, Placement};
 use doppel::sim::{FaultPlan, LinkConfig, SimBuilder, Strategy};
 
 use crate::workload::{Load, Workload};
@@ -72,6 +87,8 @@ pub struct Spec {
     pub network: Network,
     /// The fault plan.
     pub faults: FaultPlan,
+    /// The server's group of reactors (`[server]`); `None`: one reactor.
+    pub server: Option<GroupConfig>,
 }
 
 /// The simulated network of a spec.
@@ -99,6 +116,7 @@ impl std::fmt::Debug for Spec {
             .field("variant", &self.variant_name())
             .field("load", &self.load)
             .field("faults", &self.faults.to_string())
+            .field("server", &self.server)
             .finish_non_exhaustive()
     }
 }
@@ -150,6 +168,27 @@ impl Spec {
         self.workload.variants()[self.variant].name
     }
 
+    /// The server's shape in a few words, when it runs on a group: `main + 3 sub-reactors + 1
+    /// worker, round-robin, at most 10000 connections`.
+    pub fn server_shape(&self) -> Option<String> {
+        self.server.map(|g| {
+            let plural = |n: usize, what: &str| match n {
+                1 => format!("1 {what}"),
+                n => format!("{n} {what}s"),
+            };
+            let placement = match g.placement {
+                Placement::RoundRobin => "round-robin",
+                Placement::LeastLoaded => "least-loaded",
+            };
+            format!(
+                "main + {} + {}, {placement}, at most {} connections",
+                plural(g.sub_reactors, "sub-reactor"),
+                plural(g.workers, "worker"),
+                g.max_connections
+            )
+        })
+    }
+
     /// The simulated world for `seed`, with the spec's faults.
     pub fn world(&self, seed: u64) -> SimBuilder {
         self.world_with(seed, self.faults.clone())
@@ -158,7 +197,7 @@ impl Spec {
     /// The simulated world for `seed` with another fault plan (`--swarm`, `shrink`).
     pub fn world_with(&self, seed: u64, faults: FaultPlan) -> SimBuilder {
         let n = &self.network;
-        let mut b = crate::run::sim(self.workload, self.variant, &self.load, seed)
+        let mut b = crate::run::sim_on(self.workload, self.variant, &self.load, seed, self.server)
             .faults(faults)
             .time_limit(self.time_limit)
             .latency(n.link.latency)

@@ -35,6 +35,24 @@ pub(crate) struct RawSpec {
     /// The fault plan.
     #[serde(default)]
     pub(crate) faults: RawFaults,
+    /// The server's group of reactors (absent: one reactor).
+    pub(crate) server: Option<RawServer>,
+}
+
+/// `[server]`: run the server on a group of reactors shaped like this.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawServer {
+    /// Reactors that serve connections.
+    pub(crate) sub_reactors: Option<Spanned<u64>>,
+    /// Reactors that run CPU-bound work.
+    pub(crate) workers: Option<Spanned<u64>>,
+    /// Live connections beyond which new ones are refused.
+    pub(crate) max_connections: Option<Spanned<u64>>,
+    /// CPU-bound jobs queued or running at most.
+    pub(crate) worker_queue: Option<Spanned<u64>>,
+    /// `round-robin` or `least-loaded`.
+    pub(crate) placement: Option<Text>,
 }
 
 /// `[load]`.
