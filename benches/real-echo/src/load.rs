@@ -1,5 +1,6 @@
 //! The load generator: one mio loop driving N connections in 64-byte ping-pong (one message
-//! outstanding per connection), and a holder of idle connections.
+//! outstanding per connection), optionally timing every round trip into a histogram, and a
+//! holder of idle connections.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream as StdStream};
@@ -8,15 +9,21 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+use crate::latency::Histogram;
+
 /// The message size.
 pub const MSG: usize = 64;
 
 /// Connected clients, ready to ping-pong.
 pub struct Load {
+    /// The load's own poller.
     poll: Poll,
+    /// The client sockets; a connection's token is its index.
     conns: Vec<TcpStream>,
     /// Bytes of the current reply received, per connection.
     got: Vec<usize>,
+    /// When the current message was sent, per connection (read only when timing).
+    sent: Vec<Instant>,
 }
 
 /// When a run ends.
@@ -62,12 +69,29 @@ impl Load {
                 .expect("register");
             conns.push(s);
         }
-        Load { poll, got: vec![0; n], conns }
+        Load {
+            poll,
+            got: vec![0; n],
+            sent: Vec::with_capacity(n),
+            conns,
+        }
     }
 
     /// Runs ping-pong; returns completed round trips and the time taken. In `Time` mode the
     /// replies still in flight when time is up are drained but not counted.
     pub fn run(&mut self, until: Until) -> (u64, Duration) {
+        self.drive(until, None)
+    }
+
+    /// [`Load::run`], also recording each counted round trip's latency (from the write of the
+    /// message to the last byte of its echo) into `lat`. Costs one clock read per round trip
+    /// in the load generator, the same whichever server it drives.
+    pub fn run_timed(&mut self, until: Until, lat: &mut Histogram) -> (u64, Duration) {
+        self.drive(until, Some(lat))
+    }
+
+    /// The ping-pong loop behind [`Load::run`] and [`Load::run_timed`].
+    fn drive(&mut self, until: Until, mut lat: Option<&mut Histogram>) -> (u64, Duration) {
         let msg = [b'x'; MSG];
         let mut buf = [0u8; 4096];
         let n = self.conns.len();
@@ -77,7 +101,12 @@ impl Load {
         let mut stopped: Option<Duration> = None;
         let mut events = Events::with_capacity(1024);
         let start = Instant::now();
-        for c in &mut self.conns {
+        self.sent.clear();
+        self.sent.resize(n, start);
+        for (c, sent) in self.conns.iter_mut().zip(&mut self.sent) {
+            if lat.is_some() {
+                *sent = Instant::now();
+            }
             c.write_all(&msg).expect("first write");
         }
         while inflight > 0 {
@@ -104,6 +133,7 @@ impl Load {
                         Err(e) => panic!("read {i}: {e}"),
                     }
                 }
+                let now = lat.as_ref().map(|_| Instant::now());
                 while self.got[i] >= MSG {
                     self.got[i] -= MSG;
                     inflight -= 1;
@@ -112,11 +142,19 @@ impl Load {
                     }
                     rounds[i] += 1;
                     total += 1;
+                    if let (Some(h), Some(now)) = (lat.as_deref_mut(), now) {
+                        h.record(now.saturating_duration_since(self.sent[i]));
+                    }
                     let more = match until {
                         Until::Rounds(r) => rounds[i] < r,
                         Until::Time(_) => true,
                     };
                     if more {
+                        if let Some(now) = now {
+                            // The next message leaves now: the clock read after this reply
+                            // serves as its send time (one read per round trip, not two).
+                            self.sent[i] = now;
+                        }
                         c.write_all(&msg).expect("write");
                         inflight += 1;
                     }

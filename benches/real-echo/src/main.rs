@@ -1,25 +1,38 @@
 //! The real-backend benchmark: doppel-real's echo server beside tokio's current-thread runtime
-//! and a plain mio event loop, driven by one load generator.
+//! and a plain mio event loop, and doppel's multi-reactor runtime beside tokio's multi-thread
+//! runtime, driven by one load generator.
 //!
-//! | module     | what                                                                  |
-//! |------------|-----------------------------------------------------------------------|
-//! | `servers`  | the three echo servers, each in its idiomatic best form               |
-//! | `load`     | the load generator (a mio loop of 64-byte ping-pong) and idle holders |
-//! | `measure`  | perf syscall counts, callgrind instructions, RSS, paired throughput   |
+//! | module          | what                                                                  |
+//! |-----------------|-----------------------------------------------------------------------|
+//! | `servers`       | the single-threaded echo servers, and the dispatch to every server    |
+//! | `multi_servers` | `doppel-multi` (main + 2 sub-reactors) and `tokio-mt` (2 workers)     |
+//! | `load`          | the load generator (a mio loop of 64-byte ping-pong) and idle holders |
+//! | `latency`       | the bounded histogram the load records round-trip latencies into     |
+//! | `syscalls`      | perf syscall counts per call and per thread, eventfd writes apart     |
+//! | `measure`       | `all`: syscalls, callgrind instructions, RSS, paired throughput       |
+//! | `multi`         | `multi`: syscalls, paired throughput and latency of the multi runtimes |
 //!
-//! `cargo run --release -- all` runs everything and prints the README table;
-//! `cargo run --release -- serve doppel|tokio|mio` runs one server (prints its port).
+//! `cargo run --release -- all` runs the single-threaded comparison and prints its README table;
+//! `cargo run --release -- multi` runs the multi-threaded one;
+//! `cargo run --release -- serve doppel|tokio|mio|doppel-multi|tokio-mt` runs one server
+//! (prints its port).
 
+mod latency;
 mod load;
 mod measure;
+mod multi;
+mod multi_servers;
 mod servers;
+mod syscalls;
 
 use std::process::ExitCode;
 
+/// Prints the usage; exit status 2.
 fn usage() -> ExitCode {
     eprintln!(
         "usage:\n  real-echo all [--pairs N] [--secs S] [--only syscalls|instructions|rss|throughput]...\n  \
-         real-echo serve doppel|tokio|mio [--exit-after N]   run one server on 127.0.0.1:0"
+         real-echo multi [--pairs N] [--secs S] [--only syscalls|instructions|throughput]...\n  \
+         real-echo serve doppel|tokio|mio|doppel-multi|tokio-mt [--exit-after N]   run one server on 127.0.0.1:0"
     );
     ExitCode::from(2)
 }
@@ -44,6 +57,10 @@ fn main() -> ExitCode {
         }
         ["all", rest @ ..] => match measure::Options::parse(rest) {
             Some(opts) => measure::all(&opts),
+            None => usage(),
+        },
+        ["multi", rest @ ..] => match measure::Options::parse(rest) {
+            Some(opts) => multi::run(&opts),
             None => usage(),
         },
         _ => usage(),

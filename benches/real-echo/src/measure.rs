@@ -8,21 +8,28 @@ use std::time::{Duration, Instant};
 
 use crate::load::{connect_std, Load, Until};
 use crate::servers::{raise_fd_limit, Impl};
+use crate::syscalls::Scope;
 
-/// Command-line options of `all`.
+/// Command-line options of `all` and `multi`.
 #[derive(Debug)]
 pub struct Options {
     /// Interleaved pairs per throughput point (medians need at least 10).
     pub pairs: usize,
     /// Seconds per throughput run.
     pub secs: f64,
-    /// Run only these measurements (`syscalls`, `instructions`, `rss`, `throughput`).
+    /// Run only these measurements (`syscalls`, `instructions`, `rss`, `throughput`; `multi`
+    /// knows all but `rss`).
     pub only: Vec<String>,
 }
 
 impl Options {
+    /// Parses the arguments after the command (`all` or `multi`).
     pub fn parse(args: &[&str]) -> Option<Options> {
-        let mut o = Options { pairs: 10, secs: 1.0, only: Vec::new() };
+        let mut o = Options {
+            pairs: 10,
+            secs: 1.0,
+            only: Vec::new(),
+        };
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match *a {
@@ -36,14 +43,17 @@ impl Options {
     }
 }
 
-/// A server child process.
-struct Server {
+/// A server child process, killed when dropped.
+pub struct Server {
+    /// The process.
     child: Child,
-    addr: SocketAddr,
+    /// Where it listens.
+    pub addr: SocketAddr,
 }
 
 impl Server {
-    fn start(which: Impl, wrapper: &[String], extra: &[&str]) -> Server {
+    /// Starts `serve WHICH` (under `wrapper`, such as valgrind, if given) and reads its port.
+    pub fn start(which: Impl, wrapper: &[String], extra: &[&str]) -> Server {
         let exe = std::env::current_exe().expect("current exe");
         let mut cmd = match wrapper.split_first() {
             Some((w, rest)) => {
@@ -60,11 +70,18 @@ impl Server {
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("server port");
-        let port: u16 = line.trim().parse().unwrap_or_else(|_| panic!("bad port line {line:?}"));
-        Server { child, addr: SocketAddr::from(([127, 0, 0, 1], port)) }
+        let port: u16 = line
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("bad port line {line:?}"));
+        Server {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        }
     }
 
-    fn pid(&self) -> u32 {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
         self.child.id()
     }
 }
@@ -76,66 +93,26 @@ impl Drop for Server {
     }
 }
 
-fn interrupt(pid: u32) {
-    // SAFETY: sends SIGINT to a child we spawned.
-    unsafe { libc::kill(pid as i32, libc::SIGINT) };
-}
-
-/// Syscalls the server makes per round trip, counted by perf's `syscalls:sys_enter_*`
-/// tracepoints while the load runs a fixed number of round trips. Returns the total per round
-/// trip and the main calls' share.
+/// Syscalls the server makes per round trip (see [`crate::syscalls`]), while the load runs a
+/// fixed number of round trips. Returns the total per round trip and the main calls' share.
 fn syscalls(which: Impl, conns: usize, rounds: u64) -> Option<(f64, String)> {
     let server = Server::start(which, &[], &[]);
     let mut load = Load::connect(server.addr, conns);
     load.run(Until::Rounds(200));
-    let out = std::env::temp_dir().join(format!("doppel-bench-perf-{}.csv", server.pid()));
-    let mut perf = Command::new("perf")
-        .args(["stat", "-x", ",", "-e", "syscalls:sys_enter_*", "-o"])
-        .arg(&out)
-        .args(["-p", &server.pid().to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    std::thread::sleep(Duration::from_millis(1500));
-    let (total_rt, _) = load.run(Until::Rounds(rounds));
-    std::thread::sleep(Duration::from_millis(200));
-    interrupt(perf.id());
-    perf.wait().ok()?;
-    let text = std::fs::read_to_string(&out).ok()?;
-    let _ = std::fs::remove_file(&out);
-    let mut total = 0u64;
-    let mut parts: Vec<(String, u64)> = Vec::new();
-    for line in text.lines() {
-        let f: Vec<&str> = line.split(',').collect();
-        let (Some(count), Some(name)) = (f.first(), f.get(2)) else { continue };
-        let Some(call) = name.strip_prefix("syscalls:sys_enter_") else { continue };
-        let Ok(count) = count.parse::<u64>() else { continue };
-        if count > 0 {
-            total += count;
-            parts.push((call.to_string(), count));
-        }
-    }
-    parts.sort_by(|a, b| b.1.cmp(&a.1));
-    let rt = total_rt as f64;
-    let detail = parts
-        .iter()
-        .take(4)
-        .map(|(c, n)| format!("{c} {:.3}", *n as f64 / rt))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Some((total as f64 / rt, detail))
+    let c = crate::syscalls::count(server.pid(), &mut load, rounds, Scope::Every)?;
+    Some((c.per_rt(), c.detail(4)))
 }
 
 /// User-space instructions the server executes per round trip at one connection: two
 /// callgrind runs of different lengths, differenced, so start-up and shutdown cancel out.
-fn instructions(which: Impl) -> Option<f64> {
+pub fn instructions(which: Impl) -> Option<f64> {
     let (short, long) = (2_000u64, 22_000u64);
     let a = callgrind_total(which, short)?;
     let b = callgrind_total(which, long)?;
     Some((b as f64 - a as f64) / (long - short) as f64)
 }
 
+/// Callgrind's instruction total for a server run of `rounds` round trips at one connection.
 fn callgrind_total(which: Impl, rounds: u64) -> Option<u64> {
     let out = std::env::temp_dir().join(format!("doppel-bench-cg-{}-{rounds}.out", which.name()));
     let wrapper = vec![
@@ -155,10 +132,14 @@ fn callgrind_total(which: Impl, rounds: u64) -> Option<u64> {
     let text = std::fs::read_to_string(&out).ok()?;
     let _ = std::fs::remove_file(&out);
     text.lines()
-        .find_map(|l| l.strip_prefix("summary:").or_else(|| l.strip_prefix("totals:")))
-        .and_then(|v| v.trim().split_whitespace().next()?.parse().ok())
+        .find_map(|l| {
+            l.strip_prefix("summary:")
+                .or_else(|| l.strip_prefix("totals:"))
+        })
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
+/// The resident set size of `pid`, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
     status
@@ -168,8 +149,11 @@ fn rss_kib(pid: u32) -> u64 {
         .expect("VmRSS")
 }
 
+/// How many descriptors `pid` has open.
 fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// Bytes of server RSS per idle connection, with `n` idle connections held.
@@ -195,7 +179,7 @@ fn rss_per_idle(which: Impl, n: usize) -> f64 {
 /// The server's user-space CPU time so far, in seconds (from `/proc/PID/stat`). User time
 /// only: on loopback the sender's `sendto` runs the whole TCP path in the kernel, which is the
 /// same for every server and would hide the runtime's own cost.
-fn cpu_secs(pid: u32) -> f64 {
+pub fn cpu_secs(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("proc stat");
     let after_comm = &stat[stat.rfind(')').expect("stat comm") + 2..];
     let f: Vec<&str> = after_comm.split_whitespace().collect();
@@ -205,27 +189,43 @@ fn cpu_secs(pid: u32) -> f64 {
     ticks as f64 / hz
 }
 
-fn median(v: &mut [f64]) -> f64 {
+/// The median of `v` (sorts it).
+pub fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     let m = v.len() / 2;
-    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+    if v.len() % 2 == 1 {
+        v[m]
+    } else {
+        (v[m - 1] + v[m]) / 2.0
+    }
 }
 
 /// What one throughput point measured: median round trips/s and median server CPU
 /// microseconds per round trip for each server, and the medians of the per-pair ratios.
 struct Point {
+    /// Median round trips per second: doppel, tokio, mio.
     rate: [f64; 3],
+    /// Median server user CPU microseconds per round trip, same order.
     cpu_us: [f64; 3],
+    /// Median of the per-pair ratios doppel / tokio (round trips/s).
     vs_tokio: f64,
+    /// Median of the per-pair ratios doppel / mio (round trips/s).
     vs_mio: f64,
+    /// Median of the per-pair ratios doppel / tokio (CPU per round trip).
     cpu_vs_tokio: f64,
 }
 
 /// Paired, interleaved throughput at `conns` connections: per pair each server runs once, in a
 /// rotating order, while its CPU time is read from `/proc`.
 fn throughput(conns: usize, opts: &Options) -> Point {
-    let servers: Vec<Server> = Impl::ALL.iter().map(|&i| Server::start(i, &[], &[])).collect();
-    let mut loads: Vec<Load> = servers.iter().map(|s| Load::connect(s.addr, conns)).collect();
+    let servers: Vec<Server> = Impl::ALL
+        .iter()
+        .map(|&i| Server::start(i, &[], &[]))
+        .collect();
+    let mut loads: Vec<Load> = servers
+        .iter()
+        .map(|s| Load::connect(s.addr, conns))
+        .collect();
     for l in &mut loads {
         l.run(Until::Rounds(50));
     }
@@ -258,14 +258,25 @@ fn throughput(conns: usize, opts: &Options) -> Point {
     }
 }
 
-fn tool_works(cmd: &str, args: &[&str]) -> bool {
-    Command::new(cmd).args(args).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+/// Whether `cmd args` runs and succeeds (is the tool installed and usable?).
+pub fn tool_works(cmd: &str, args: &[&str]) -> bool {
+    Command::new(cmd)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
+/// Prints one table row.
 fn row(name: &str, cells: [String; 3], extra: &str) {
-    println!("| {name} | {} | {} | {} | {extra} |", cells[0], cells[1], cells[2]);
+    println!(
+        "| {name} | {} | {} | {} | {extra} |",
+        cells[0], cells[1], cells[2]
+    );
 }
 
+/// `v` to `prec` decimals, or `n/a`.
 fn fmt_opt(v: Option<f64>, prec: usize) -> String {
     v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.prec$}"))
 }
@@ -274,7 +285,8 @@ fn fmt_opt(v: Option<f64>, prec: usize) -> String {
 pub fn all(opts: &Options) -> ExitCode {
     raise_fd_limit();
     let on = |m: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == m);
-    let perf = on("syscalls") && tool_works("perf", &["stat", "-e", "syscalls:sys_enter_getpid", "true"]);
+    let perf =
+        on("syscalls") && tool_works("perf", &["stat", "-e", "syscalls:sys_enter_getpid", "true"]);
     let valgrind = on("instructions") && tool_works("valgrind", &["--version"]);
     if on("syscalls") && !perf {
         eprintln!("warning: perf with syscall tracepoints is unavailable; syscall rows are n/a");
@@ -286,7 +298,13 @@ pub fn all(opts: &Options) -> ExitCode {
     for (conns, rounds) in [(1usize, 20_000u64), (64, 1_000)] {
         let vals: Vec<Option<(f64, String)>> = Impl::ALL
             .iter()
-            .map(|&i| if perf { syscalls(i, conns, rounds) } else { None })
+            .map(|&i| {
+                if perf {
+                    syscalls(i, conns, rounds)
+                } else {
+                    None
+                }
+            })
             .collect();
         for (i, v) in Impl::ALL.iter().zip(&vals) {
             if let Some((_, detail)) = v {
@@ -295,9 +313,14 @@ pub fn all(opts: &Options) -> ExitCode {
         }
         sys.push((conns, vals));
     }
-    let ins: Vec<Option<f64>> = Impl::ALL.iter().map(|&i| if valgrind { instructions(i) } else { None }).collect();
-    let rss: Vec<Option<f64>> =
-        Impl::ALL.iter().map(|&i| on("rss").then(|| rss_per_idle(i, 10_000))).collect();
+    let ins: Vec<Option<f64>> = Impl::ALL
+        .iter()
+        .map(|&i| if valgrind { instructions(i) } else { None })
+        .collect();
+    let rss: Vec<Option<f64>> = Impl::ALL
+        .iter()
+        .map(|&i| on("rss").then(|| rss_per_idle(i, 10_000)))
+        .collect();
     let mut tp = Vec::new();
     for conns in [1usize, 64, 1000] {
         if on("throughput") {
@@ -308,10 +331,22 @@ pub fn all(opts: &Options) -> ExitCode {
     println!("|---|---|---|---|---|");
     for (conns, vals) in &sys {
         let cells = [0, 1, 2].map(|k| fmt_opt(vals[k].as_ref().map(|v| v.0), 3));
-        row(&format!("syscalls / round trip, {conns} conn"), cells, "perf `syscalls:sys_enter_*`, server process");
+        row(
+            &format!("syscalls / round trip, {conns} conn"),
+            cells,
+            "perf `syscalls:sys_enter_*`, server process",
+        );
     }
-    row("user instructions / round trip, 1 conn", [0, 1, 2].map(|k| fmt_opt(ins[k], 0)), "callgrind, 22,000 minus 2,000 round trips");
-    row("RSS / idle connection (bytes)", [0, 1, 2].map(|k| fmt_opt(rss[k], 0)), "10,000 idle connections held");
+    row(
+        "user instructions / round trip, 1 conn",
+        [0, 1, 2].map(|k| fmt_opt(ins[k], 0)),
+        "callgrind, 22,000 minus 2,000 round trips",
+    );
+    row(
+        "RSS / idle connection (bytes)",
+        [0, 1, 2].map(|k| fmt_opt(rss[k], 0)),
+        "10,000 idle connections held",
+    );
     for (conns, p) in &tp {
         row(
             &format!("round trips/s, {conns} conn (median)"),
@@ -324,9 +359,11 @@ pub fn all(opts: &Options) -> ExitCode {
         row(
             &format!("server user CPU ns / round trip, {conns} conn (median)"),
             [0, 1, 2].map(|k| format!("{:.0}", p.cpu_us[k] * 1000.0)),
-            &format!("doppel/tokio {:.2} (same runs; utime from /proc, 10 ms ticks)", p.cpu_vs_tokio),
+            &format!(
+                "doppel/tokio {:.2} (same runs; utime from /proc, 10 ms ticks)",
+                p.cpu_vs_tokio
+            ),
         );
     }
     ExitCode::SUCCESS
 }
-

@@ -1,45 +1,68 @@
-//! The three echo servers. Each holds no buffer while a connection is idle (the buffer is
-//! allocated on first data), so RSS per idle connection measures the runtime, not the server.
+//! The single-threaded echo servers (doppel, tokio current-thread, mio) and the dispatch to
+//! every server, the multi-threaded ones of `multi_servers` included. Each holds no buffer while
+//! a connection is idle (the buffer is allocated on first data), so RSS per idle connection
+//! measures the runtime, not the server.
 
+use std::cell::Cell;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::cell::Cell;
 
 /// Which server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Impl {
+    /// doppel's single-reactor runtime (`doppel::real::runtime`).
     Doppel,
+    /// tokio's current-thread runtime with a `LocalSet`.
     Tokio,
+    /// A hand-written mio loop.
     Mio,
+    /// doppel's multi-reactor runtime: a main reactor accepting, two sub-reactors serving.
+    DoppelMulti,
+    /// tokio's multi-thread runtime with two worker threads.
+    TokioMt,
 }
 
 impl Impl {
+    /// The single-threaded servers `all` compares.
     pub const ALL: [Impl; 3] = [Impl::Doppel, Impl::Tokio, Impl::Mio];
 
+    /// The servers `multi` compares: the multi-threaded two, and doppel's single reactor.
+    pub const MULTI: [Impl; 3] = [Impl::DoppelMulti, Impl::TokioMt, Impl::Doppel];
+
+    /// The server named `s` on the command line.
     pub fn parse(s: &str) -> Option<Impl> {
         match s {
             "doppel" => Some(Impl::Doppel),
             "tokio" => Some(Impl::Tokio),
             "mio" => Some(Impl::Mio),
+            "doppel-multi" => Some(Impl::DoppelMulti),
+            "tokio-mt" => Some(Impl::TokioMt),
             _ => None,
         }
     }
 
+    /// The command-line name.
     pub fn name(self) -> &'static str {
         match self {
             Impl::Doppel => "doppel",
             Impl::Tokio => "tokio",
             Impl::Mio => "mio",
+            Impl::DoppelMulti => "doppel-multi",
+            Impl::TokioMt => "tokio-mt",
         }
     }
 }
 
-const BUF: usize = 4096;
+/// Each connection's buffer, once it has seen data.
+pub const BUF: usize = 4096;
 
 /// Raises the descriptor limit to the hard maximum (10,000 idle connections need it).
 pub fn raise_fd_limit() {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: plain getrlimit/setrlimit on a live struct.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
@@ -49,7 +72,8 @@ pub fn raise_fd_limit() {
     }
 }
 
-fn announce(port: u16) {
+/// Prints the listening port (the parent reads it from the first line of stdout).
+pub fn announce(port: u16) {
     println!("{port}");
     std::io::stdout().flush().expect("stdout");
 }
@@ -61,6 +85,8 @@ pub fn serve(which: Impl, exit_after: Option<u64>) -> ExitCode {
         Impl::Doppel => doppel_server(exit_after),
         Impl::Tokio => tokio_server(exit_after),
         Impl::Mio => mio_server(exit_after),
+        Impl::DoppelMulti => crate::multi_servers::doppel_multi_server(exit_after),
+        Impl::TokioMt => crate::multi_servers::tokio_mt_server(exit_after),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
@@ -86,6 +112,7 @@ fn closed_one() -> bool {
     CLOSED.with(Cell::get) >= EXIT_AFTER.with(Cell::get)
 }
 
+/// Echoes one connection on doppel's single reactor.
 async fn doppel_conn(conn: doppel::net::TcpStream) {
     let mut buf = Vec::new();
     loop {
@@ -111,6 +138,7 @@ async fn doppel_conn(conn: doppel::net::TcpStream) {
     }
 }
 
+/// `doppel`: one reactor accepts and serves, a task per connection.
 fn doppel_server(exit_after: Option<u64>) -> std::io::Result<()> {
     EXIT_AFTER.with(|e| e.set(exit_after.unwrap_or(u64::MAX)));
     let rt = doppel::real::runtime()?;
@@ -130,6 +158,7 @@ fn doppel_server(exit_after: Option<u64>) -> std::io::Result<()> {
     })
 }
 
+/// Echoes one connection on tokio's current-thread runtime.
 async fn tokio_conn(mut conn: tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buf = Vec::new();
@@ -156,9 +185,12 @@ async fn tokio_conn(mut conn: tokio::net::TcpStream) {
     }
 }
 
+/// `tokio`: a current-thread runtime with a `LocalSet`, a local task per connection.
 fn tokio_server(exit_after: Option<u64>) -> std::io::Result<()> {
     EXIT_AFTER.with(|e| e.set(exit_after.unwrap_or(u64::MAX)));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -186,7 +218,8 @@ fn mio_server(exit_after: Option<u64>) -> std::io::Result<()> {
     const LISTENER: Token = Token(usize::MAX);
     let mut poll = Poll::new()?;
     let mut listener = TcpListener::bind("127.0.0.1:0".parse().expect("addr"))?;
-    poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)?;
     announce(listener.local_addr()?.port());
     let mut conns: Vec<Option<mio::net::TcpStream>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
@@ -212,7 +245,8 @@ fn mio_server(exit_after: Option<u64>) -> std::io::Result<()> {
                                 conns.push(None);
                                 conns.len() - 1
                             });
-                            poll.registry().register(&mut s, Token(i), Interest::READABLE)?;
+                            poll.registry()
+                                .register(&mut s, Token(i), Interest::READABLE)?;
                             conns[i] = Some(s);
                         }
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
