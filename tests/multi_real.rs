@@ -139,3 +139,36 @@ fn beyond_max_connections_clients_are_told_and_refused() {
     })
     .unwrap();
 }
+
+#[test]
+fn a_panicking_handler_costs_its_connection_not_its_reactor() {
+    let rt = doppel::real::multi(GroupConfig::default().sub_reactors(1).workers(0)).unwrap();
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let server = doppel::spawn(serve(listener, |conn: TcpStream| async move {
+            let mut b = [0u8; 4];
+            let n = conn.read(&mut b).await?;
+            assert_ne!(&b[..n], b"boom", "a handler bug");
+            conn.write_all(&b[..n]).await
+        }));
+        let bad = TcpStream::connect(addr).await?;
+        bad.write_all(b"boom").await?;
+        let mut b = [0u8; 4];
+        assert_eq!(
+            bad.read(&mut b).await.unwrap_or(0),
+            0,
+            "its connection is closed"
+        );
+        // The one sub-reactor goes on serving.
+        for _ in 0..3 {
+            let c = TcpStream::connect(addr).await?;
+            assert_eq!(round_trip(&c, b"fine").await?, b"fine");
+        }
+        let stats = reactors::group().unwrap().stats();
+        assert_eq!((stats.panicked, stats.admitted), (1, 4));
+        server.abort();
+        io::Result::Ok(())
+    })
+    .unwrap();
+}

@@ -316,3 +316,39 @@ fn the_scheduler_picks_the_order_and_virtual_time_jumps() {
     );
     assert!(k.borrow().picks.iter().any(|&n| n >= 3));
 }
+
+#[test]
+fn serve_backs_off_when_the_process_is_out_of_descriptors_and_goes_on() {
+    let (rt, k) = scripted();
+    {
+        let mut k = k.borrow_mut();
+        // EMFILE twice (the process is full), then a connection: fd 4.
+        k.accepts
+            .extend([Err(libc::EMFILE), Err(libc::EMFILE), Ok(4)]);
+        k.steps.push_back(Step::Ready(3, Ready::READABLE));
+    }
+    let (fd, waited) = rt
+        .block_on(async {
+            let listener = TcpListener::bind("10.0.0.1:80")?;
+            let start = Instant::now();
+            let (tx, rx) = doppel::sync::oneshot::channel::<i32>();
+            let tx = std::sync::Mutex::new(Some(tx));
+            let server = doppel::spawn(doppel::net::serve(listener, move |c: TcpStream| {
+                if let Some(t) = tx.lock().unwrap().take() {
+                    let _ = t.send(c.fd().0);
+                }
+                async { Ok(()) }
+            }));
+            let fd = rx.await.map_err(io::Error::other)?;
+            server.abort();
+            io::Result::Ok((fd, Instant::now() - start))
+        })
+        .unwrap();
+    assert_eq!(fd, 4, "the server kept accepting after EMFILE");
+    // Backed off 5 ms, then 10 ms, rather than spinning or giving up.
+    assert!(waited >= Duration::from_millis(15), "{waited:?}");
+    assert!(
+        k.borrow().accepts.is_empty(),
+        "every scripted accept was made"
+    );
+}

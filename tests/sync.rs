@@ -182,3 +182,58 @@ fn cross_reactor_channels_replay_in_the_simulator() {
         "every seed interleaved the reactors the same way"
     );
 }
+
+/// A sender that gives up while waiting for room leaves the line: the next waiting sender gets
+/// the freed slot (a lost wakeup here would deadlock the receiver and the sender on each other).
+#[test]
+fn a_cancelled_send_passes_its_turn_on() {
+    doppel::real::runtime().unwrap().block_on(async {
+        let (tx, mut rx) = sync::channel::<u8>(1);
+        tx.try_send(0).unwrap();
+        let gave_up = doppel::time::timeout(Duration::from_millis(1), tx.send(1)).await;
+        assert!(
+            gave_up.is_err(),
+            "the channel was full: the send waited and timed out"
+        );
+        let tx2 = tx.clone();
+        let waiting = doppel::spawn(async move { tx2.send(2).await.is_ok() });
+        doppel::time::sleep(Duration::from_millis(2)).await;
+        assert_eq!(rx.recv().await, Some(0));
+        let woke = doppel::time::timeout(Duration::from_secs(5), waiting).await;
+        assert_eq!(
+            woke.map(|r| r.unwrap()),
+            Ok(true),
+            "the waiting sender got the slot"
+        );
+        assert_eq!(rx.recv().await, Some(2));
+        // Senders are served in arrival order; a newcomer cannot jump the line.
+        tx.try_send(3).unwrap();
+        let first = doppel::spawn({
+            let tx = tx.clone();
+            async move { tx.send(4).await.is_ok() }
+        });
+        doppel::time::sleep(Duration::from_millis(1)).await;
+        assert!(matches!(tx.try_send(5), Err(sync::TrySendError::Full(5))));
+        assert_eq!(rx.recv().await, Some(3));
+        assert!(first.await.unwrap());
+        assert_eq!(rx.recv().await, Some(4));
+    });
+}
+
+/// A waiter woken by `notify_waiters` that gives up does not leave a permit behind.
+#[test]
+fn notify_waiters_stores_no_permit_even_when_a_waiter_gives_up() {
+    doppel::real::runtime().unwrap().block_on(async {
+        let n = Arc::new(Notify::new());
+        let n2 = n.clone();
+        let waiter = doppel::spawn(async move {
+            let _ = doppel::time::timeout(Duration::from_millis(50), n2.notified()).await;
+        });
+        doppel::time::sleep(Duration::from_millis(1)).await;
+        n.notify_waiters();
+        waiter.abort(); // woken, never polled again: gives up its wake
+        let _ = waiter.await;
+        let late = doppel::time::timeout(Duration::from_millis(5), n.notified()).await;
+        assert!(late.is_err(), "no permit was stored");
+    });
+}

@@ -17,8 +17,9 @@ use crate::poller::RealPoller;
 
 /// A group of real reactors: see the module docs.
 pub struct MultiRuntime {
-    /// The main reactor, run by `block_on` on the caller's thread.
-    main: Runtime,
+    /// The main reactor, run by `block_on` on the caller's thread (an `Option` only so that
+    /// `drop` can shut it down before it stops the others).
+    main: Option<Runtime>,
     /// The group every reactor belongs to.
     group: Arc<Group>,
     /// Dropping these stops the other reactors.
@@ -64,10 +65,31 @@ fn start(index: usize, name: String, ready: mpsc::Sender<Started>) -> io::Result
             return;
         }
         drop(ready);
-        rt.block_on(async {
-            let _ = stopped.await;
-        });
+        serve_until_stopped(&rt, stopped);
     })
+}
+
+/// Runs a reactor thread's runtime until it is told to stop. A task that panics is gone (its
+/// future dropped on the way out, its sockets closed), but the reactor goes on serving its
+/// other connections and jobs: one bad request must not take down a sub-reactor and leave the
+/// main reactor handing connections to a dead inbox. The panic is counted in the group's
+/// stats (and printed by the panic hook as usual).
+fn serve_until_stopped(rt: &Runtime, mut stopped: oneshot::Receiver<()>) {
+    loop {
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async {
+                let _ = (&mut stopped).await;
+            })
+        }));
+        match run {
+            Ok(()) => return,
+            Err(_) => rt.enter(|| {
+                if let Some(g) = doppel_core::reactors::group() {
+                    g.note_panic();
+                }
+            }),
+        }
+    }
 }
 
 impl MultiRuntime {
@@ -109,7 +131,7 @@ impl MultiRuntime {
             }
         }
         Ok(MultiRuntime {
-            main,
+            main: Some(main),
             group,
             stops,
             threads,
@@ -119,12 +141,14 @@ impl MultiRuntime {
     /// Runs `fut` on the main reactor to completion (the sub-reactors and workers run on their
     /// own threads meanwhile).
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.main.block_on(fut)
+        self.main().block_on(fut)
     }
 
     /// The main reactor's runtime.
     pub fn main(&self) -> &Runtime {
-        &self.main
+        self.main
+            .as_ref()
+            .expect("the main runtime lives until drop")
     }
 
     /// The group: its shape, its reactors' remotes, its server's counters.
@@ -134,9 +158,11 @@ impl MultiRuntime {
 }
 
 impl Drop for MultiRuntime {
-    /// Stops every other reactor (their tasks are dropped, closing their sockets) and waits
-    /// for their threads.
+    /// Shuts the main reactor down first (its tasks dropped, its listener closed), then stops
+    /// every other reactor (their tasks dropped, closing their sockets) and waits for their
+    /// threads: nothing on another thread can be left waiting on a main-reactor task.
     fn drop(&mut self) {
+        drop(self.main.take());
         for s in self.stops.drain(..) {
             let _ = s.send(());
         }

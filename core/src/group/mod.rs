@@ -48,6 +48,8 @@ pub struct Group {
     admitted: AtomicU64,
     /// Connections refused at the limit.
     rejected: AtomicU64,
+    /// Tasks that panicked on the group's other reactors (each reactor goes on).
+    panicked: AtomicU64,
 }
 
 impl std::fmt::Debug for Group {
@@ -68,6 +70,8 @@ pub struct GroupStats {
     pub admitted: u64,
     /// Connections refused at `max_connections`.
     pub rejected: u64,
+    /// Tasks that panicked on a sub-reactor or worker; the task is gone, the reactor went on.
+    pub panicked: u64,
 }
 
 impl Group {
@@ -95,6 +99,7 @@ impl Group {
             worker_slots: Semaphore::new(config.worker_queue.max(1)),
             admitted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            panicked: AtomicU64::new(0),
             config,
             reactors,
         }))
@@ -148,7 +153,14 @@ impl Group {
             live: self.live.load(Ordering::Acquire),
             admitted: self.admitted.load(Ordering::Acquire),
             rejected: self.rejected.load(Ordering::Acquire),
+            panicked: self.panicked.load(Ordering::Acquire),
         }
+    }
+
+    /// Counts a task that panicked on one of the group's reactors (a backend calls this when it
+    /// keeps a reactor thread going after a panic).
+    pub fn note_panic(&self) {
+        self.panicked.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Admits a connection if fewer than `max_connections` are live; counts either way.

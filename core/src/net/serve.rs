@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{TcpListener, TcpStream};
 use crate::group::Group;
@@ -41,17 +42,43 @@ where
     F: Future<Output = io::Result<()>> + 'static,
 {
     let handler = Arc::new(handler);
-    let group = crate::reactors::group();
+    let mut backoff = Duration::ZERO;
     loop {
-        let (conn, _peer) = listener.accept().await?;
-        match &group {
+        let (conn, _peer) = match listener.accept().await {
+            Ok(c) => {
+                backoff = Duration::ZERO;
+                c
+            }
+            Err(e) if listener_broken(&e) => return Err(e),
+            Err(e) => {
+                // Out of descriptors or memory: the listener is fine, the process is full.
+                // Back off as Go's http.Server does (5 ms, doubling to 1 s) and go on.
+                backoff = (backoff * 2).clamp(Duration::from_millis(5), Duration::from_secs(1));
+                let errno = crate::trace::errno_of(&e);
+                crate::trace::event!("doppel::net", "accept_backoff", errno = errno);
+                crate::time::sleep(backoff).await;
+                continue;
+            }
+        };
+        // Read per connection, not once: a reactor may join its group after `serve` started.
+        match crate::reactors::group() {
             None => {
                 let h = handler.clone();
                 drop(crate::spawn(async move { h(conn).await }));
             }
-            Some(g) => hand_off(g, conn, &opts, &handler),
+            Some(g) => hand_off(&g, conn, &opts, &handler),
         }
     }
+}
+
+/// Whether an accept error means the listener itself is gone (closed, invalid), not that the
+/// process is out of something for now (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`, a failed
+/// registration of the new socket).
+fn listener_broken(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EBADF | libc::EINVAL | libc::ENOTSOCK | libc::EOPNOTSUPP)
+    ) || e.kind() == io::ErrorKind::NotConnected
 }
 
 /// Admits `conn` or refuses it, then sends it to a sub-reactor with the handler.
@@ -88,17 +115,32 @@ where
 
 /// Writes `msg` to a refused connection without waiting: `EINTR` is retried and a short write
 /// continues, but a full send buffer (`WouldBlock`) or an error gives up (a bounded number of
-/// calls in all: the accept loop never stalls on a refused client).
+/// calls in all: the accept loop never stalls on a refused client). Then it half-closes and
+/// discards what the client already sent, so the close that follows is a FIN, not a reset
+/// that could destroy the message before the client reads it (a client that sends more
+/// after this still gets a reset: best effort).
 fn tell(conn: &TcpStream, msg: &[u8]) {
     let mut rest = msg;
     for _ in 0..16 {
         if rest.is_empty() {
-            return;
+            break;
         }
         match conn.write_once(rest) {
             Ok(n) => rest = &rest[n..],
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => return,
+            Err(_) => break,
+        }
+    }
+    if msg.is_empty() {
+        return;
+    }
+    let _ = conn.shutdown(std::net::Shutdown::Write);
+    let mut sink = [0u8; 4096];
+    for _ in 0..16 {
+        match conn.read_once(&mut sink) {
+            Ok(n) if n > 0 => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            _ => return,
         }
     }
 }

@@ -58,8 +58,28 @@ struct Chan<T> {
     rx_gone: bool,
     /// The receiving task, waiting for a value.
     rx_waker: Option<Waker>,
-    /// Senders waiting for room, first come first served.
-    tx_wakers: VecDeque<Waker>,
+    /// Senders waiting for room, first come first served, each with its ticket. Only the
+    /// front one may take a freed slot; a sender that gives up leaves the line and, if it was
+    /// at the front, passes the turn on.
+    waiting: VecDeque<(u64, Waker)>,
+    /// The next ticket.
+    next_ticket: u64,
+}
+
+impl<T> Chan<T> {
+    /// Whether a value fits now.
+    fn has_room(&self) -> bool {
+        self.cap.is_none_or(|cap| self.queue.len() < cap)
+    }
+
+    /// The front waiting sender's waker, if a value fits now.
+    fn next_sender(&self) -> Option<Waker> {
+        if self.has_room() {
+            self.waiting.front().map(|(_, w)| w.clone())
+        } else {
+            None
+        }
+    }
 }
 
 /// Sends values; clone it for more senders.
@@ -104,50 +124,74 @@ fn make<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {
         senders: 1,
         rx_gone: false,
         rx_waker: None,
-        tx_wakers: VecDeque::new(),
+        waiting: VecDeque::new(),
+        next_ticket: 0,
     }));
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
 
 impl<T> Sender<T> {
-    /// Sends `value`, waiting for room in a bounded channel.
+    /// Sends `value`, waiting (first come, first served) for room in a bounded channel.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
         let mut value = Some(value);
-        poll_fn(|cx| self.poll_send(cx, &mut value)).await
+        let mut line = InLine {
+            chan: &self.chan,
+            ticket: None,
+        };
+        poll_fn(|cx| self.poll_send(cx, &mut value, &mut line)).await
     }
 
     fn poll_send(
         &self,
         cx: &mut Context<'_>,
         value: &mut Option<T>,
+        line: &mut InLine<'_, T>,
     ) -> Poll<Result<(), SendError<T>>> {
+        let mut c = lock(&self.chan);
         let v = value.take().expect("polled after completion");
-        match self.try_send(v) {
-            Ok(()) => Poll::Ready(Ok(())),
-            Err(TrySendError::Closed(v)) => Poll::Ready(Err(SendError(v))),
-            Err(TrySendError::Full(v)) => {
-                let mut c = lock(&self.chan);
-                // Room may have opened since try_send; register and re-check under the lock.
-                if c.cap.is_some_and(|cap| c.queue.len() >= cap) && !c.rx_gone {
-                    c.tx_wakers.push_back(cx.waker().clone());
-                    *value = Some(v);
-                    return Poll::Pending;
+        if c.rx_gone {
+            line.ticket = None;
+            return Poll::Ready(Err(SendError(v)));
+        }
+        let first = match line.ticket {
+            None => c.waiting.is_empty(),
+            Some(t) => c.waiting.front().is_some_and(|(w, _)| *w == t),
+        };
+        if first && c.has_room() {
+            c.queue.push_back(v);
+            if line.ticket.take().is_some() {
+                c.waiting.pop_front();
+            }
+            let (rx, next) = (c.rx_waker.take(), c.next_sender());
+            drop(c);
+            rx.into_iter().chain(next).for_each(Waker::wake);
+            return Poll::Ready(Ok(()));
+        }
+        *value = Some(v);
+        match line.ticket {
+            Some(t) => {
+                if let Some(e) = c.waiting.iter_mut().find(|(w, _)| *w == t) {
+                    e.1.clone_from(cx.waker());
                 }
-                drop(c);
-                *value = Some(v);
-                self.poll_send(cx, value)
+            }
+            None => {
+                let t = c.next_ticket;
+                c.next_ticket += 1;
+                c.waiting.push_back((t, cx.waker().clone()));
+                line.ticket = Some(t);
             }
         }
+        Poll::Pending
     }
 
-    /// Sends `value` if there is room now.
+    /// Sends `value` if there is room now and no sender is waiting ahead of it.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let waker = {
             let mut c = lock(&self.chan);
             if c.rx_gone {
                 return Err(TrySendError::Closed(value));
             }
-            if c.cap.is_some_and(|cap| c.queue.len() >= cap) {
+            if !c.has_room() || !c.waiting.is_empty() {
                 return Err(TrySendError::Full(value));
             }
             c.queue.push_back(value);
@@ -201,7 +245,7 @@ impl<T> Receiver<T> {
         let (out, waker) = {
             let mut c = lock(&self.chan);
             match c.queue.pop_front() {
-                Some(v) => (Poll::Ready(Some(v)), c.tx_wakers.pop_front()),
+                Some(v) => (Poll::Ready(Some(v)), c.next_sender()),
                 None if c.senders == 0 => (Poll::Ready(None), None),
                 None => {
                     c.rx_waker = Some(cx.waker().clone());
@@ -220,11 +264,7 @@ impl<T> Receiver<T> {
         let (v, waker) = {
             let mut c = lock(&self.chan);
             let v = c.queue.pop_front();
-            let w = if v.is_some() {
-                c.tx_wakers.pop_front()
-            } else {
-                None
-            };
+            let w = if v.is_some() { c.next_sender() } else { None };
             (v, w)
         };
         if let Some(w) = waker {
@@ -249,13 +289,34 @@ impl<T> Drop for Receiver<T> {
         let (waiting, queued) = {
             let mut c = lock(&self.chan);
             c.rx_gone = true;
-            (
-                std::mem::take(&mut c.tx_wakers),
-                std::mem::take(&mut c.queue),
-            )
+            let waiting: Vec<Waker> = c.waiting.drain(..).map(|(_, w)| w).collect();
+            (waiting, std::mem::take(&mut c.queue))
         };
         drop(queued); // values dropped outside the lock: their drops may run user code
         for w in waiting {
+            w.wake();
+        }
+    }
+}
+
+/// A sender's place in line: leaves it when the `send` is dropped before it got room, waking
+/// the next sender if the slot it was waiting for is free.
+struct InLine<'a, T> {
+    /// The channel.
+    chan: &'a Mutex<Chan<T>>,
+    /// The ticket while in line.
+    ticket: Option<u64>,
+}
+
+impl<T> Drop for InLine<'_, T> {
+    fn drop(&mut self) {
+        let Some(t) = self.ticket else { return };
+        let next = {
+            let mut c = lock(self.chan);
+            c.waiting.retain(|(w, _)| *w != t);
+            c.next_sender()
+        };
+        if let Some(w) = next {
             w.wake();
         }
     }

@@ -15,8 +15,9 @@ struct State {
     permit: bool,
     /// Waiting tasks, first come first served, each with its ticket.
     waiters: VecDeque<(u64, Waker)>,
-    /// Tickets handed to woken waiters, not yet collected.
-    woken: Vec<u64>,
+    /// Tickets handed to woken waiters, not yet collected, each with whether the wake came
+    /// from `notify_one` (only those are passed on when their waiter gives up).
+    woken: Vec<(u64, bool)>,
     /// The next ticket.
     next: u64,
 }
@@ -46,7 +47,7 @@ impl Notify {
             let mut s = lock(&self.state);
             match s.waiters.pop_front() {
                 Some((t, w)) => {
-                    s.woken.push(t);
+                    s.woken.push((t, true));
                     Some(w)
                 }
                 None => {
@@ -65,7 +66,7 @@ impl Notify {
         let waiting: Vec<Waker> = {
             let mut s = lock(&self.state);
             let all: Vec<(u64, Waker)> = s.waiters.drain(..).collect();
-            s.woken.extend(all.iter().map(|(t, _)| *t));
+            s.woken.extend(all.iter().map(|(t, _)| (*t, false)));
             all.into_iter().map(|(_, w)| w).collect()
         };
         for w in waiting {
@@ -73,7 +74,9 @@ impl Notify {
         }
     }
 
-    /// Waits for a notification (takes a stored permit at once).
+    /// Waits for a notification (takes a stored permit at once). The waiter registers on its
+    /// first poll: a `notify_waiters` before that is not seen (a `notify_one` is, as a permit),
+    /// so check the condition you wait for after registering, in a loop.
     pub async fn notified(&self) {
         let mut ticket: Option<u64> = None;
         let mut guard = Unwait {
@@ -83,7 +86,7 @@ impl Notify {
         poll_fn(|cx| {
             let mut s = lock(&self.state);
             if let Some(t) = ticket {
-                if let Some(i) = s.woken.iter().position(|w| *w == t) {
+                if let Some(i) = s.woken.iter().position(|w| w.0 == t) {
                     s.woken.swap_remove(i);
                     guard.ticket = None;
                     return Poll::Ready(());
@@ -108,7 +111,8 @@ impl Notify {
 }
 
 /// Takes a waiter out of the queue if its `notified` is dropped before it is woken, and hands
-/// a notification it received but never collected to the next waiter.
+/// a `notify_one` it received but never collected to the next waiter (a `notify_waiters` wake
+/// is not passed on: it stores no permit).
 struct Unwait<'a> {
     /// The notify.
     notify: &'a Notify,
@@ -121,10 +125,12 @@ impl Drop for Unwait<'_> {
         let Some(t) = self.ticket else { return };
         let mut s = lock(&self.notify.state);
         s.waiters.retain(|(w, _)| *w != t);
-        if let Some(i) = s.woken.iter().position(|w| *w == t) {
-            s.woken.swap_remove(i);
+        if let Some(i) = s.woken.iter().position(|w| w.0 == t) {
+            let (_, from_one) = s.woken.swap_remove(i);
             drop(s);
-            self.notify.notify_one();
+            if from_one {
+                self.notify.notify_one();
+            }
         }
     }
 }
