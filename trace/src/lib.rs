@@ -10,7 +10,8 @@
 //! | module      | what                                                              |
 //! |-------------|-------------------------------------------------------------------|
 //! | `collector` | [`Collector`], the layer, and [`capture`]                         |
-//! | `record`    | [`Store`], [`Entry`]: 32-byte records, fields in one arena        |
+//! | `record`    | [`Store`], [`Entry`]: records in one byte stream, checkpointed  |
+//! | `codec`     | the byte encoding: header, varints, time as a delta             |
 //! | `render`    | text and JSON lines                                               |
 //! | `trace`     | [`Trace`], [`Header`], [`Divergence`], [`trace_dir`]              |
 //! | `errno`     | errno names for traces                                            |
@@ -18,6 +19,7 @@
 //! With the `snapshots` feature, `assert_trace_snapshot!` snapshots a trace's body with insta
 //! into the calling crate's `snapshots/` folder.
 
+mod codec;
 mod collector;
 pub mod errno;
 mod record;
@@ -25,7 +27,7 @@ pub mod render;
 mod trace;
 
 pub use collector::{capture, Collector};
-pub use record::{Entry, Kind, Store, Value};
+pub use record::{Entries, Entry, Kind, Store, Value, CHECKPOINT};
 pub use trace::{
     check_writable, snapshot_name_ok, trace_dir, write_atomic, Divergence, Format, Header, Trace,
 };

@@ -1,11 +1,18 @@
 //! Records: what the collector keeps per event, compact and unformatted. Rendering happens only
-//! when a trace is read, so recording costs a lock and a few word copies: a record is 32
-//! bytes and each field 16, with names, targets and keys interned once per trace.
+//! when a trace is read. Records are encoded into one byte stream (`codec.rs`: about a dozen
+//! bytes for a runtime event), with callsites, keys, hosts and strings interned once per trace,
+//! and a checkpoint every [`CHECKPOINT`] records so record `i` is found without decoding from
+//! the start.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use doppel_core::trace::FieldValue;
+
+use crate::codec::{
+    self, Enc, Reader, HAS_HOST, HAS_SCHEMA, HAS_TASK, HAS_TIME, TAG_BOOL, TAG_F64, TAG_I64,
+    TAG_STR, TAG_U64,
+};
 
 use tracing::field::{Field, Visit};
 
@@ -35,48 +42,20 @@ pub enum Kind {
     Exit,
 }
 
-/// "None" in a record's packed optional fields.
-const NONE: u64 = u64::MAX;
-
-/// One record. Its callsite and fields live in the store.
-#[derive(Clone, Copy, Debug)]
-pub struct Record {
-    /// Virtual time in nanoseconds (`u64::MAX`: elided).
-    time: u64,
-    /// The task being polled, by spawn number (`u64::MAX`: none).
-    task: u64,
-    /// The callsite (target and name) in the store's site table.
-    site: u32,
-    /// The host label in the store's host table (`u32::MAX`: outside any reactor).
-    host: u32,
-    /// Where this record's fields start in the store's field arena.
-    first: u32,
-    /// The reactor's number on its host.
-    reactor: u16,
-    /// How many fields it has.
-    count: u8,
-    /// Event, span enter or span exit.
-    kind: Kind,
-}
-
-/// A stored field: an interned key and a word.
-#[derive(Clone, Copy, Debug)]
-struct Slot {
-    /// The key, in the store's key table.
-    key: u16,
-    /// Which `Value` variant.
-    tag: u8,
-    /// The value (a string's index in the string table for `Str`).
-    word: u64,
-}
+/// Records between checkpoints: `entry(i)` decodes at most this many to reach record `i`.
+pub const CHECKPOINT: usize = 64;
 
 /// Everything a collector recorded.
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    /// Records in order.
-    records: Vec<Record>,
-    /// All fields of all records, in order.
-    fields: Vec<Slot>,
+    /// Every record, encoded, in order.
+    bytes: Vec<u8>,
+    /// For every [`CHECKPOINT`]-th record: where it starts, and the time deltas count from.
+    checkpoints: Vec<(usize, u64)>,
+    /// How many records.
+    count: usize,
+    /// The time of the last record that has one (the base of the next delta).
+    last_time: u64,
     /// Callsites: (target, name).
     sites: Vec<(&'static str, &'static str)>,
     /// Field keys.
@@ -96,8 +75,25 @@ pub struct Store {
     pinned: Vec<Arc<str>>,
     /// Recently interned sites, by the addresses of their strings.
     site_cache: Vec<(usize, usize, u32)>,
+    /// Runtime-event schemas: a callsite and its field keys, in order.
+    schemas: Vec<(u32, Vec<u16>)>,
+    /// Recently used schemas, by the addresses of their target, name and keys.
+    schema_cache: Vec<SchemaKey>,
     /// Recently interned keys, by address.
     key_cache: Vec<(usize, u16)>,
+}
+
+/// A schema cache entry: the addresses that identify a runtime event's callsite and keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct SchemaKey {
+    /// The target's and name's addresses.
+    site: (usize, usize),
+    /// The keys' addresses (unused ones zero).
+    keys: [usize; 4],
+    /// How many keys.
+    len: usize,
+    /// The schema's index.
+    id: u32,
 }
 
 /// A record as read back: everything resolved.
@@ -137,43 +133,44 @@ pub(crate) struct At<'a> {
 impl Store {
     /// How many records.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.count
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.count == 0
     }
 
-    /// Record `i`, resolved.
+    /// Record `i`, resolved (decodes from the checkpoint before it).
     pub fn entry(&self, i: usize) -> Option<Entry<'_>> {
-        let r = self.records.get(i)?;
-        let (target, name) = self.sites[r.site as usize];
-        let start = r.first as usize;
-        let fields = self.fields[start..start + usize::from(r.count)]
-            .iter()
-            .map(|s| (self.keys[usize::from(s.key)], self.value(s)))
-            .collect();
-        Some(Entry {
-            kind: r.kind,
-            target,
-            name,
-            time: (r.time != NONE).then_some(r.time),
-            host: (r.host != u32::MAX).then(|| &*self.hosts[r.host as usize]),
-            reactor: u32::from(r.reactor),
-            task: (r.task != NONE).then_some(r.task),
-            fields,
-        })
+        self.entries_from(i).next()
     }
 
-    fn value(&self, s: &Slot) -> Value {
-        match s.tag {
-            0 => Value::U64(s.word),
-            1 => Value::I64(s.word as i64),
-            2 => Value::Bool(s.word != 0),
-            3 => Value::F64(f64::from_bits(s.word)),
-            _ => Value::Str(self.strings[s.word as usize].clone()),
+    /// Every record from `start` on, resolved, in order.
+    pub fn entries_from(&self, start: usize) -> Entries<'_> {
+        let (at, time) = self
+            .checkpoints
+            .get(start / CHECKPOINT)
+            .copied()
+            .unwrap_or((self.bytes.len(), self.last_time));
+        let mut it = Entries {
+            store: self,
+            reader: Reader {
+                bytes: &self.bytes,
+                at,
+            },
+            time,
+            left: self.count.saturating_sub(start / CHECKPOINT * CHECKPOINT),
+        };
+        for _ in 0..start % CHECKPOINT {
+            it.next();
         }
+        it
+    }
+
+    /// Every record, resolved, in order.
+    pub fn entries(&self) -> Entries<'_> {
+        self.entries_from(0)
     }
 
     /// Starts a record; its fields follow with [`Store::field`].
@@ -185,20 +182,17 @@ impl Store {
         at: At<'_>,
     ) {
         let site = self.site(target, name);
-        let host = at.host.map_or(u32::MAX, |h| self.host_index(h));
-        self.records.push(Record {
-            time: at.time.unwrap_or(NONE),
-            task: at.task.unwrap_or(NONE),
-            site,
-            host,
-            first: self.fields.len() as u32,
-            reactor: at.reactor as u16,
-            count: 0,
-            kind,
-        });
+        let host = at.host.map(|h| self.host_index(h));
+        self.mark();
+        let mut enc = Enc::new();
+        self.head(&mut enc, kind as u8, site, at, host);
+        enc.byte(0); // no fields yet
+        self.bytes.extend_from_slice(enc.bytes());
     }
 
-    /// Records a runtime event from the direct path in one go: begin, then its integer fields.
+    /// Records a runtime event from the direct path in one go: header and integer fields
+    /// encoded on the stack and appended with one copy (more than four fields take the general
+    /// path).
     pub(crate) fn runtime(
         &mut self,
         target: &'static str,
@@ -206,38 +200,153 @@ impl Store {
         at: At<'_>,
         fields: &[(&'static str, FieldValue)],
     ) {
-        self.begin(Kind::Event, target, name, at);
-        self.fields.reserve(fields.len());
-        for &(key, value) in fields {
-            let key = self.key(key);
-            let (tag, word) = match value {
-                FieldValue::U(u) => (0, u),
-                FieldValue::I(i) => (1, i as u64),
-            };
-            self.fields.push(Slot { key, tag, word });
+        if fields.len() > 4 {
+            return self.runtime_slow(target, name, at, fields);
         }
-        if let Some(r) = self.records.last_mut() {
-            r.count = fields.len().min(usize::from(u8::MAX)) as u8;
+        let schema = self.schema(target, name, fields);
+        let host = at.host.map(|h| self.host_index(h));
+        self.mark();
+        let mut enc = Enc::new();
+        self.head(&mut enc, Kind::Event as u8 | HAS_SCHEMA, schema, at, host);
+        for &(_, value) in fields {
+            match value {
+                FieldValue::U(u) => {
+                    enc.byte(TAG_U64);
+                    enc.put(u);
+                }
+                FieldValue::I(i) => {
+                    enc.byte(TAG_I64);
+                    enc.put_signed(i);
+                }
+            }
+        }
+        self.bytes.extend_from_slice(enc.bytes());
+    }
+
+    /// The schema of a runtime event with these keys at this callsite, interning it.
+    #[inline]
+    fn schema(
+        &mut self,
+        target: &'static str,
+        name: &'static str,
+        fields: &[(&'static str, FieldValue)],
+    ) -> u32 {
+        const WAYS: usize = 256;
+        if self.schema_cache.is_empty() {
+            self.schema_cache = vec![SchemaKey::default(); WAYS];
+        }
+        let mut want = SchemaKey {
+            site: (target.as_ptr() as usize, name.as_ptr() as usize),
+            len: fields.len(),
+            ..SchemaKey::default()
+        };
+        for (k, (key, _)) in want.keys.iter_mut().zip(fields) {
+            *k = key.as_ptr() as usize;
+        }
+        let h = want.site.1 ^ (want.site.1 >> 9) ^ (want.keys[1] >> 3) ^ (want.len << 4);
+        let slot = h % WAYS;
+        let cached = self.schema_cache[slot];
+        want.id = cached.id;
+        if cached == want {
+            return cached.id;
+        }
+        let site = self.site(target, name);
+        let keys: Vec<u16> = fields.iter().map(|(k, _)| self.key(k)).collect();
+        let id = match self
+            .schemas
+            .iter()
+            .position(|(s, k)| *s == site && *k == keys)
+        {
+            Some(i) => i as u32,
+            None => {
+                self.schemas.push((site, keys));
+                (self.schemas.len() - 1) as u32
+            }
+        };
+        want.id = id;
+        self.schema_cache[slot] = want;
+        id
+    }
+
+    /// A runtime event with many fields: begin, then each field.
+    fn runtime_slow(
+        &mut self,
+        target: &'static str,
+        name: &'static str,
+        at: At<'_>,
+        fields: &[(&'static str, FieldValue)],
+    ) {
+        self.begin(Kind::Event, target, name, at);
+        for &(key, value) in fields {
+            let v = match value {
+                FieldValue::U(u) => Value::U64(u),
+                FieldValue::I(i) => Value::I64(i),
+            };
+            self.field(key, v);
+        }
+    }
+
+    /// Counts a new record, leaving a checkpoint every [`CHECKPOINT`] records.
+    #[inline]
+    fn mark(&mut self) {
+        if self.count % CHECKPOINT == 0 {
+            self.checkpoints.push((self.bytes.len(), self.last_time));
+        }
+        self.count += 1;
+    }
+
+    /// Encodes a record's header: kind and presence bits, callsite (or schema), time delta,
+    /// task, host.
+    #[inline]
+    fn head(&mut self, enc: &mut Enc, kind: u8, site: u32, at: At<'_>, host: Option<u32>) {
+        let mut head = kind;
+        head |= if at.time.is_some() { HAS_TIME } else { 0 };
+        head |= if at.task.is_some() { HAS_TASK } else { 0 };
+        head |= if host.is_some() { HAS_HOST } else { 0 };
+        enc.byte(head);
+        enc.put(u64::from(site));
+        if let Some(t) = at.time {
+            enc.put_signed(t.wrapping_sub(self.last_time) as i64);
+            self.last_time = t;
+        }
+        if let Some(task) = at.task {
+            enc.put(task);
+        }
+        if let Some(h) = host {
+            enc.put(u64::from(h));
+            enc.put(u64::from(at.reactor));
         }
     }
 
     /// Adds a field to the record just begun.
     pub(crate) fn field(&mut self, key: &'static str, value: Value) {
         let key = self.key(key);
-        let (tag, word) = match value {
-            Value::U64(u) => (0, u),
-            Value::I64(i) => (1, i as u64),
-            Value::Bool(b) => (2, u64::from(b)),
-            Value::F64(f) => (3, f.to_bits()),
+        self.bytes.pop(); // the last record's end mark
+        codec::put(&mut self.bytes, u64::from(key) + 1);
+        match value {
+            Value::U64(u) => {
+                self.bytes.push(TAG_U64);
+                codec::put(&mut self.bytes, u);
+            }
+            Value::I64(i) => {
+                self.bytes.push(TAG_I64);
+                codec::put_signed(&mut self.bytes, i);
+            }
+            Value::Bool(b) => {
+                self.bytes.push(TAG_BOOL);
+                self.bytes.push(u8::from(b));
+            }
+            Value::F64(f) => {
+                self.bytes.push(TAG_F64);
+                self.bytes.extend_from_slice(&f.to_bits().to_le_bytes());
+            }
             Value::Str(s) => {
                 self.strings.push(s);
-                (4, (self.strings.len() - 1) as u64)
+                self.bytes.push(TAG_STR);
+                codec::put(&mut self.bytes, (self.strings.len() - 1) as u64);
             }
-        };
-        self.fields.push(Slot { key, tag, word });
-        if let Some(r) = self.records.last_mut() {
-            r.count = r.count.saturating_add(1);
         }
+        self.bytes.push(0);
     }
 
     fn site(&mut self, target: &'static str, name: &'static str) -> u32 {
@@ -346,5 +455,168 @@ impl Visit for Collect<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.out
             .push((field.name(), Value::Str(format!("{value:?}").into())));
+    }
+}
+
+/// Decodes records in order (see [`Store::entries`]).
+pub struct Entries<'a> {
+    /// The store (for its tables).
+    store: &'a Store,
+    /// Where the next record starts.
+    reader: Reader<'a>,
+    /// The base of the next time delta.
+    time: u64,
+    /// Records left.
+    left: usize,
+}
+
+impl std::fmt::Debug for Entries<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entries").field("left", &self.left).finish()
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let s = self.store;
+        let r = &mut self.reader;
+        let head = r.byte();
+        let kind = match head & 3 {
+            0 => Kind::Event,
+            1 => Kind::Enter,
+            _ => Kind::Exit,
+        };
+        let (site, schema) = match head & HAS_SCHEMA {
+            0 => (r.get() as u32, None),
+            _ => {
+                let (site, keys) = &s.schemas[r.get() as usize];
+                (*site, Some(keys))
+            }
+        };
+        let (target, name) = s.sites[site as usize];
+        let time = (head & HAS_TIME != 0).then(|| {
+            self.time = self.time.wrapping_add(r.get_signed() as u64);
+            self.time
+        });
+        let task = (head & HAS_TASK != 0).then(|| r.get());
+        let (host, reactor) = if head & HAS_HOST != 0 {
+            (Some(&*s.hosts[r.get() as usize]), r.get() as u32)
+        } else {
+            (None, 0)
+        };
+        let mut fields = Vec::new();
+        match schema {
+            Some(keys) => {
+                for &k in keys {
+                    let value = decode_value(r, s);
+                    fields.push((s.keys[usize::from(k)], value));
+                }
+            }
+            None => loop {
+                let key = r.get();
+                if key == 0 {
+                    break;
+                }
+                let value = decode_value(r, s);
+                fields.push((s.keys[key as usize - 1], value));
+            },
+        }
+        Some(Entry {
+            kind,
+            target,
+            name,
+            time,
+            host,
+            reactor,
+            task,
+            fields,
+        })
+    }
+}
+
+/// Decodes one tagged value.
+fn decode_value(r: &mut Reader<'_>, s: &Store) -> Value {
+    match r.byte() {
+        TAG_U64 => Value::U64(r.get()),
+        TAG_I64 => Value::I64(r.get_signed()),
+        TAG_BOOL => Value::Bool(r.byte() != 0),
+        TAG_F64 => Value::F64(f64::from_bits(r.word())),
+        _ => Value::Str(s.strings[r.get() as usize].clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A store of `n` records with every kind of field, time going back and forth, some
+    /// records outside any reactor.
+    fn store(n: u64) -> (Store, Arc<str>) {
+        let mut s = Store::default();
+        let host: Arc<str> = Arc::from("h");
+        for i in 0..n {
+            let at = At {
+                time: (i % 7 != 3).then_some(1_000 * i - (i % 5) * 300),
+                host: (i % 11 != 0).then_some(&host),
+                reactor: (i % 3) as u32,
+                task: (i % 4 != 0).then_some(i),
+            };
+            let kind = [Kind::Event, Kind::Enter, Kind::Exit][(i % 3) as usize];
+            s.begin(kind, "t", "n", at);
+            s.field("u", Value::U64(i * 1_000_003));
+            if i % 2 == 0 {
+                s.field("i", Value::I64(-(i as i64)));
+                s.field("s", Value::Str(format!("v{i}").into()));
+            }
+            if i % 5 == 0 {
+                s.field("b", Value::Bool(true));
+                s.field("f", Value::F64(i as f64 / 3.0));
+            }
+        }
+        (s, host)
+    }
+
+    #[test]
+    fn random_access_agrees_with_decoding_in_order_across_checkpoints() {
+        let (s, _host) = store(3 * CHECKPOINT as u64 + 5);
+        let all: Vec<Entry<'_>> = s.entries().collect();
+        assert_eq!(all.len(), s.len());
+        for (i, e) in all.iter().enumerate() {
+            assert_eq!(s.entry(i).as_ref(), Some(e), "record {i}");
+        }
+        assert_eq!(s.entry(s.len()), None);
+        let e = &all[14];
+        assert_eq!(e.time, Some(12_800));
+        assert_eq!(e.task, Some(14));
+        assert_eq!(e.fields[0], ("u", Value::U64(14_000_042)));
+        assert_eq!(e.fields[1], ("i", Value::I64(-14)));
+        assert_eq!(e.fields[2], ("s", Value::Str("v14".into())));
+        assert_eq!(all[3].time, None);
+        assert_eq!(all[11].host, None);
+        assert_eq!(s.entries_from(s.len() - 2).count(), 2);
+    }
+
+    #[test]
+    fn a_runtime_event_takes_about_a_dozen_bytes() {
+        let mut s = Store::default();
+        let host: Arc<str> = Arc::from("server");
+        for i in 0..1000u64 {
+            let at = At {
+                time: Some(i * 100),
+                host: Some(&host),
+                reactor: 0,
+                task: Some(3),
+            };
+            let fields = [("fd", FieldValue::I(4)), ("n", FieldValue::U(64))];
+            s.runtime("doppel::net", "read", at, &fields);
+        }
+        let per = s.bytes.len() / 1000;
+        assert!(per <= 14, "{per} bytes per event");
     }
 }

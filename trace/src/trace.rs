@@ -116,7 +116,7 @@ impl Trace {
 
     /// Every record as a text line.
     pub fn lines(&self) -> Vec<String> {
-        (0..self.len()).filter_map(|i| self.line(i)).collect()
+        self.store.entries().map(|e| render::line(&e)).collect()
     }
 
     /// The body (no header), one line per record: what snapshots and comparisons use.
@@ -129,7 +129,10 @@ impl Trace {
     /// The last `n` lines.
     pub fn tail(&self, n: usize) -> Vec<String> {
         let start = self.len().saturating_sub(n);
-        (start..self.len()).filter_map(|i| self.line(i)).collect()
+        self.store
+            .entries_from(start)
+            .map(|e| render::line(&e))
+            .collect()
     }
 
     /// The whole trace in `format`, header first.
@@ -144,11 +147,9 @@ impl Trace {
             Format::Json => {
                 out.push_str(&header_json(&self.header));
                 out.push('\n');
-                for i in 0..self.len() {
-                    if let Some(e) = self.store.entry(i) {
-                        out.push_str(&render::json(&e));
-                        out.push('\n');
-                    }
+                for e in self.store.entries() {
+                    out.push_str(&render::json(&e));
+                    out.push('\n');
                 }
             }
         }
@@ -157,8 +158,8 @@ impl Trace {
 
     /// Only the records of `target` (for example `doppel::net`), as lines.
     pub fn lines_of(&self, target: &str) -> Vec<String> {
-        (0..self.len())
-            .filter_map(|i| self.store.entry(i))
+        self.store
+            .entries()
             .filter(|e| e.target == target && e.kind == Kind::Event)
             .map(|e| render::line(&e))
             .collect()
@@ -166,13 +167,15 @@ impl Trace {
 
     /// Where this trace and `other` first differ, if they do.
     pub fn diverges_from(&self, other: &Trace) -> Option<Divergence> {
+        let (mut a, mut b) = (self.store.entries(), other.store.entries());
         let n = self.len().max(other.len());
         (0..n).find_map(|i| {
-            let (a, b) = (self.line(i), other.line(i));
-            (a != b).then_some(Divergence {
+            let (x, y) = (a.next(), b.next());
+            let (x, y) = (x.map(|e| render::line(&e)), y.map(|e| render::line(&e)));
+            (x != y).then_some(Divergence {
                 index: i,
-                first: a,
-                second: b,
+                first: x,
+                second: y,
             })
         })
     }
