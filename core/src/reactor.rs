@@ -200,16 +200,7 @@ impl Reactor {
     /// deregister call is made. An interrupted close has closed the fd (Linux guarantees it,
     /// and retrying could close a descriptor another thread just opened): never retried.
     pub(crate) fn close(&self, pd: &PdRef) -> io::Result<()> {
-        let (fd, token, wakers) = {
-            let mut p = pd.borrow_mut();
-            p.closed = true;
-            let wakers = [p.read.close(), p.write.close()];
-            (p.fd, p.token, wakers)
-        };
-        for dir in [Direction::Read, Direction::Write] {
-            self.disarm_deadline(token, dir);
-        }
-        self.fds.borrow_mut().remove(token);
+        let (fd, wakers) = self.retire(pd);
         let closed = self.with_sched(|s| s.close(fd));
         trace::event!(
             "doppel::net",
@@ -232,16 +223,7 @@ impl Reactor {
     /// drop does nothing), retires its token, cancels its deadlines and deregisters it. If the
     /// poller refuses to let go, the descriptor is closed and the error returned.
     pub(crate) fn detach(&self, pd: &PdRef) -> io::Result<Fd> {
-        let (fd, token, wakers) = {
-            let mut p = pd.borrow_mut();
-            p.closed = true;
-            let wakers = [p.read.close(), p.write.close()];
-            (p.fd, p.token, wakers)
-        };
-        for dir in [Direction::Read, Direction::Write] {
-            self.disarm_deadline(token, dir);
-        }
-        self.fds.borrow_mut().remove(token);
+        let (fd, wakers) = self.retire(pd);
         let out = self.with_sched(|s| s.deregister(fd));
         trace::event!("doppel::net", "detach", fd = fd.0);
         for w in wakers.into_iter().flatten() {
@@ -254,6 +236,23 @@ impl Reactor {
                 Err(e)
             }
         }
+    }
+
+    /// What closing and detaching share: marks the pollDesc closed, cancels its deadlines and
+    /// retires its token (so late events and timers are stale). Returns the descriptor and the
+    /// waiters to wake once the descriptor has been dealt with.
+    fn retire(&self, pd: &PdRef) -> (Fd, [Option<Waker>; 2]) {
+        let (fd, token, wakers) = {
+            let mut p = pd.borrow_mut();
+            p.closed = true;
+            let wakers = [p.read.close(), p.write.close()];
+            (p.fd, p.token, wakers)
+        };
+        for dir in [Direction::Read, Direction::Write] {
+            self.disarm_deadline(token, dir);
+        }
+        self.fds.borrow_mut().remove(token);
+        (fd, wakers)
     }
 
     /// Cancels the armed deadline of a slot, if any.

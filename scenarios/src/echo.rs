@@ -52,23 +52,6 @@ pub struct ClientPlan {
     pub deadline: Option<std::time::Duration>,
 }
 
-/// Errors a client survives by reconnecting: the connection, not the data, was the problem.
-fn transient(e: &io::Error) -> bool {
-    use io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        ConnectionReset
-            | ConnectionAborted
-            | ConnectionRefused
-            | BrokenPipe
-            | UnexpectedEof
-            | NotConnected
-            | TimedOut
-            | HostUnreachable
-            | NetworkUnreachable
-    )
-}
-
 /// Connects to `addr` and makes `plan.rounds` round trips with sizes from 1 byte to
 /// `plan.max_size` (log-uniform, chosen by `id`), checking every byte that comes back. Returns
 /// the bytes sent.
@@ -103,7 +86,10 @@ pub async fn client(addr: SocketAddr, id: u64, plan: ClientPlan) -> io::Result<u
             match tried {
                 Ok(()) => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if transient(&e) && reconnects < plan.reconnects => {
+                Err(e)
+                    if crate::wire::connection_lost_or_closed(&e)
+                        && reconnects < plan.reconnects =>
+                {
                     reconnects += 1;
                     conn = None;
                     doppel::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -198,7 +184,11 @@ pub async fn churn(addr: SocketAddr, id: u64, load: Load) -> io::Result<()> {
             };
             match tried.await {
                 Ok(()) => break,
-                Err(e) if transient(&e) && retries < load.reconnects => retries += 1,
+                Err(e)
+                    if crate::wire::connection_lost_or_closed(&e) && retries < load.reconnects =>
+                {
+                    retries += 1
+                }
                 Err(e) => {
                     let what = format!("client {id} connection {round} ({retries} retries): {e}");
                     return Err(io::Error::new(e.kind(), what));

@@ -1,5 +1,6 @@
 //! Deterministic payloads for checking clients: a byte pattern that exposes loss, duplication
-//! and reordering, and a small generator for message sizes.
+//! and reordering, a small generator for message sizes, and which errors a client may cure by
+//! reconnecting.
 
 /// The byte at `offset` of stream `stream`: no two nearby offsets share a value, so lost,
 /// duplicated or reordered bytes show up as a mismatch.
@@ -39,4 +40,27 @@ impl Gen {
         let size = (1usize << b) + (self.next_u64() as usize % (1usize << b));
         size.clamp(1, max)
     }
+}
+
+/// The network ended or froze the connection (a reset, a refusal, a timeout, an unreachable
+/// host): a client that may reconnect tries again; the data was not the problem.
+pub fn connection_lost(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionReset
+            | ConnectionAborted
+            | ConnectionRefused
+            | BrokenPipe
+            | NotConnected
+            | TimedOut
+            | HostUnreachable
+            | NetworkUnreachable
+    )
+}
+
+/// [`connection_lost`], or the server closed the connection early: for clients whose server
+/// may legitimately vanish mid-conversation (a crash, a restart).
+pub fn connection_lost_or_closed(e: &std::io::Error) -> bool {
+    connection_lost(e) || e.kind() == std::io::ErrorKind::UnexpectedEof
 }

@@ -1,5 +1,5 @@
-//! Helpers shared by the real-backend integration tests: a bounded runner, an echo server, a
-//! deterministic payload, and an fd counter. Every test binds 127.0.0.1 only.
+//! Helpers shared by the real-backend integration tests: a bounded runner, an echo server, the
+//! deterministic payload (re-exported from `doppel_scenarios::wire`), and an fd counter. Every test binds 127.0.0.1 only.
 #![allow(dead_code)]
 
 use std::future::Future;
@@ -51,44 +51,9 @@ pub fn echo_server() -> io::Result<(SocketAddr, JoinHandle<io::Result<()>>)> {
     Ok((addr, server))
 }
 
-/// The byte at `offset` of stream `stream`: a pattern that catches loss, duplication and
-/// reordering (no two nearby offsets share a value).
-pub fn pattern(stream: u64, offset: u64) -> u8 {
-    let x = offset
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
-    (x >> 56) as u8 ^ (offset as u8)
-}
-
-/// Fills `buf` with `pattern(stream, start..)`.
-pub fn fill(buf: &mut [u8], stream: u64, start: u64) {
-    for (i, b) in buf.iter_mut().enumerate() {
-        *b = pattern(stream, start + i as u64);
-    }
-}
-
-/// A small deterministic generator (splitmix64) for sizes and choices in tests.
-#[derive(Debug, Clone)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A size from 1 to `max`, log-uniform, so small and large sizes are both common.
-    pub fn log_size(&mut self, max: usize) -> usize {
-        let bits = (usize::BITS - max.leading_zeros()) as u64;
-        let b = self.next() % bits;
-        let size = (1usize << b) + (self.next() as usize % (1usize << b));
-        size.clamp(1, max)
-    }
-}
+/// The checking clients' byte pattern: one definition, in `doppel_scenarios::wire`.
+#[allow(unused_imports)] // Each test binary uses a different part of this module.
+pub use doppel_scenarios::wire::{fill, pattern};
 
 /// How many descriptors this process has open.
 pub fn open_fds() -> usize {

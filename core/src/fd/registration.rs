@@ -90,6 +90,14 @@ impl Registration {
         )
     }
 
+    /// Waits for the next edge in `dir`, consuming the current one first (the raw, mio-style
+    /// wait of `TcpStream::wait_edge` and `TcpListener::wait_edge`).
+    pub(crate) async fn wait_edge(&self, dir: Direction) -> io::Result<()> {
+        self.drained(dir);
+        let mut guard = ParkGuard::new(self, dir);
+        std::future::poll_fn(|cx| self.poll_ready(dir, cx, &mut guard.parked)).await
+    }
+
     /// Records a short transfer: the queue (or buffer) is drained, so the next call waits for an
     /// edge instead of paying for an `EAGAIN`.
     #[inline]

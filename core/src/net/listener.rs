@@ -87,18 +87,22 @@ impl TcpListener {
             |s, fd| s.accept(fd)
         ));
         let (fd, peer) = accepted.map_err(|e| error::context("accept", self.fd(), e))?;
+        Poll::Ready(self.adopt(fd, peer))
+    }
+
+    /// Registers an accepted descriptor with this reactor as a stream.
+    fn adopt(&self, fd: Fd, peer: SocketAddr) -> io::Result<(TcpStream, SocketAddr)> {
         let reg = Registration::new(self.reg.reactor().clone(), fd)
             .map_err(|e| error::context("accept", self.fd(), e))?;
-        Poll::Ready(Ok((TcpStream::from_registration(reg), peer)))
+        Ok((TcpStream::from_registration(reg), peer))
     }
 
     /// Raw, mio-style access, for code that runs its own accept loop: waits for the next
     /// readable edge, consuming the current one first. Accept until `WouldBlock` before waiting
     /// again: a queued connection raises no new edge.
     pub async fn wait_edge(&self) -> io::Result<()> {
-        self.reg.drained(Direction::Read);
-        let mut guard = ParkGuard::new(&self.reg, Direction::Read);
-        std::future::poll_fn(|cx| self.reg.poll_ready(Direction::Read, cx, &mut guard.parked))
+        self.reg
+            .wait_edge(Direction::Read)
             .await
             .map_err(|e| error::context("wait", self.fd(), e))
     }
@@ -115,9 +119,7 @@ impl TcpListener {
         };
         call(Call::Accept, self.fd(), outcome);
         let (fd, peer) = accepted?;
-        let reg = Registration::new(self.reg.reactor().clone(), fd)
-            .map_err(|e| error::context("accept", self.fd(), e))?;
-        Ok((TcpStream::from_registration(reg), peer))
+        self.adopt(fd, peer)
     }
 
     /// The address the listener is bound to (with the real port if it bound port 0).

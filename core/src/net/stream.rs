@@ -167,9 +167,8 @@ impl TcpStream {
     /// when you call this raises no new edge: read until `WouldBlock` before waiting again
     /// (epoll(7)'s starvation pitfall, which the simulator catches).
     pub async fn wait_edge(&self, dir: crate::Direction) -> io::Result<()> {
-        self.reg.drained(dir);
-        let mut guard = ParkGuard::new(&self.reg, dir);
-        poll_fn(|cx| self.reg.poll_ready(dir, cx, &mut guard.parked))
+        self.reg
+            .wait_edge(dir)
             .await
             .map_err(|e| self.err("wait", e))
     }

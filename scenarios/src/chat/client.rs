@@ -43,22 +43,6 @@ enum Failure {
     Broken(String),
 }
 
-/// Errors a reconnect may cure: the network ended or froze the connection.
-fn transient(e: &io::Error) -> bool {
-    use io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        ConnectionReset
-            | ConnectionAborted
-            | ConnectionRefused
-            | BrokenPipe
-            | NotConnected
-            | TimedOut
-            | HostUnreachable
-            | NetworkUnreachable
-    )
-}
-
 /// Reads a connection line by line.
 struct Lines {
     /// Read buffer.
@@ -150,7 +134,7 @@ pub async fn run(addr: SocketAddr, id: u64, load: Load) -> io::Result<()> {
 impl Client {
     /// A connection failed: back off and go on if a reconnect is allowed, else the error.
     async fn lost(&mut self, e: io::Error) -> io::Result<()> {
-        if !transient(&e) || self.reconnects >= self.load.reconnects {
+        if !crate::wire::connection_lost(&e) || self.reconnects >= self.load.reconnects {
             let what = format!(
                 "client {}: connection lost after {} of {} reconnects: {e}",
                 self.id, self.reconnects, self.load.reconnects

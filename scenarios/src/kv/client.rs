@@ -90,23 +90,6 @@ struct Client {
     inbox: Vec<u8>,
 }
 
-/// Errors that end a connection but not the client (its budget allowing).
-fn transient(e: &io::Error) -> bool {
-    use io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        ConnectionReset
-            | ConnectionAborted
-            | ConnectionRefused
-            | BrokenPipe
-            | UnexpectedEof
-            | NotConnected
-            | TimedOut
-            | HostUnreachable
-            | NetworkUnreachable
-    )
-}
-
 /// Runs client `id` against `addr` as `plan` says; an error names the invariant that broke or
 /// the failure the client could not survive.
 pub async fn run(addr: SocketAddr, id: u64, plan: Plan) -> io::Result<()> {
@@ -237,7 +220,8 @@ impl Client {
     /// Uses one reconnect for `cause`, or fails if none is left or the error is not one a
     /// client survives.
     fn spend(&mut self, round: u32, cause: &io::Error) -> io::Result<()> {
-        if !transient(cause) || self.reconnects >= self.plan.reconnects {
+        if !crate::wire::connection_lost_or_closed(cause) || self.reconnects >= self.plan.reconnects
+        {
             return Err(io::Error::new(
                 cause.kind(),
                 format!(

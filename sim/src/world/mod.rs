@@ -195,18 +195,30 @@ impl World {
         };
         if self.fault(FaultClass::Late) {
             let delay = Duration::from_nanos(self.rng.faults.between(1_000, 2_000_000));
-            let at = self.clock + delay;
-            self.queue.push(
-                at,
-                NetEvent::Edge {
-                    reactor,
-                    token,
-                    ready,
-                },
-            );
+            self.edge_after(delay, reactor, token, ready);
             return;
         }
         self.queue_edge(reactor, token, ready);
+    }
+
+    /// Schedules an edge for `reactor`'s `token` `delay` from now (a late edge, or the writable
+    /// edge that follows a short write).
+    pub(crate) fn edge_after(
+        &mut self,
+        delay: Duration,
+        reactor: usize,
+        token: Token,
+        ready: Ready,
+    ) {
+        let at = self.clock + delay;
+        self.queue.push(
+            at,
+            NetEvent::Edge {
+                reactor,
+                token,
+                ready,
+            },
+        );
     }
 
     /// Queues an event for a reactor's next `poll`.

@@ -350,16 +350,7 @@ impl World {
             return;
         };
         let delay = Duration::from_nanos(self.rng.faults.between(1_000, 100_000));
-        let at = self.clock + delay;
-        let ready = Ready::WRITABLE;
-        self.queue.push(
-            at,
-            NetEvent::Edge {
-                reactor,
-                token,
-                ready,
-            },
-        );
+        self.edge_after(delay, reactor, token, Ready::WRITABLE);
     }
 
     /// Cuts `n` bytes just added to `to`'s wire into segments and schedules their arrivals.
