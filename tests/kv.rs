@@ -40,8 +40,14 @@ fn start_server() -> u16 {
 /// is missing (with the install command), exits non-zero, or overruns.
 #[allow(clippy::disallowed_methods)] // The wall clock bounds a child process, not the runtime.
 fn tool(name: &str, args: &[String], limit: Duration) -> String {
-    let out_path =
-        std::env::temp_dir().join(format!("doppel-kv-{}-{name}.out", std::process::id()));
+    // One file per call: the tests run on parallel threads, and two of them may run the same
+    // tool at once.
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out_path = std::env::temp_dir().join(format!(
+        "doppel-kv-{}-{call}-{name}.out",
+        std::process::id()
+    ));
     let out = File::create(&out_path).expect("a temporary file");
     let spawned = Command::new(name)
         .args(args)

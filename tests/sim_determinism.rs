@@ -82,17 +82,14 @@ fn pct_and_swarm_replay_exactly() {
             "swarm resolves the same plan from the same seed"
         );
     }
-    assert_ne!(
-        world(5, Strategy::Random, FaultPlan::swarm())
-            .run()
-            .unwrap()
-            .plan,
-        world(6, Strategy::Random, FaultPlan::swarm())
-            .run()
-            .unwrap()
-            .plan,
-        "different seeds, different swarm plans"
-    );
+    // A swarm seed may turn resets up high enough to exhaust a client's reconnects: the plan is
+    // in the report either way.
+    let plan = |seed| match world(seed, Strategy::Random, FaultPlan::swarm()).run() {
+        Ok(r) => r.plan,
+        Err(doppel::sim::SimError::Failed(f)) => f.report.plan,
+        Err(e) => panic!("{e}"),
+    };
+    assert_ne!(plan(5), plan(6), "different seeds, different swarm plans");
 }
 
 /// Run by `the_same_seed_gives_the_same_run_in_two_processes` in a child process (and on its

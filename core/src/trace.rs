@@ -8,7 +8,7 @@
 //! |-----------------|--------------------------------------------------------------------|
 //! | `doppel::task`  | `spawn`, `poll`, `done`, `abort`                                   |
 //! | `doppel::poll`  | `poll` (timeout, events), `interrupted`, `ready`, `stale`          |
-//! | `doppel::net`   | `listen`, `socket`, `connect`, `accept`, `read`, `write`, `shutdown`, `close`, `so_error` |
+//! | `doppel::net`   | `listen`, `socket`, `connect`, `accept`, `read`, `write`, `shutdown`, `close`, `so_error`; the raw calls' `read_once`, `write_once`, `wait_edge`, `edge` |
 //! | `doppel::time`  | `sleep`, `fired`, `deadline`, `expired`, `stale_deadline`          |
 //!
 //! Faults are the simulator's (`doppel::fault`). A collector (`doppel-trace`) stamps each
@@ -258,6 +258,51 @@ pub(crate) fn call(c: Call, fd: Fd, out: Outcome<'_>) {
             }
         },
         Call::Wait => {}
+    }
+}
+
+/// Traces one raw call (`read_once`, `write_once`): the bytes asked for, and what came back.
+pub(crate) fn raw_call(c: Call, fd: Fd, asked: usize, got: &io::Result<usize>) {
+    if !on() {
+        return;
+    }
+    let fd = fd.0;
+    match (c, got) {
+        (Call::Read, Ok(n)) => event!("doppel::net", "read_once", fd = fd, asked = asked, n = *n),
+        (Call::Read, Err(e)) => event!(
+            "doppel::net",
+            "read_once",
+            fd = fd,
+            asked = asked,
+            errno = errno_of(e)
+        ),
+        (_, Ok(n)) => event!("doppel::net", "write_once", fd = fd, asked = asked, n = *n),
+        (_, Err(e)) => event!(
+            "doppel::net",
+            "write_once",
+            fd = fd,
+            asked = asked,
+            errno = errno_of(e)
+        ),
+    }
+}
+
+/// Traces a raw wait for an edge: its start (`ended` is `None`), and how it ended.
+pub(crate) fn raw_wait(fd: Fd, dir: crate::Direction, ended: Option<&io::Result<()>>) {
+    if !on() {
+        return;
+    }
+    let (fd, dir) = (fd.0, dir as u8);
+    match ended {
+        None => event!("doppel::net", "wait_edge", fd = fd, dir = dir),
+        Some(Ok(())) => event!("doppel::net", "edge", fd = fd, dir = dir),
+        Some(Err(e)) => event!(
+            "doppel::net",
+            "edge",
+            fd = fd,
+            dir = dir,
+            errno = errno_of(e)
+        ),
     }
 }
 

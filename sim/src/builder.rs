@@ -252,8 +252,12 @@ impl SimBuilder {
 
     /// Runs twice and checks both runs are the same (hash, and outcome); on a difference,
     /// runs both again with traces and reports the first differing event.
+    ///
+    /// Both runs share this builder's mains, so state the mains capture (an `Rc` ledger made
+    /// outside them) carries over into the second run; [`crate::check_determinism`] with a
+    /// function that builds the world afresh has no such trap.
     pub fn check(self) -> Result<Report, SimError> {
-        crate::check::check_determinism(self)
+        crate::check::check_builder(self)
     }
 
     /// Checks the setup and builds the world.
@@ -287,6 +291,14 @@ impl SimBuilder {
         }
         let mut seen: Vec<(&str, IpAddr)> = Vec::new();
         for h in &self.hosts {
+            let odd = |c: char| c.is_whitespace() || ",@/:#=\"".contains(c);
+            if h.name.is_empty() || h.name.contains(odd) {
+                return bad(format!(
+                    "host name {:?}: give a non-empty name without spaces or any of , @ / : # = \" \
+                     (faults are named after hosts, as in short-write@c0:49152/server:7000:3)",
+                    h.name
+                ));
+            }
             if let Some(g) = &h.group {
                 g.validate()
                     .map_err(|e| ConfigError(format!("host {}: {e}", h.name)))?;

@@ -74,6 +74,13 @@ pub fn replay_command(seed: u64) -> String {
     }
 }
 
+/// Runs a builder twice (the clones share its mains: state they capture survives into the
+/// second run; prefer [`check_determinism`] with a build function).
+pub(crate) fn check_builder(builder: SimBuilder) -> Result<Report, SimError> {
+    let b = builder;
+    check_determinism(b.seed, move |_| b.clone())
+}
+
 /// Whether two results of one seed are the same run.
 fn same(a: &Result<Report, SimError>, b: &Result<Report, SimError>) -> Option<(u64, u64)> {
     let key = |r: &Result<Report, SimError>| match r {
@@ -96,21 +103,35 @@ fn trace_of(r: &Result<Report, SimError>) -> Option<&doppel_trace::Trace> {
     }
 }
 
-/// Runs the setup twice and checks the runs agree (hash, clients' outcomes, failure). The first
-/// run's result is returned; on a difference, both runs are repeated with traces and the first
-/// differing event is reported (`SimError::Nondeterministic`).
-pub fn check_determinism(builder: SimBuilder) -> Result<Report, SimError> {
-    let seed = builder.seed;
-    let first = builder.clone().run();
+/// Runs `build(seed)` twice, each a fresh world from a fresh call of `build`, and checks the
+/// runs agree (hash, clients' outcomes, failure). The first run's result is returned; on a
+/// difference, both runs are repeated with traces and the first differing event is reported
+/// ([`SimError::Nondeterministic`]).
+///
+/// State a world needs (a ledger the server and client share, a counter) belongs inside
+/// `build`: anything `build` captures from outside survives into the second run.
+///
+/// ```
+/// use doppel_sim::{check_determinism, SimBuilder};
+/// let world = |seed| {
+///     SimBuilder::new(seed)
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", || async { Ok(()) })
+/// };
+/// let report = check_determinism(7, world).unwrap();
+/// assert_eq!(report.seed, 7);
+/// ```
+pub fn check_determinism(seed: u64, build: impl Fn(u64) -> SimBuilder) -> Result<Report, SimError> {
+    let first = build(seed).run();
     if let Err(SimError::Config(_)) = first {
         return first;
     }
-    let second = builder.clone().run();
+    let second = build(seed).run();
     let Some(hashes) = same(&first, &second) else {
         return first;
     };
-    let a = builder.clone().trace(true).run();
-    let b = builder.trace(true).run();
+    let a = build(seed).trace(true).run();
+    let b = build(seed).trace(true).run();
     let divergence = match (trace_of(&a), trace_of(&b)) {
         (Some(x), Some(y)) => x.diverges_from(y),
         _ => None,
@@ -123,38 +144,41 @@ pub fn check_determinism(builder: SimBuilder) -> Result<Report, SimError> {
 }
 
 /// Runs `build(seed)` for every seed in `seeds` (or only `DOPPEL_SEED` when it is set), each
-/// twice with the runs compared, and returns the first run's reports.
+/// twice with the runs compared ([`check_determinism`]), on one thread per core, and returns
+/// every seed's report (without its trace) in seed order. It is a thin layer over
+/// [`crate::explore::Explore`]; `#[doppel::test]` adds shrinking and replay commands.
 ///
 /// # Panics
-/// On the first failing or nondeterministic seed, with the seed, the replay command, the last
-/// 50 events and the path of the whole trace; and on a `DOPPEL_SEED` that is not a number.
-pub fn check_seeds(seeds: Range<u64>, build: impl Fn(u64) -> SimBuilder) -> Vec<Report> {
-    let seeds: Vec<u64> = match replay_seed() {
-        Ok(Some(s)) => vec![s],
-        Ok(None) => seeds.collect(),
+/// After the whole sweep, if any seed failed or was nondeterministic: how many of how many
+/// failed, and for the first failing seed its error, the command that replays it, the last 50
+/// events and the path of its whole trace. Also on a `DOPPEL_SEED` that is not a number, and
+/// on a bad setup.
+pub fn check_seeds(seeds: Range<u64>, build: impl Fn(u64) -> SimBuilder + Sync) -> Vec<Report> {
+    let seeds = match replay_seed() {
+        Ok(Some(s)) => s..s.saturating_add(1),
+        Ok(None) => seeds,
         Err(e) => panic!("doppel: {e}"),
     };
-    let mut reports = Vec::with_capacity(seeds.len());
-    for seed in seeds {
-        let run = catch_unwind(AssertUnwindSafe(|| check_determinism(build(seed))));
-        let why = match run {
-            Ok(Ok(report)) => {
-                reports.push(report);
-                continue;
-            }
-            Ok(Err(SimError::Config(e))) => panic!("doppel: bad simulation setup: {e}"),
-            Ok(Err(e @ SimError::Nondeterministic(_))) => e.to_string(),
-            Ok(Err(e)) => format!("{e}{}", evidence(seed, &build)),
-            Err(panic) => format!("{}{}", panic_text(&*panic), evidence(seed, &build)),
-        };
-        panic!(
-            "doppel: seed {seed} failed: {why}\n  replay: {}",
-            replay_command(seed)
-        );
-    }
-    reports
+    let sweep = crate::explore::Explore::new(seeds)
+        .keep_reports(true)
+        .run(&build)
+        .unwrap_or_else(|e| panic!("doppel: bad simulation setup: {e}"));
+    let Some(first) = sweep.failed.first() else {
+        return sweep.reports;
+    };
+    let seed = first.seed;
+    let evidence = match first.kind.as_str() {
+        "nondeterministic" => String::new(),
+        _ => evidence(seed, &build),
+    };
+    panic!(
+        "doppel: {} of {} seeds failed; seed {seed} failed: {}{evidence}\n  replay: {}",
+        sweep.failed.len(),
+        sweep.seeds_run,
+        first.failure,
+        replay_command(seed)
+    );
 }
-
 /// Replays a failing seed with its trace on: the last events, and the whole trace in a file.
 fn evidence(seed: u64, build: &dyn Fn(u64) -> SimBuilder) -> String {
     let rerun = catch_unwind(AssertUnwindSafe(|| build(seed).trace(true).run()));
@@ -190,7 +214,7 @@ fn evidence(seed: u64, build: &dyn Fn(u64) -> SimBuilder) -> String {
 }
 
 /// The text of a panic payload.
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         format!("panicked: {s}")
     } else if let Some(s) = p.downcast_ref::<String>() {

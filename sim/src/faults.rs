@@ -1,7 +1,7 @@
 //! The fault catalogue: a closed set of classes, a plan saying how often each fires, and the
 //! counters that prove each one did (a class that never fired proved nothing: freenet-core#4727).
 //!
-//! Every injection keeps the kernel's contract (see `shared/DESIGN.md`): a short read leaves
+//! Every injection keeps the kernel's contract: a short read leaves
 //! nothing more queued at that moment and the rest arrives later with its own edge; a short write
 //! means the send buffer filled and a writable edge follows; a spurious edge is followed by
 //! `WouldBlock`; an interrupted `connect` completes in the background; an interrupted `close` has
@@ -72,6 +72,19 @@ impl FaultClass {
         FaultClass::ShortWrite,
         FaultClass::Stall,
         FaultClass::DeadlineRace,
+        FaultClass::Backlog,
+    ];
+
+    /// The classes a correct server and client absorb without any visible error (see
+    /// [`FaultPlan::benign`]).
+    pub const BENIGN: [FaultClass; 8] = [
+        FaultClass::Spurious,
+        FaultClass::Late,
+        FaultClass::PollEintr,
+        FaultClass::Eintr,
+        FaultClass::ShortRead,
+        FaultClass::ShortWrite,
+        FaultClass::Stall,
         FaultClass::Backlog,
     ];
 
@@ -158,6 +171,29 @@ pub struct CrashSpec {
     pub restart_after: Option<Duration>,
 }
 
+/// Which classes swarm mode turns on and off per seed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Swarm {
+    /// No swarm: the plan's probabilities hold for every seed.
+    #[default]
+    Off,
+    /// Every random class (`swarm`).
+    All,
+    /// The benign classes only (`swarm=benign`): see [`FaultClass::BENIGN`].
+    Benign,
+}
+
+impl Swarm {
+    /// Whether swarm mode chooses `class`'s probability per seed.
+    pub fn covers(self, class: FaultClass) -> bool {
+        match self {
+            Swarm::Off => false,
+            Swarm::All => FaultClass::RANDOM.contains(&class),
+            Swarm::Benign => FaultClass::BENIGN.contains(&class),
+        }
+    }
+}
+
 /// How often each fault fires: a probability per opportunity for the random classes, and
 /// schedules for partitions and crashes. Build one with [`FaultPlan::none`], [`FaultPlan::all`],
 /// [`FaultPlan::with`] or parse one (`"short-read=0.1,eintr=0.02"`).
@@ -174,11 +210,11 @@ pub struct FaultPlan {
     /// Scheduled crashes.
     pub crashes: Vec<CrashSpec>,
     /// Swarm mode: the seed chooses which random classes are on and how often.
-    pub swarm: bool,
-    /// Only these faults may fire, when set: each named by its class and opportunity number
-    /// (sorted). The other faults that fall due are left out; `doppel shrink` narrows a failing
-    /// run's faults with it.
-    pub only: Option<Vec<(FaultClass, u64)>>,
+    pub swarm: Swarm,
+    /// Only these faults may fire, when set: each named by its class, site and opportunity
+    /// number (sorted). The other faults that fall due are left out; shrinking narrows a
+    /// failing run's faults with it.
+    pub only: Option<Vec<FaultName>>,
 }
 
 impl Default for FaultPlan {
@@ -196,7 +232,7 @@ impl FaultPlan {
             stall_max: Duration::from_millis(500),
             partitions: Vec::new(),
             crashes: Vec::new(),
-            swarm: false,
+            swarm: Swarm::Off,
             only: None,
         }
     }
@@ -221,26 +257,33 @@ impl FaultPlan {
     /// left out: a correct program may legitimately report those.
     pub fn benign(p: f64) -> FaultPlan {
         let mut plan = FaultPlan::none();
-        for c in [
-            FaultClass::Spurious,
-            FaultClass::Late,
-            FaultClass::PollEintr,
-            FaultClass::Eintr,
-            FaultClass::ShortRead,
-            FaultClass::ShortWrite,
-            FaultClass::Stall,
-            FaultClass::Backlog,
-        ] {
+        for c in FaultClass::BENIGN {
             plan.probability[c.index()] = p;
         }
         plan
     }
 
     /// Swarm mode: per seed, each random class is on or off by a coin flip, at a probability
-    /// drawn between 0.1% and 10%.
+    /// drawn between 0.1% and 10% (spec `swarm`).
     pub fn swarm() -> FaultPlan {
         FaultPlan {
-            swarm: true,
+            swarm: Swarm::All,
+            ..FaultPlan::none()
+        }
+    }
+
+    /// Swarm mode over the benign classes only (those of [`FaultPlan::benign`]), for servers
+    /// that must absorb every fault without a visible error (spec `swarm=benign`).
+    ///
+    /// ```
+    /// use doppel_sim::{FaultClass, FaultPlan};
+    /// let plan: FaultPlan = "swarm=benign".parse().unwrap();
+    /// assert_eq!(plan, FaultPlan::swarm_benign());
+    /// assert!(plan.enabled(FaultClass::ShortWrite) && !plan.enabled(FaultClass::Reset));
+    /// ```
+    pub fn swarm_benign() -> FaultPlan {
+        FaultPlan {
+            swarm: Swarm::Benign,
             ..FaultPlan::none()
         }
     }
@@ -265,20 +308,28 @@ impl FaultPlan {
     }
 
     /// Lets only these faults fire (see [`FaultPlan::only`]).
-    pub fn only(mut self, faults: impl IntoIterator<Item = (FaultClass, u64)>) -> FaultPlan {
-        let mut f: Vec<(FaultClass, u64)> = faults.into_iter().collect();
+    ///
+    /// ```
+    /// use doppel_sim::{FaultName, FaultPlan};
+    /// let names: Vec<FaultName> = vec!["short-write@c0:49152/server:7000:3".parse().unwrap()];
+    /// let plan = FaultPlan::all(0.02).only(names);
+    /// assert!(plan.to_string().ends_with("only:short-write@c0:49152/server:7000:3"));
+    /// ```
+    pub fn only(mut self, faults: impl IntoIterator<Item = FaultName>) -> FaultPlan {
+        let mut f: Vec<FaultName> = faults.into_iter().collect();
         f.sort_unstable();
         f.dedup();
         self.only = Some(f);
         self
     }
 
-    /// Whether opportunity `op` of `class` may fire.
+    /// Whether opportunity `op` of `class` at `site` may fire.
     #[inline]
-    pub fn allows(&self, class: FaultClass, op: u64) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|f| f.binary_search(&(class, op)).is_ok())
+    pub fn allows(&self, class: FaultClass, site: &str, op: u64) -> bool {
+        self.only.as_ref().is_none_or(|f| {
+            f.binary_search_by(|n| (n.class, n.site.as_str(), n.op).cmp(&(class, site, op)))
+                .is_ok()
+        })
     }
 
     /// The probability of `class`.
@@ -292,7 +343,7 @@ impl FaultPlan {
         match class {
             FaultClass::Partition => !self.partitions.is_empty(),
             FaultClass::Crash => !self.crashes.is_empty(),
-            c => self.swarm || self.probability(c) > 0.0,
+            c => self.swarm.covers(c) || self.probability(c) > 0.0,
         }
     }
 
@@ -319,14 +370,16 @@ impl FaultPlan {
 
     /// Resolves swarm mode for one seed: the returned plan has concrete probabilities.
     pub(crate) fn resolve(&self, swarm: &mut crate::rng::Stream) -> FaultPlan {
-        if !self.swarm {
+        if self.swarm == Swarm::Off {
             return self.clone();
         }
         let mut plan = self.clone();
         for c in FaultClass::RANDOM {
             let on = swarm.chance(0.5);
             let p = 0.001 * 100f64.powf(swarm.below(1 << 20) as f64 / (1 << 20) as f64);
-            plan.probability[c.index()] = if on { p } else { 0.0 };
+            if self.swarm.covers(c) {
+                plan.probability[c.index()] = if on { p } else { 0.0 };
+            }
         }
         plan
     }
@@ -341,8 +394,10 @@ impl fmt::Display for FaultPlan {
             .filter(|c| self.probability(*c) > 0.0)
             .map(|c| format!("{c}={}", self.probability(c)))
             .collect();
-        if self.swarm {
-            parts.insert(0, "swarm".into());
+        match self.swarm {
+            Swarm::Off => {}
+            Swarm::All => parts.insert(0, "swarm".into()),
+            Swarm::Benign => parts.insert(0, "swarm=benign".into()),
         }
         if !self.partitions.is_empty() {
             parts.push(format!("partitions:{}", self.partitions.len()));
@@ -351,8 +406,8 @@ impl fmt::Display for FaultPlan {
             parts.push(format!("crashes:{}", self.crashes.len()));
         }
         if let Some(f) = &self.only {
-            let f: Vec<String> = f.iter().map(|(c, k)| format!("{c}:{k}")).collect();
-            parts.push(format!("only:{}", f.join("/")));
+            let f: Vec<String> = f.iter().map(FaultName::to_string).collect();
+            parts.push(format!("only:{}", f.join("+")));
         }
         if parts.is_empty() {
             f.write_str("none")
@@ -365,7 +420,7 @@ impl fmt::Display for FaultPlan {
 impl FromStr for FaultPlan {
     type Err = FaultError;
 
-    /// `none`, `all=P`, `benign=P`, `swarm`, or a comma list of `class=P`
+    /// `none`, `all=P`, `benign=P`, `swarm`, `swarm=benign`, or a comma list of `class=P`
     /// (`short-read=0.1,eintr=0.02`); later items override earlier ones (`all=0.02,reset=0`).
     fn from_str(spec: &str) -> Result<FaultPlan, FaultError> {
         let mut plan = FaultPlan::none();
@@ -374,7 +429,19 @@ impl FromStr for FaultPlan {
                 continue;
             }
             if item == "swarm" {
-                plan.swarm = true;
+                plan.swarm = Swarm::All;
+                continue;
+            }
+            if let Some(which) = item.strip_prefix("swarm=") {
+                plan.swarm = match which.trim() {
+                    "all" => Swarm::All,
+                    "benign" => Swarm::Benign,
+                    other => {
+                        return Err(FaultError(format!(
+                            "fault spec item {item:?}: swarm takes all or benign, not {other:?}"
+                        )))
+                    }
+                };
                 continue;
             }
             let (key, value) = item.split_once('=').ok_or_else(|| {
@@ -409,18 +476,121 @@ impl FromStr for FaultPlan {
     }
 }
 
-/// One injected fault: its class and opportunity number (its name for `--only`), its id in the
-/// run, and when.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A fault's name: its class, its site and its opportunity number at that site, written
+/// `CLASS@SITE:OP` (`short-write@c0:49152/server:7000:3`: the fourth write on client `c0`'s
+/// connection from port 49152 to the server's port 7000 that could have come up short).
+///
+/// Sites are sockets (`HOST:PORT/PEER:PORT` for a connection, `HOST:PORT` for a listener),
+/// reactors (`HOST#N`) and hosts (`HOST`). Opportunities are numbered per site, so a change on
+/// one connection leaves every other connection's faults, and their names, where they were.
+///
+/// ```
+/// use doppel_sim::{FaultClass, FaultName};
+/// let n: FaultName = "eintr-poll@server#0:12".parse().unwrap();
+/// assert_eq!((n.class, n.site.as_str(), n.op), (FaultClass::PollEintr, "server#0", 12));
+/// assert_eq!(n.to_string(), "eintr-poll@server#0:12");
+/// assert!("eintr-poll:12".parse::<FaultName>().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FaultName {
+    /// The class.
+    pub class: FaultClass,
+    /// Where it was decided (a socket, a reactor or a host).
+    pub site: String,
+    /// Which opportunity of its class at its site it was, from 0.
+    pub op: u64,
+}
+
+impl fmt::Display for FaultName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}:{}", self.class, self.site, self.op)
+    }
+}
+
+impl FromStr for FaultName {
+    type Err = FaultError;
+
+    /// `CLASS@SITE:OP`, as [`Fired`] and shrinking print it.
+    fn from_str(s: &str) -> Result<FaultName, FaultError> {
+        let bad = |why: String| {
+            FaultError(format!(
+                "fault {s:?}: {why} (expected CLASS@SITE:OP as a failure prints it, e.g. \
+                 short-read@c0:49152/server:7000:4)"
+            ))
+        };
+        let (class, rest) = s
+            .trim()
+            .split_once('@')
+            .ok_or_else(|| bad("no '@'".into()))?;
+        let (site, op) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| bad("no ':OP'".into()))?;
+        let class: FaultClass = class.parse().map_err(|e: FaultError| bad(e.0))?;
+        if site.is_empty() {
+            return Err(bad("no site".into()));
+        }
+        let op = op
+            .parse()
+            .map_err(|_| bad(format!("{op:?} is not an opportunity number")))?;
+        Ok(FaultName {
+            class,
+            site: site.to_string(),
+            op,
+        })
+    }
+}
+
+impl FaultName {
+    /// Parses a comma list of names (`none` or nothing: no fault at all), as `--only` and
+    /// `DOPPEL_ONLY` take them.
+    pub fn parse_list(list: &str) -> Result<Vec<FaultName>, FaultError> {
+        let list = list.trim();
+        if list.is_empty() || list == "none" {
+            return Ok(Vec::new());
+        }
+        list.split(',').map(str::parse).collect()
+    }
+
+    /// Writes names as a comma list that [`FaultName::parse_list`] reads back (`none` for
+    /// none).
+    pub fn list(names: &[FaultName]) -> String {
+        if names.is_empty() {
+            return "none".into();
+        }
+        names
+            .iter()
+            .map(FaultName::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// One injected fault: its name (class, site, opportunity number), its id in the run, and
+/// when.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fired {
-    /// Injection order in the run, from 1 (the `id` field of its trace event).
+    /// Injection order in the run, from 1.
     pub id: u64,
     /// Its class.
     pub class: FaultClass,
-    /// Which opportunity of its class it was, from 0 (the `op` field of its trace event).
+    /// Its site (the `site` field of its trace event).
+    pub site: String,
+    /// Which opportunity of its class at its site it was, from 0 (the `op` field of its trace
+    /// event).
     pub op: u64,
     /// When it fired.
     pub at: doppel_core::time::Instant,
+}
+
+impl Fired {
+    /// Its name, as `--only` and [`FaultPlan::only`] take it.
+    pub fn name(&self) -> FaultName {
+        FaultName {
+            class: self.class,
+            site: self.site.clone(),
+            op: self.op,
+        }
+    }
 }
 
 impl fmt::Display for Fired {
@@ -428,8 +598,9 @@ impl fmt::Display for Fired {
         let ns = self.at.as_nanos();
         write!(
             f,
-            "{}:{} at {}.{:09}s (fault #{})",
+            "{}@{}:{} at {}.{:09}s (fault #{})",
             self.class,
+            self.site,
             self.op,
             ns / 1_000_000_000,
             ns % 1_000_000_000,
@@ -511,7 +682,12 @@ mod tests {
         assert!(e.0.contains("\"lots\" is not a number"), "{e}");
         let e = "crash=0.1".parse::<FaultPlan>().unwrap_err();
         assert!(e.0.contains("scheduled"), "{e}");
-        assert!("all=0.01,swarm".parse::<FaultPlan>().unwrap().swarm);
+        assert_eq!(
+            "all=0.01,swarm".parse::<FaultPlan>().unwrap().swarm,
+            Swarm::All
+        );
+        let e = "swarm=most".parse::<FaultPlan>().unwrap_err();
+        assert!(e.0.contains("swarm takes all or benign"), "{e}");
         assert!(FaultPlan::none()
             .with(FaultClass::Late, f64::NAN)
             .validate()

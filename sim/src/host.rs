@@ -29,12 +29,15 @@ pub(crate) struct HostState {
     pub(crate) next_port: u16,
     /// Up (false between a crash and its restart).
     pub(crate) up: bool,
+    /// Where its crashes, and its fresh sockets' faults, are numbered: its name.
+    pub(crate) site: crate::rng::Site,
 }
 
 impl HostState {
-    /// A fresh host.
-    pub(crate) fn new(name: String, ip: IpAddr) -> HostState {
+    /// A fresh host of the run seeded with `seed`.
+    pub(crate) fn new(seed: u64, name: String, ip: IpAddr) -> HostState {
         HostState {
+            site: crate::rng::Site::new(seed, &name),
             name,
             ip,
             fds: Vec::new(),

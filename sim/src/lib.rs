@@ -14,7 +14,9 @@
 //! | [`faults`]  | [`FaultClass`], [`FaultPlan`], [`FaultCounts`]                          |
 //! | `sched`     | [`Strategy`]: seeded random choice, and PCT                             |
 //! | [`rng`]     | named ChaCha8 streams derived from the seed                             |
-//! | `check`     | [`check_seeds`]: run seeds, honour `DOPPEL_SEED`, print replay commands |
+//! | `check`     | [`check_seeds`], [`check_determinism`]: run seeds twice, honour `DOPPEL_SEED` |
+//! | [`explore`] | [`Explore`], [`Sweep`]: the one seed sweep (threads, budget, counts)   |
+//! | [`shrink`]  | [`Shrink`], [`Shrunk`]: a failing seed's faults, down to a 1-minimal set |
 //! | `report`    | [`Report`], [`Failure`], [`SimError`]                                   |
 //! | `trace`     | the simulator's fault events; tracing a run (`SimBuilder::trace`)       |
 //!
@@ -26,6 +28,7 @@
 
 mod builder;
 mod check;
+pub mod explore;
 pub mod faults;
 mod host;
 mod net;
@@ -33,14 +36,21 @@ mod poller;
 mod report;
 pub mod rng;
 mod sched;
+pub mod shrink;
 mod sim;
 mod trace;
 mod world;
 
 pub use builder::SimBuilder;
-pub use check::{check_seeds, parse_seed, replay_command, replay_seed, SeedError};
-pub use faults::{CrashSpec, FaultClass, FaultCounts, FaultPlan, Fired, PartitionSpec};
+pub use check::{
+    check_determinism, check_seeds, parse_seed, replay_command, replay_seed, SeedError,
+};
+pub use explore::{explore, Explore, Sweep};
+pub use faults::{
+    CrashSpec, FaultClass, FaultCounts, FaultName, FaultPlan, Fired, PartitionSpec, Swarm,
+};
 pub use net::LinkConfig;
 pub use report::{ConfigError, Failure, FailureKind, Outcome, Report, SimError};
 pub use sched::Strategy;
+pub use shrink::{shrink, Shrink, Shrunk};
 pub use sim::Sim;

@@ -81,7 +81,9 @@ impl Scheduler for SimPoller {
     fn pick(&mut self, runnable: &[TaskId]) -> usize {
         let mut w = self.w();
         let w = &mut *w;
-        let i = w.picker.pick_task(self.reactor, runnable, &mut w.rng.sched);
+        let i = w
+            .picker
+            .pick_task(self.reactor, runnable, w.clock, &mut w.rng.sched);
         w.hash
             .mix(&[0x91, self.reactor as u64, runnable[i].number()]);
         i

@@ -84,6 +84,37 @@ pub enum FailureKind {
     },
 }
 
+impl FailureKind {
+    /// The failure as one line (a stall names its first blocked task and how many there are).
+    ///
+    /// ```
+    /// use doppel_sim::FailureKind;
+    /// let k = FailureKind::Client { host: "c0".into(), error: "wrong echo".into() };
+    /// assert_eq!(k.line(), "client c0 failed: wrong echo");
+    /// ```
+    pub fn line(&self) -> String {
+        match self {
+            FailureKind::Client { host, error } => format!("client {host} failed: {error}"),
+            FailureKind::Stall { blocked } => match blocked.first() {
+                Some(b) => format!(
+                    "stall: nothing can run and nothing is pending ({b}; {} blocked)",
+                    blocked.len()
+                ),
+                None => "stall: nothing can run and nothing is pending".into(),
+            },
+            FailureKind::TimeLimit { limit } => {
+                format!("the clients had not finished at the time limit of {limit:?}")
+            }
+        }
+    }
+
+    /// Whether `other` is the same kind of failure (a client error, a stall or the time
+    /// limit), which is what shrinking keeps.
+    pub fn same_kind(&self, other: &FailureKind) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
 /// A failed run: what went wrong, and the report up to that point.
 #[derive(Clone, Debug)]
 pub struct Failure {

@@ -69,17 +69,80 @@ impl Stream {
     }
 }
 
+/// Where randomness is drawn: a socket, a reactor or a host, named by a stable label
+/// (`c0:49152/server:7000`, `server#0`, `server`). Each site numbers its own fault
+/// opportunities per class and its own network draws, and every draw is a pure function of
+/// (seed, site, class, number): what happens on one connection moves no draw of another, so a
+/// change to one connection's behaviour leaves every other connection's faults and segment
+/// boundaries where they were.
+#[derive(Debug, Clone)]
+pub struct Site {
+    /// The label faults are named by (`--only CLASS@SITE:OP`).
+    label: std::rc::Rc<str>,
+    /// The site's key: the seed and the label, mixed.
+    key: u64,
+    /// Per fault class: the next opportunity's number.
+    next: [u64; 13],
+    /// Network draws taken (segment boundaries, jitter).
+    net: u64,
+}
+
+/// The stream of a site's network draws, apart from its fault classes'.
+const NET_SALT: u64 = 0x6e65_745f_7369_7465;
+
+impl Site {
+    /// The site called `label` in the run seeded with `seed`.
+    pub fn new(seed: u64, label: &str) -> Site {
+        Site {
+            label: std::rc::Rc::from(label),
+            key: mix(seed ^ name_hash(label).rotate_left(29)),
+            next: [0; 13],
+            net: 0,
+        }
+    }
+
+    /// Its label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The next network draw (64 random bits).
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        self.net += 1;
+        mix((self.key ^ NET_SALT).wrapping_add(self.net.wrapping_mul(GOLDEN)))
+    }
+
+    /// A network draw in `0..n` (`n > 0`).
+    #[inline]
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// A network draw in `lo..=hi`.
+    #[inline]
+    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.below(hi - lo + 1)
+    }
+
+    /// A network coin with probability `p`.
+    #[inline]
+    pub fn chance(&mut self, p: f64) -> bool {
+        unit(self.next_u64()) < p
+    }
+}
+
 /// Fault randomness that is counter-based: each class has its own key, and the dice for the
-/// `k`-th opportunity of a class are a pure function of (seed, class, `k`): splitmix64 read at
-/// position `k` (SplittableRandom's generator, with random access). Whether one fault fires never
-/// moves another's dice, so `doppel shrink` can leave a fault out and every other fault of the
-/// run still falls where it did, as long as the run reaches the same opportunities.
+/// `k`-th opportunity of a class at a site are a pure function of (seed, class, site, `k`):
+/// splitmix64 read at position `k` (SplittableRandom's generator, with random access). Whether
+/// one fault fires never moves another's dice, so `doppel shrink` can leave a fault out and
+/// every other fault of the run still falls where it did, as long as the run reaches the same
+/// opportunities; and opportunities are numbered per site, so a change on one connection
+/// leaves the other connections' faults alone.
 #[derive(Debug, Clone)]
 pub struct FaultDice {
     /// Per class: the key of its sequence.
     keys: [u64; 13],
-    /// Per class: the next opportunity's number.
-    next: [u64; 13],
     /// The follow-up draws of the last roll: its base and how many were taken.
     detail: (u64, u64),
 }
@@ -88,10 +151,10 @@ pub struct FaultDice {
 const SPAN: u64 = 16;
 
 /// splitmix64's step constant.
-const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
+pub(crate) const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// splitmix64's output function.
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -107,26 +170,27 @@ impl FaultDice {
     pub fn new(seed: u64, names: [&str; 13]) -> FaultDice {
         FaultDice {
             keys: names.map(|n| Stream::new(seed, &format!("faults/{n}")).next_u64()),
-            next: [0; 13],
             detail: (0, 0),
         }
     }
 
-    /// Rolls the next opportunity of class `class` at probability `p`: its number if the
-    /// fault falls due. Positions the follow-up draws on it either way.
+    /// Rolls the next opportunity of class `class` at `site` at probability `p`: its number if
+    /// the fault falls due. Positions the follow-up draws on it either way.
     #[inline]
-    pub fn roll(&mut self, class: usize, p: f64) -> Option<u64> {
-        let k = self.next[class];
-        self.next[class] += 1;
-        let base = self.keys[class].wrapping_add(k.wrapping_mul(SPAN).wrapping_mul(GOLDEN));
+    pub fn roll(&mut self, site: &mut Site, class: usize, p: f64) -> Option<u64> {
+        let k = site.next[class];
+        site.next[class] += 1;
+        let base = mix(self.keys[class] ^ site.key)
+            .wrapping_add(k.wrapping_mul(SPAN).wrapping_mul(GOLDEN));
         self.detail = (base, 1);
         (p >= 1.0 || unit(mix(base)) < p).then_some(k)
     }
 
-    /// Counts an opportunity of a scheduled class (a crash) without rolling: its number.
-    pub fn count(&mut self, class: usize) -> u64 {
-        let k = self.next[class];
-        self.next[class] += 1;
+    /// Counts an opportunity of a scheduled class (a crash) at `site` without rolling: its
+    /// number.
+    pub fn count(&mut self, site: &mut Site, class: usize) -> u64 {
+        let k = site.next[class];
+        site.next[class] += 1;
         k
     }
 
@@ -159,8 +223,6 @@ impl FaultDice {
 pub struct Rngs {
     /// Which reactor steps next, and which task within it.
     pub sched: Stream,
-    /// Segment boundaries, jitter, ephemeral choices of the network.
-    pub net: Stream,
     /// Whether and how each fault fires.
     pub faults: FaultDice,
     /// Swarm mode: which fault classes are on, and how often.
@@ -172,7 +234,6 @@ impl Rngs {
     pub fn new(seed: u64) -> Rngs {
         Rngs {
             sched: Stream::new(seed, "sched"),
-            net: Stream::new(seed, "net"),
             faults: FaultDice::new(seed, crate::faults::FaultClass::ALL.map(|c| c.name())),
             swarm: Stream::new(seed, "swarm"),
         }
@@ -211,16 +272,38 @@ mod tests {
         let names = crate::faults::FaultClass::ALL.map(|c| c.name());
         let mut a = FaultDice::new(7, names);
         let mut b = FaultDice::new(7, names);
-        // `b` rolls another class in between: `a`'s and `b`'s class-0 dice stay the same.
+        let (mut sa, mut sb, mut other) = (Site::new(7, "s"), Site::new(7, "s"), Site::new(7, "t"));
+        // `b` rolls another class, and the same class at another site, in between: `a`'s and
+        // `b`'s class-0 dice at site `s` stay the same.
         for _ in 0..100 {
-            let x = a.roll(0, 0.3);
-            b.roll(5, 0.5);
+            let x = a.roll(&mut sa, 0, 0.3);
+            b.roll(&mut sb, 5, 0.5);
+            b.roll(&mut other, 0, 0.5);
             b.next_u64();
-            assert_eq!(x, b.roll(0, 0.3));
+            assert_eq!(x, b.roll(&mut sb, 0, 0.3));
             assert_eq!(a.next_u64(), b.next_u64());
         }
-        let fired = (0..10_000).filter(|_| a.roll(1, 0.25).is_some()).count();
+        let fired = (0..10_000)
+            .filter(|_| a.roll(&mut sa, 1, 0.25).is_some())
+            .count();
         assert!((2_300..2_700).contains(&fired), "{fired}");
+    }
+
+    #[test]
+    fn sites_differ_by_label_and_seed_and_draw_alike_for_the_same_ones() {
+        let draws = |seed, label: &str| {
+            let mut s = Site::new(seed, label);
+            (0..4).map(|_| s.next_u64()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            draws(1, "c0:49152/server:7000"),
+            draws(1, "c0:49152/server:7000")
+        );
+        assert_ne!(
+            draws(1, "c0:49152/server:7000"),
+            draws(1, "c1:49152/server:7000")
+        );
+        assert_ne!(draws(1, "server#0"), draws(2, "server#0"));
     }
 
     #[test]

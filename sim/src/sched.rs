@@ -1,9 +1,10 @@
 //! Scheduling strategies: which reactor steps next, and which task within it. Both replay
 //! exactly from the seed.
 
+use doppel_core::time::Instant;
 use doppel_core::TaskId;
 
-use crate::rng::Stream;
+use crate::rng::{mix, Stream, GOLDEN};
 
 /// How the simulator orders work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -34,6 +35,31 @@ pub(crate) struct Picker {
     steps: u64,
     /// PCT: the next low priority handed out at a change point.
     low: u64,
+    /// Random: the key every choice is derived from.
+    key: u64,
+    /// Random: the instant of the last choice of reactor, and how many were made then.
+    reactor_picks: (Instant, u64),
+    /// Random: per reactor, the instant of its last choice of task and how many were made
+    /// then.
+    task_picks: Vec<(Instant, u64)>,
+}
+
+/// A choice among `n` drawn from (key, instant, which site, how many choices that site made at
+/// that instant): a pure function of them, so extra steps at one instant (one connection doing
+/// one write more) move no choice made at another.
+fn choose(key: u64, at: Instant, site: u64, k: u64, n: usize) -> usize {
+    let x = mix(key ^ mix(at.as_nanos() ^ site.wrapping_mul(GOLDEN)))
+        .wrapping_add(k.wrapping_mul(GOLDEN));
+    ((u128::from(mix(x)) * n as u128) >> 64) as usize
+}
+
+/// The next choice's number at `now`, given the last instant and count.
+fn next_at(last: &mut (Instant, u64), now: Instant) -> u64 {
+    if last.0 != now {
+        *last = (now, 0);
+    }
+    last.1 += 1;
+    last.1
 }
 
 /// PCT's horizon: change points are drawn from the first this-many picks.
@@ -56,19 +82,30 @@ impl Picker {
             change_points,
             steps: 0,
             low: 1 << 20,
+            key: rng.next_u64(),
+            reactor_picks: (Instant::ZERO, 0),
+            task_picks: Vec::new(),
         }
     }
 
-    /// Picks one of `runnable` on `reactor`.
+    /// Picks one of `runnable` on `reactor` at `now`.
     pub(crate) fn pick_task(
         &mut self,
         reactor: usize,
         runnable: &[TaskId],
+        now: Instant,
         rng: &mut Stream,
     ) -> usize {
         self.steps += 1;
         match self.strategy {
-            Strategy::Random => rng.below(runnable.len() as u64) as usize,
+            Strategy::Random if runnable.len() == 1 => 0,
+            Strategy::Random => {
+                if self.task_picks.len() <= reactor {
+                    self.task_picks.resize(reactor + 1, (Instant::ZERO, 0));
+                }
+                let k = next_at(&mut self.task_picks[reactor], now);
+                choose(self.key, now, reactor as u64 + 1, k, runnable.len())
+            }
             Strategy::Pct { .. } => self.pick_pct(reactor, runnable, rng),
         }
     }
@@ -93,8 +130,12 @@ impl Picker {
         best.0
     }
 
-    /// Picks one of `n` ready reactors.
-    pub(crate) fn pick_reactor(&mut self, n: usize, rng: &mut Stream) -> usize {
-        rng.below(n as u64) as usize
+    /// Picks one of `n` ready reactors at `now`.
+    pub(crate) fn pick_reactor(&mut self, n: usize, now: Instant) -> usize {
+        if n == 1 {
+            return 0;
+        }
+        let k = next_at(&mut self.reactor_picks, now);
+        choose(self.key, now, 0, k, n)
     }
 }

@@ -201,7 +201,7 @@ impl Sim {
                 let mut w = self.world.borrow_mut();
                 let w = &mut *w;
                 let n = w.ready.len();
-                (n > 0).then(|| w.ready.nth(w.picker.pick_reactor(n, &mut w.rng.sched)))
+                (n > 0).then(|| w.ready.nth(w.picker.pick_reactor(n, w.clock)))
             };
             match pick {
                 Some(r) => self.step(r),
@@ -344,8 +344,11 @@ impl Sim {
             let now = w.clock;
             let crashed = doppel_core::trace::with_stamp(crate::trace::net_stamp(now), || {
                 let crash = crate::faults::FaultClass::Crash;
-                let op = w.rng.faults.count(crash.index());
-                let due = w.inject(crash, op);
+                let w = &mut *w;
+                let site = &mut w.hosts[host].site;
+                let op = w.rng.faults.count(site, crash.index());
+                let label = site.label().to_string();
+                let due = w.inject(crash, label, op);
                 if due {
                     w.crash_host(host);
                 }

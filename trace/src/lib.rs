@@ -13,7 +13,7 @@
 //! | `record`    | [`Store`], [`Entry`]: records in one byte stream, checkpointed  |
 //! | `codec`     | the byte encoding: header, varints, time as a delta             |
 //! | `render`    | text and JSON lines                                               |
-//! | `trace`     | [`Trace`], [`Header`], [`Divergence`], [`trace_dir`]              |
+//! | `trace`     | [`Trace`], [`Header`], [`Divergence`], [`Around`], [`trace_dir`]  |
 //! | `errno`     | errno names for traces                                            |
 //!
 //! With the `snapshots` feature, `assert_trace_snapshot!` snapshots a trace's body with insta
@@ -29,7 +29,8 @@ mod trace;
 pub use collector::{capture, Collector};
 pub use record::{Entries, Entry, Kind, Store, Value, CHECKPOINT};
 pub use trace::{
-    check_writable, snapshot_name_ok, trace_dir, write_atomic, Divergence, Format, Header, Trace,
+    check_writable, snapshot_name_ok, trace_dir, write_atomic, Around, Divergence, Format, Header,
+    Trace,
 };
 
 #[cfg(feature = "snapshots")]

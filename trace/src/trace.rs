@@ -75,6 +75,44 @@ impl fmt::Display for Divergence {
     }
 }
 
+/// The events around one injected fault ([`Trace::around`]); its `Display` marks the fault's
+/// line with `>>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Around {
+    /// The fault, as asked for.
+    pub fault: String,
+    /// The index of the first line shown.
+    pub first: usize,
+    /// The index of the fault's line.
+    pub at: usize,
+    /// How many events the trace holds.
+    pub total: usize,
+    /// The lines, from `first`.
+    pub lines: Vec<String>,
+}
+
+impl fmt::Display for Around {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "events {}..{} of {}, around {}:",
+            self.first,
+            self.first + self.lines.len(),
+            self.total,
+            self.fault
+        )?;
+        for (i, line) in self.lines.iter().enumerate() {
+            let mark = if self.first + i == self.at {
+                ">>"
+            } else {
+                "  "
+            };
+            write!(f, "\n  {mark}{line}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Text or JSON lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -163,6 +201,39 @@ impl Trace {
             .filter(|e| e.target == target && e.kind == Kind::Event)
             .map(|e| render::line(&e))
             .collect()
+    }
+
+    /// The `n` events around the injected fault `fault` (named `CLASS@SITE:OP`, as a failure
+    /// prints it), or `None` if it did not fire in this run.
+    ///
+    /// ```
+    /// # use doppel_trace::{Header, Store, Trace};
+    /// let trace = Trace::new(Header::new("sim", Some(1), "none"), Store::default());
+    /// assert!(trace.around("short-write@c0:49152/server:7000:3", 10).is_none());
+    /// ```
+    pub fn around(&self, fault: &str, n: usize) -> Option<Around> {
+        let (class, rest) = fault.trim().split_once('@')?;
+        let (site, op) = rest.rsplit_once(':')?;
+        let (class, site, op) = (
+            format!(" fault {class} "),
+            format!(" site={site} "),
+            format!(" op={op}"),
+        );
+        let lines = self.lines();
+        let at = lines.iter().position(|l| {
+            l.contains(&class)
+                && l.contains(&site)
+                && (l.ends_with(&op) || l.contains(&format!("{op} ")))
+        })?;
+        let first = at.saturating_sub(n / 2);
+        let end = (at + n - n / 2).min(lines.len()).max(at + 1);
+        Some(Around {
+            fault: fault.trim().to_string(),
+            first,
+            at,
+            total: lines.len(),
+            lines: lines[first..end].to_vec(),
+        })
     }
 
     /// Where this trace and `other` first differ, if they do.

@@ -100,11 +100,13 @@ impl TcpListener {
     /// Raw, mio-style access, for code that runs its own accept loop: waits for the next
     /// readable edge, consuming the current one first. Accept until `WouldBlock` before waiting
     /// again: a queued connection raises no new edge.
+    ///
+    /// Traced as `net wait_edge fd=N dir=read`, then `net edge fd=N dir=read` when it ends.
     pub async fn wait_edge(&self) -> io::Result<()> {
-        self.reg
-            .wait_edge(Direction::Read)
-            .await
-            .map_err(|e| error::context("wait", self.fd(), e))
+        crate::trace::raw_wait(self.fd(), Direction::Read, None);
+        let waited = self.reg.wait_edge(Direction::Read).await;
+        crate::trace::raw_wait(self.fd(), Direction::Read, Some(&waited));
+        waited.map_err(|e| error::context("wait", self.fd(), e))
     }
 
     /// Raw access: exactly one `accept(2)`, with its raw result: `Interrupted`, `WouldBlock`

@@ -166,23 +166,33 @@ impl TcpStream {
     /// edge in `dir`, consuming the current one first. Under edge triggering, data still queued
     /// when you call this raises no new edge: read until `WouldBlock` before waiting again
     /// (epoll(7)'s starvation pitfall, which the simulator catches).
+    ///
+    /// Traced as `net wait_edge fd=N dir=read`, then `net edge fd=N dir=read` when it ends.
     pub async fn wait_edge(&self, dir: crate::Direction) -> io::Result<()> {
-        self.reg
-            .wait_edge(dir)
-            .await
-            .map_err(|e| self.err("wait", e))
+        trace::raw_wait(self.fd(), dir, None);
+        let waited = self.reg.wait_edge(dir).await;
+        trace::raw_wait(self.fd(), dir, Some(&waited));
+        waited.map_err(|e| self.err("wait", e))
     }
 
     /// Raw access: exactly one `read(2)`, with its raw result. `Interrupted` and `WouldBlock`
     /// come back as errors and readiness is not tracked; doppel's own [`TcpStream::read`]
     /// retries and waits for you. For code that runs its own loop over [`TcpStream::wait_edge`].
+    ///
+    /// Traced as `net read_once fd=N asked=M n=K` (or `errno=EAGAIN` and the like).
     pub fn read_once(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.reg.with_sched(|s, fd| s.read(fd, buf))
+        let got = self.reg.with_sched(|s, fd| s.read(fd, buf));
+        trace::raw_call(Call::Read, self.fd(), buf.len(), &got);
+        got
     }
 
     /// Raw access: exactly one `write(2)`, with its raw result (see [`TcpStream::read_once`]).
+    ///
+    /// Traced as `net write_once fd=N asked=M n=K` (or `errno=EAGAIN` and the like).
     pub fn write_once(&self, buf: &[u8]) -> io::Result<usize> {
-        self.reg.with_sched(|s, fd| s.write(fd, buf))
+        let got = self.reg.with_sched(|s, fd| s.write(fd, buf));
+        trace::raw_call(Call::Write, self.fd(), buf.len(), &got);
+        got
     }
 
     /// Shuts down the read half, the write half (sends FIN), or both.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use doppel::sim::FaultClass;
+use doppel::sim::FaultName;
 
 use crate::spec::{SeedRange, Shard};
 
@@ -154,35 +154,13 @@ impl Args {
         Ok(Some(path))
     }
 
-    /// `--only short-read:4,late:9`: faults by class and opportunity number (`none`: no fault).
-    pub fn only(&self, command: &str) -> Result<Option<Vec<(FaultClass, u64)>>, Usage> {
+    /// `--only short-read@c0:49152/server:7000:4,...`: faults by name (`none`: no fault).
+    pub fn only(&self, command: &str) -> Result<Option<Vec<FaultName>>, Usage> {
         let Some(v) = self.value("--only") else {
             return Ok(None);
         };
-        if v.trim().is_empty() || v.trim() == "none" {
-            return Ok(Some(Vec::new()));
-        }
-        v.split(',')
-            .map(|item| parse_fault(command, item))
-            .collect::<Result<_, _>>()
+        FaultName::parse_list(v)
             .map(Some)
+            .map_err(|e| Usage(format!("{command}: --only: {e}")))
     }
-}
-
-/// One `CLASS:OP` of `--only`.
-fn parse_fault(command: &str, item: &str) -> Result<(FaultClass, u64), Usage> {
-    let bad = |why: String| {
-        Usage(format!("{command}: --only {item:?}: {why} (expected CLASS:OP as shrink prints them, e.g. short-read:4)"))
-    };
-    let (class, op) = item
-        .trim()
-        .rsplit_once(':')
-        .ok_or_else(|| bad("no ':'".into()))?;
-    let class: FaultClass = class
-        .parse()
-        .map_err(|e: doppel::sim::faults::FaultError| bad(e.0))?;
-    let op = op
-        .parse()
-        .map_err(|_| bad(format!("{op:?} is not an opportunity number")))?;
-    Ok((class, op))
 }

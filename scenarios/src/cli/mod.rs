@@ -114,8 +114,8 @@ fn plan_arg(command: &str, spec: &Spec, args: &Args) -> Result<FaultPlan, Usage>
             parsed
         }
     };
-    if args.on("--swarm") {
-        plan.swarm = true;
+    if args.on("--swarm") && plan.swarm == doppel::sim::Swarm::Off {
+        plan.swarm = doppel::sim::Swarm::All;
     }
     if let Some(ids) = args.only(command)? {
         plan = plan.only(ids);
@@ -143,13 +143,7 @@ fn plan_flags(spec: &Spec, plan: &FaultPlan) -> String {
         out.push_str(&format!(" --faults {}", p));
     }
     if let Some(ids) = &plan.only {
-        let ids: Vec<String> = ids.iter().map(|(c, k)| format!("{c}:{k}")).collect();
-        let ids = if ids.is_empty() {
-            "none".to_string()
-        } else {
-            ids.join(",")
-        };
-        out.push_str(&format!(" --only {ids}"));
+        out.push_str(&format!(" --only {}", doppel::sim::FaultName::list(ids)));
     }
     out
 }

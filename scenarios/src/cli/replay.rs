@@ -82,22 +82,14 @@ fn show_events(trace: &doppel::trace::Trace, around: Option<&str>, n: usize) -> 
         }
         return Ok(());
     };
-    let (class, op) = fault.rsplit_once(':').ok_or_else(|| {
+    let name: doppel::sim::FaultName = fault
+        .parse()
+        .map_err(|e: doppel::sim::faults::FaultError| Usage(format!("replay: --around: {e}")))?;
+    let at = around_fault(&lines, &name).ok_or_else(|| {
         Usage(format!(
-            "replay: --around {fault:?}: expected CLASS:OP as shrink prints them"
+            "replay: --around {fault}: that fault did not fire in this run"
         ))
     })?;
-    let (name, field) = (format!(" fault {class} "), format!(" op={op}"));
-    let at = lines
-        .iter()
-        .position(|l| {
-            l.contains(&name) && (l.ends_with(&field) || l.contains(&format!("{field} ")))
-        })
-        .ok_or_else(|| {
-            Usage(format!(
-                "replay: --around {fault}: that fault did not fire in this run"
-            ))
-        })?;
     let from = at.saturating_sub(n / 2);
     let to = (at + n - n / 2).min(lines.len());
     println!("  events {from}..{to} of {}, around {fault}:", lines.len());
@@ -106,4 +98,18 @@ fn show_events(trace: &doppel::trace::Trace, around: Option<&str>, n: usize) -> 
         println!("  {mark}{line}");
     }
     Ok(())
+}
+
+/// The line of the trace where fault `name` fired.
+fn around_fault(lines: &[String], name: &doppel::sim::FaultName) -> Option<usize> {
+    let (class, site, op) = (
+        format!(" fault {} ", name.class),
+        format!(" site={} ", name.site),
+        format!(" op={}", name.op),
+    );
+    lines.iter().position(|l| {
+        l.contains(&class)
+            && l.contains(&site)
+            && (l.ends_with(&op) || l.contains(&format!("{op} ")))
+    })
 }

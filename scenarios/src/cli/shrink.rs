@@ -7,7 +7,7 @@
 
 use std::mem::discriminant;
 
-use doppel::sim::{FailureKind, FaultClass, FaultPlan};
+use doppel::sim::{FailureKind, FaultName, FaultPlan};
 
 use super::args::{opt, Args, Flag, Usage};
 use super::summary::{failure_line, replay_command, RunResult};
@@ -15,7 +15,7 @@ use super::{plan_arg, spec_arg, Exit};
 use crate::spec::Spec;
 
 /// A fault's name: its class and opportunity number.
-type F = (FaultClass, u64);
+type F = FaultName;
 
 /// The flags `shrink` takes.
 const FLAGS: [Flag; 3] = [opt("--seed"), opt("--faults"), opt("--only")];
@@ -38,7 +38,7 @@ impl Shrinker<'_> {
     /// Runs with only `ids` allowed; the result if it fails the same way.
     fn fails(&mut self, ids: &[F]) -> Option<RunResult> {
         self.runs += 1;
-        let plan = self.base.clone().only(ids.iter().copied());
+        let plan = self.base.clone().only(ids.iter().cloned());
         let r = RunResult::from(self.spec.world_with(self.seed, plan).run()).ok()?;
         let same = r
             .failure
@@ -54,10 +54,10 @@ impl Shrinker<'_> {
             let mut i = 0;
             while i < ids.len() {
                 let end = (i + chunk).min(ids.len());
-                let trial: Vec<F> = ids[..i].iter().chain(&ids[end..]).copied().collect();
+                let trial: Vec<F> = ids[..i].iter().chain(&ids[end..]).cloned().collect();
                 match self.fails(&trial) {
                     // Keep only what fired: a removal can stop later faults from falling due.
-                    Some(r) => ids = r.report.fired.iter().map(|f| (f.class, f.op)).collect(),
+                    Some(r) => ids = r.report.fired.iter().map(|f| f.name()).collect(),
                     None => i += chunk,
                 }
             }
@@ -70,11 +70,11 @@ impl Shrinker<'_> {
                 .iter()
                 .enumerate()
                 .filter(|(j, _)| *j != i)
-                .map(|(_, f)| *f)
+                .map(|(_, f)| f.clone())
                 .collect();
             match self.fails(&trial) {
                 Some(r) => {
-                    ids = r.report.fired.iter().map(|f| (f.class, f.op)).collect();
+                    ids = r.report.fired.iter().map(|f| f.name()).collect();
                     i = 0;
                 }
                 None => i += 1,
@@ -99,7 +99,7 @@ pub(crate) fn main(argv: &[String]) -> Result<Exit, Usage> {
         );
         return Ok(Exit::Failed);
     };
-    let fired: Vec<F> = first.report.fired.iter().map(|f| (f.class, f.op)).collect();
+    let fired: Vec<F> = first.report.fired.iter().map(|f| f.name()).collect();
     println!(
         "{} seed {seed} fails with {} injected faults: {}",
         spec.name,
@@ -140,7 +140,7 @@ fn print_result(spec: &Spec, s: &Shrinker<'_>, fired: &[F], kept: &[F], last: &R
         }
     }
     println!("  failure: {}", last.why().unwrap_or_default());
-    let plan = s.base.clone().only(kept.iter().copied());
+    let plan = s.base.clone().only(kept.iter().cloned());
     println!(
         "replay it: {}",
         replay_command(spec, &plan, s.seed, last.report.hash)

@@ -327,7 +327,9 @@ impl Checker<'_> {
             }
             plan = plan.with(class, p);
         }
-        plan.swarm |= raw.swarm.unwrap_or(false);
+        if raw.swarm.unwrap_or(false) && plan.swarm == doppel::sim::Swarm::Off {
+            plan.swarm = doppel::sim::Swarm::All;
+        }
         plan.max_eintr_streak = raw.max_eintr_streak.unwrap_or(plan.max_eintr_streak);
         plan.stall_max = self.duration_or(&raw.stall_max, "faults.stall_max", plan.stall_max)?;
         for (i, p) in raw.partition.iter().enumerate() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use doppel_core::time::Instant;
 
 use crate::host::HostId;
-use crate::rng::Stream;
+use crate::rng::Site;
 
 /// Latency and jitter of one direction of a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +74,7 @@ impl Links {
         from: HostId,
         to: HostId,
         now: Instant,
-        rng: &mut Stream,
+        rng: &mut Site,
     ) -> Instant {
         let cfg = self.config(from, to);
         let mut depart = now;

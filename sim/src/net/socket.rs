@@ -152,6 +152,9 @@ pub(crate) enum Kind {
 pub(crate) struct Socket {
     /// The host it lives on.
     pub(crate) host: HostId,
+    /// Where its faults and network draws are numbered, once it has an address (a fresh
+    /// socket uses its host's).
+    pub(crate) site: Option<crate::rng::Site>,
     /// Which reactor watches it.
     pub(crate) reg: Registration,
     /// What it is.

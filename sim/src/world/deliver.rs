@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use doppel_core::Ready;
 
-use super::{HostRequest, World};
+use super::{At, HostRequest, World};
 use crate::faults::FaultClass;
 use crate::net::queue::NetEvent;
 use crate::net::socket::{Kind, Phase, SockRef, Socket, Stream};
@@ -65,15 +65,13 @@ impl World {
         let (listener, has_room) = match (listener, accepting) {
             (Some(l), Some(room)) => (l, room),
             _ => {
-                let at = self
-                    .links
-                    .arrival(dest, client_host, self.clock, &mut self.rng.net);
+                let at = self.arrive(dest, client_host, from);
                 let e = libc::ECONNREFUSED;
                 self.queue.push(at, NetEvent::Rst { to: from, errno: e });
                 return;
             }
         };
-        if !has_room || self.fault(FaultClass::Backlog) {
+        if !has_room || self.fault(FaultClass::Backlog, At::Sock(from)) {
             self.schedule_syn_retry(from);
             return;
         }
@@ -84,8 +82,10 @@ impl World {
         };
         let mut st = Stream::new(local, client_local, Phase::Established);
         st.peer = Some(from);
+        let site = Some(self.new_site(dest, local, Some(client_local)));
         let server = self.socks.insert(Socket {
             host: dest,
+            site,
             reg: None,
             kind: Kind::Stream(Box::new(st)),
         });
@@ -93,9 +93,7 @@ impl World {
             l.queue.push_back(server);
         }
         self.raise(listener, Ready::READABLE);
-        let at = self
-            .links
-            .arrival(dest, client_host, self.clock, &mut self.rng.net);
+        let at = self.arrive(dest, client_host, server);
         self.queue.push(at, NetEvent::SynAck { to: from, server });
     }
 
@@ -135,9 +133,7 @@ impl World {
         };
         let to = st.peer_addr;
         let dest = self.resolve(host, to).unwrap_or(host);
-        let at = self
-            .links
-            .arrival(host, dest, self.clock, &mut self.rng.net);
+        let at = self.arrive(host, dest, sock);
         self.queue.push(at, NetEvent::Syn { from: sock, to });
     }
 
@@ -177,7 +173,7 @@ impl World {
             self.free(to);
             return;
         }
-        if self.fault(FaultClass::Reset) {
+        if self.fault(FaultClass::Reset, At::Sock(to)) {
             self.reset(to, libc::ECONNRESET);
             self.on_rst(to, libc::ECONNRESET);
             return;

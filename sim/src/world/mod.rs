@@ -19,16 +19,18 @@ use crate::host::{HostId, HostState};
 use crate::net::link::Links;
 use crate::net::queue::{EventQueue, NetEvent};
 use crate::net::socket::{Kind, SockRef, Sockets};
-use crate::rng::Rngs;
+use crate::rng::{Rngs, Site};
 use crate::sched::Picker;
 
 pub(crate) use ready::ReadySet;
 
 /// A reactor as the world sees it: whose it is and what is waiting for its next `poll`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ReactorState {
     /// Its host.
     pub(crate) host: HostId,
+    /// Where its own faults are numbered (`eintr-poll`, `spurious`): `HOST#N`.
+    pub(crate) site: Site,
     /// Readiness events for its next `poll`, in arrival order (consecutive edges for one
     /// token coalesce, as epoll's ready list does).
     pub(crate) pending: Vec<Event>,
@@ -49,6 +51,50 @@ impl RunHash {
         for &w in words {
             self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
+    }
+
+    /// Mixes in bytes a reader got, eight at a time: two runs that deliver the same lengths
+    /// but different bytes hash differently.
+    #[inline]
+    pub(crate) fn mix_bytes(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            self.mix(&[u64::from_le_bytes(w.try_into().expect("eight bytes"))]);
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.mix(&[u64::from_le_bytes(last)]);
+        }
+    }
+}
+
+/// Where a fault opportunity belongs: a socket or a reactor (crashes count at their host).
+/// Each site numbers its own opportunities, so what happens at one moves nothing at another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum At {
+    /// A socket: its connection's (or listener's) own site, or its host's while it is fresh.
+    Sock(SockRef),
+    /// A reactor (`eintr-poll`, `spurious`).
+    Reactor(usize),
+}
+
+/// The site of socket `s`: its own, its host's while it has none (a fresh socket), or the
+/// world's fallback once it is gone. A free function over the world's fields, so a caller can
+/// hold it beside a borrow of the links.
+pub(crate) fn sock_site<'a>(
+    socks: &'a mut Sockets,
+    hosts: &'a mut [HostState],
+    fallback: &'a mut Site,
+    s: SockRef,
+) -> &'a mut Site {
+    match socks.get(s) {
+        Some(sock) => match &mut sock.site {
+            Some(site) => site,
+            None => &mut hosts[sock.host].site,
+        },
+        None => fallback,
     }
 }
 
@@ -110,6 +156,10 @@ pub(crate) struct World {
     pub(crate) fault_id: u64,
     /// Every fault injected, in order.
     pub(crate) fired: Vec<Fired>,
+    /// The seed (new sites derive their keys from it).
+    pub(crate) seed: u64,
+    /// Network draws that belong to no live socket.
+    pub(crate) net_site: Site,
 }
 
 /// An `io::Error` with a raw errno, as the kernel would return it.
@@ -132,45 +182,56 @@ impl World {
         self.hosts[host].sock(fd).ok_or_else(|| errno(libc::EBADF))
     }
 
-    /// Decides whether a random fault of `class` fires here, counting it if so. A class at
-    /// probability zero costs one compare and draws nothing.
+    /// Decides whether a random fault of `class` fires at site `at`, counting it if so. A
+    /// class at probability zero costs one compare and draws nothing.
     #[inline]
-    pub(crate) fn fault(&mut self, class: FaultClass) -> bool {
+    pub(crate) fn fault(&mut self, class: FaultClass, at: At) -> bool {
         let p = self.plan.probability(class);
-        p > 0.0 && self.fault_draw(class, p)
+        p > 0.0 && self.fault_draw(class, p, at)
     }
 
     #[inline(never)]
-    fn fault_draw(&mut self, class: FaultClass, p: f64) -> bool {
-        match self.rng.faults.roll(class.index(), p) {
-            Some(op) => self.inject(class, op),
+    fn fault_draw(&mut self, class: FaultClass, p: f64, at: At) -> bool {
+        let site = match at {
+            At::Sock(s) => match self.socks.get(s) {
+                Some(_) => sock_site(&mut self.socks, &mut self.hosts, &mut self.net_site, s),
+                None => return false,
+            },
+            At::Reactor(r) => &mut self.reactors[r].site,
+        };
+        match self.rng.faults.roll(site, class.index(), p) {
+            Some(op) => {
+                let label = site.label().to_string();
+                self.inject(class, label, op)
+            }
             None => false,
         }
     }
 
-    /// Opportunity `op` of `class` falls due: unless the plan's [`FaultPlan::only`] list
-    /// leaves it out, it is counted, traced and recorded, and fires.
-    pub(crate) fn inject(&mut self, class: FaultClass, op: u64) -> bool {
-        if !self.plan.allows(class, op) {
+    /// Opportunity `op` of `class` at `site` falls due: unless the plan's
+    /// [`FaultPlan::only`] list leaves it out, it is counted, traced and recorded, and fires.
+    pub(crate) fn inject(&mut self, class: FaultClass, site: String, op: u64) -> bool {
+        if !self.plan.allows(class, &site, op) {
             return false;
         }
         self.fault_id += 1;
         self.counts.bump(class);
-        crate::trace::fault(class, self.fault_id, op);
+        crate::trace::fault(class, &site, op);
         self.hash.mix(&[0xFA, class as u64, self.clock.as_nanos()]);
         self.fired.push(Fired {
             id: self.fault_id,
             class,
+            site,
             op,
             at: self.clock,
         });
         true
     }
 
-    /// `EINTR` for a call on `reactor`, capped at the plan's streak so no storm can livelock a
-    /// retry loop.
+    /// `EINTR` for a call on `reactor` at site `at`, capped at the plan's streak so no storm
+    /// can livelock a retry loop.
     #[inline]
-    pub(crate) fn eintr(&mut self, reactor: usize, class: FaultClass) -> bool {
+    pub(crate) fn eintr(&mut self, reactor: usize, class: FaultClass, at: At) -> bool {
         if self.plan.probability(class) == 0.0 {
             return false;
         }
@@ -178,7 +239,7 @@ impl World {
             self.reactors[reactor].eintr_streak = 0;
             return false;
         }
-        if self.fault(class) {
+        if self.fault(class, at) {
             self.reactors[reactor].eintr_streak += 1;
             true
         } else {
@@ -187,18 +248,59 @@ impl World {
         }
     }
 
+    /// The label a socket's site gets: `HOST:PORT/PEER:PORT` for a connection (hosts by name,
+    /// an unknown peer by address), `HOST:PORT` for a listener.
+    pub(crate) fn sock_label(
+        &self,
+        host: HostId,
+        local: SocketAddr,
+        peer: Option<SocketAddr>,
+    ) -> String {
+        let name = &self.hosts[host].name;
+        let Some(peer) = peer else {
+            return format!("{name}:{}", local.port());
+        };
+        let ip = peer.ip();
+        let peer_name = if ip.is_loopback() || ip.is_unspecified() {
+            Some(name)
+        } else {
+            self.by_ip.get(&ip).map(|&h| &self.hosts[h].name)
+        };
+        match peer_name {
+            Some(p) => format!("{name}:{}/{p}:{}", local.port(), peer.port()),
+            None => format!("{name}:{}/{peer}", local.port()),
+        }
+    }
+
+    /// A fresh site for a socket of `host` (see [`World::sock_label`]).
+    pub(crate) fn new_site(
+        &self,
+        host: HostId,
+        local: SocketAddr,
+        peer: Option<SocketAddr>,
+    ) -> Site {
+        Site::new(self.seed, &self.sock_label(host, local, peer))
+    }
+
     /// Raises readiness on a socket: queues an event for the reactor watching it (late, if
     /// the fault says so).
     pub(crate) fn raise(&mut self, sock: SockRef, ready: Ready) {
         let Some((reactor, token)) = self.socks.get(sock).and_then(|s| s.reg) else {
             return;
         };
-        if self.fault(FaultClass::Late) {
+        if self.fault(FaultClass::Late, At::Sock(sock)) {
             let delay = Duration::from_nanos(self.rng.faults.between(1_000, 2_000_000));
             self.edge_after(delay, reactor, token, ready);
             return;
         }
         self.queue_edge(reactor, token, ready);
+    }
+
+    /// When something `sock` sends from host `from` to host `to` now arrives (the link's
+    /// latency, stalls and partitions, and a jitter draw from `sock`'s own site).
+    pub(crate) fn arrive(&mut self, from: HostId, to: HostId, sock: SockRef) -> Instant {
+        let site = sock_site(&mut self.socks, &mut self.hosts, &mut self.net_site, sock);
+        self.links.arrival(from, to, self.clock, site)
     }
 
     /// Schedules an edge for `reactor`'s `token` `delay` from now (a late edge, or the writable

@@ -69,7 +69,7 @@ impl World {
         let hosts: Vec<HostState> = b
             .hosts
             .iter()
-            .map(|h| HostState::new(h.name.clone(), h.addr.parse().expect("validated")))
+            .map(|h| HostState::new(b.seed, h.name.clone(), h.addr.parse().expect("validated")))
             .collect();
         let index = |n: &str| hosts.iter().position(|h| h.name == n).expect("validated");
         let links = links(b, &plan, &index);
@@ -78,9 +78,12 @@ impl World {
         let mut reactors = Vec::new();
         for (host, spec) in b.hosts.iter().enumerate() {
             let start = reactors.len();
-            reactors.extend((0..spec.reactors()).map(|_| ReactorState {
+            reactors.extend((0..spec.reactors()).map(|k| ReactorState {
                 host,
-                ..Default::default()
+                site: crate::rng::Site::new(b.seed, &format!("{}#{k}", spec.name)),
+                pending: Vec::new(),
+                registered: Default::default(),
+                eintr_streak: 0,
             }));
             host_reactors.push(start..reactors.len());
         }
@@ -114,6 +117,8 @@ impl World {
             requests: Vec::new(),
             fault_id: 0,
             fired: Vec::new(),
+            seed: b.seed,
+            net_site: crate::rng::Site::new(b.seed, "net"),
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use doppel_core::{Event, Ready, Token};
 
-use super::{errno, World};
+use super::{errno, sock_site, At, World};
 use crate::faults::FaultClass;
 use crate::host::HostId;
 use crate::net::queue::NetEvent;
@@ -44,8 +44,10 @@ impl World {
                 .min(self.backlog_cap.map_or(usize::MAX, |c| c as usize)),
             queue: VecDeque::new(),
         };
+        let site = Some(self.new_site(host, SocketAddr::new(ip, port), None));
         let sock = self.socks.insert(Socket {
             host,
+            site,
             reg: None,
             kind: Kind::Listener(listener),
         });
@@ -60,7 +62,7 @@ impl World {
     pub(crate) fn sys_accept(&mut self, reactor: usize, fd: i32) -> io::Result<(i32, SocketAddr)> {
         let host = self.reactors[reactor].host;
         let lref = self.fd(host, fd)?;
-        if self.eintr(reactor, FaultClass::Eintr) {
+        if self.eintr(reactor, FaultClass::Eintr, At::Sock(lref)) {
             return Err(errno(libc::EINTR));
         }
         let conn = match self.socks.get(lref).map(|s| &mut s.kind) {
@@ -70,7 +72,7 @@ impl World {
         let Some(conn) = conn else {
             return Err(errno(libc::EAGAIN));
         };
-        if self.fault(FaultClass::AcceptAbort) {
+        if self.fault(FaultClass::AcceptAbort, At::Sock(conn)) {
             self.reset(conn, libc::ECONNRESET);
             self.free(conn);
             return Err(errno(libc::ECONNABORTED));
@@ -88,6 +90,7 @@ impl World {
     pub(crate) fn sys_socket(&mut self, host: HostId) -> io::Result<i32> {
         let sock = self.socks.insert(Socket {
             host,
+            site: None,
             reg: None,
             kind: Kind::Fresh,
         });
@@ -123,12 +126,13 @@ impl World {
             .ok_or_else(|| errno(libc::EADDRNOTAVAIL))?;
         let local = SocketAddr::new(local_ip, port);
         let stream = Stream::new(local, addr, Phase::SynSent { retries: 0 });
-        self.socks.get(sref).expect("checked above").kind = Kind::Stream(Box::new(stream));
+        let site = Some(self.new_site(host, local, Some(addr)));
+        let sock = self.socks.get(sref).expect("checked above");
+        sock.kind = Kind::Stream(Box::new(stream));
+        sock.site = site;
         match dest {
             Some(to_host) => {
-                let at = self
-                    .links
-                    .arrival(host, to_host, self.clock, &mut self.rng.net);
+                let at = self.arrive(host, to_host, sref);
                 self.queue.push(
                     at,
                     NetEvent::Syn {
@@ -143,7 +147,7 @@ impl World {
                 self.queue.push(at, NetEvent::Rst { to: sref, errno: e });
             }
         }
-        if self.eintr(reactor, FaultClass::Eintr) {
+        if self.eintr(reactor, FaultClass::Eintr, At::Sock(sref)) {
             return Err(errno(libc::EINTR));
         }
         Err(errno(libc::EINPROGRESS))
@@ -175,7 +179,7 @@ impl World {
     ) -> io::Result<usize> {
         let host = self.reactors[reactor].host;
         let sref = self.fd(host, fd)?;
-        if self.eintr(reactor, FaultClass::Eintr) {
+        if self.eintr(reactor, FaultClass::Eintr, At::Sock(sref)) {
             return Err(errno(libc::EINTR));
         }
         let (avail, fin) = match self.socks.get(sref).map(|s| &mut s.kind) {
@@ -188,7 +192,7 @@ impl World {
         let mut n = avail.min(buf.len());
         // Once the FIN is in, everything before it is queued: a kernel never comes up short
         // then, so neither does the fault (it could not put the rest back ahead of the FIN).
-        let short = n > 1 && !fin && self.fault(FaultClass::ShortRead);
+        let short = n > 1 && !fin && self.fault(FaultClass::ShortRead, At::Sock(sref));
         if short {
             n = self.rng.faults.between(1, n as u64 - 1) as usize;
         }
@@ -203,6 +207,7 @@ impl World {
         }
         self.opened_window(sref);
         self.hash.mix(&[0x5E, host as u64, fd as u64, n as u64]);
+        self.hash.mix_bytes(&buf[..n]);
         Ok(n)
     }
 
@@ -268,9 +273,7 @@ impl World {
             return;
         }
         pst.writer_blocked = false;
-        let at = self
-            .links
-            .arrival(me, peer_host, self.clock, &mut self.rng.net);
+        let at = self.arrive(me, peer_host, sref);
         self.queue.push(at, NetEvent::Window { to: peer });
     }
 
@@ -288,7 +291,7 @@ impl World {
     pub(crate) fn sys_write(&mut self, reactor: usize, fd: i32, buf: &[u8]) -> io::Result<usize> {
         let host = self.reactors[reactor].host;
         let sref = self.fd(host, fd)?;
-        if self.eintr(reactor, FaultClass::Eintr) {
+        if self.eintr(reactor, FaultClass::Eintr, At::Sock(sref)) {
             return Err(errno(libc::EINTR));
         }
         let peer = self.writable_peer(sref)?;
@@ -309,7 +312,7 @@ impl World {
             return Err(errno(libc::EAGAIN));
         }
         let mut n = buf.len().min(space);
-        if n > 1 && self.fault(FaultClass::ShortWrite) {
+        if n > 1 && self.fault(FaultClass::ShortWrite, At::Sock(sref)) {
             n = self.rng.faults.between(1, n as u64 - 1) as usize;
             self.writable_soon(sref);
         }
@@ -359,10 +362,13 @@ impl World {
             let max = n.min(self.mss);
             let seg = if !self.split {
                 max
-            } else if max == n && self.rng.net.chance(0.75) {
-                n
             } else {
-                self.rng.net.between(1, max as u64) as usize
+                let site = sock_site(&mut self.socks, &mut self.hosts, &mut self.net_site, from);
+                if max == n && site.chance(0.75) {
+                    n
+                } else {
+                    site.between(1, max as u64) as usize
+                }
             };
             let at = self.arrival(from, to);
             self.queue.push(
@@ -385,8 +391,8 @@ impl World {
             self.socks.get(from).map_or(0, |s| s.host),
             self.socks.get(to).map_or(0, |s| s.host),
         );
-        let mut at = self.links.arrival(fh, th, self.clock, &mut self.rng.net);
-        if self.fault(FaultClass::Stall) {
+        let mut at = self.arrive(fh, th, from);
+        if self.fault(FaultClass::Stall, At::Sock(from)) {
             let ns = self.rng.faults.between(
                 1_000_000,
                 self.plan.stall_max.as_nanos().max(1_000_001) as u64,
@@ -400,7 +406,7 @@ impl World {
             .get(to)
             .and_then(|s| s.reg)
             .map_or(self.host_reactors[th].start, |(r, _)| r);
-        at = self.race_deadline(reactor, at);
+        at = self.race_deadline(reactor, from, at);
         let st = self
             .socks
             .get(from)
@@ -417,6 +423,7 @@ impl World {
     fn race_deadline(
         &mut self,
         reactor: usize,
+        from: SockRef,
         at: doppel_core::time::Instant,
     ) -> doppel_core::time::Instant {
         if self.plan.probability(FaultClass::DeadlineRace) == 0.0 {
@@ -426,7 +433,7 @@ impl World {
             return at;
         };
         let reach = at + Duration::from_secs(10);
-        if t <= self.clock || t > reach || !self.fault(FaultClass::DeadlineRace) {
+        if t <= self.clock || t > reach || !self.fault(FaultClass::DeadlineRace, At::Sock(from)) {
             return at;
         }
         if self.rng.faults.chance(0.5) {
@@ -481,8 +488,10 @@ impl World {
                 self.reactors[r].registered.remove(&token);
             }
         }
+        // Decided at the socket's site while it still has one; reported after the close.
+        let interrupted = self.eintr(reactor, FaultClass::Eintr, At::Sock(sref));
         self.close_sock(host, sref);
-        if self.eintr(reactor, FaultClass::Eintr) {
+        if interrupted {
             return Err(errno(libc::EINTR));
         }
         Ok(())
@@ -587,11 +596,11 @@ impl World {
     /// `epoll_wait` with a zero timeout: hands over the queued events. The `eintr-poll` fault
     /// fails it instead; the `spurious` fault adds an edge with nothing behind it.
     pub(crate) fn sys_poll(&mut self, reactor: usize, out: &mut Vec<Event>) -> io::Result<()> {
-        if self.eintr(reactor, FaultClass::PollEintr) {
+        if self.eintr(reactor, FaultClass::PollEintr, At::Reactor(reactor)) {
             return Err(errno(libc::EINTR));
         }
         let n = self.reactors[reactor].registered.len();
-        if n > 0 && self.fault(FaultClass::Spurious) {
+        if n > 0 && self.fault(FaultClass::Spurious, At::Reactor(reactor)) {
             let k = self.rng.faults.below(n as u64) as usize;
             let token = *self.reactors[reactor]
                 .registered
@@ -626,9 +635,8 @@ impl World {
         let peer = st.peer.take();
         if let Some(peer) = peer {
             if let Some(p) = self.socks.get(peer) {
-                let at = self
-                    .links
-                    .arrival(host, p.host, self.clock, &mut self.rng.net);
+                let peer_host = p.host;
+                let at = self.arrive(host, peer_host, sref);
                 self.queue.push(
                     at,
                     NetEvent::Rst {

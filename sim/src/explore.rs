@@ -1,0 +1,540 @@
+//! Sweeping seeds: the one implementation behind `#[doppel::test]`, [`crate::check_seeds`] and
+//! the `doppel explore` command. Seeds run on worker threads (each world stays on one thread,
+//! so the sweep's parallelism never reaches inside a run); every seed runs to the end of the
+//! range (or of a time budget) whatever fails, and the [`Sweep`] counts what failed, how, and
+//! which faults fired.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::builder::SimBuilder;
+use crate::faults::{FaultClass, FaultCounts, FaultName, FaultPlan};
+use crate::report::{ConfigError, Report, SimError};
+
+/// When a sweep checks that a seed replays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Determinism {
+    /// Every seed runs twice, each time from a fresh `build(seed)`, and the runs must agree
+    /// (`#[doppel::test]` and [`crate::check_seeds`]).
+    EverySeed,
+    /// Each failing seed runs once more and must fail the same way (`doppel explore`: half
+    /// the cost, and every failure it reports is known to replay).
+    FailingSeeds,
+    /// No second run.
+    Off,
+}
+
+/// How far a sweep has got, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Seeds finished.
+    pub done: u64,
+    /// Of them, failed.
+    pub failed: u64,
+    /// Seeds in the sweep.
+    pub total: u64,
+}
+
+/// A sweep over a range of seeds: how many threads, which determinism check, an optional
+/// fault plan over the builder's, a time budget. Set it up, then [`Explore::run`] it with the
+/// function that builds the world for a seed.
+///
+/// ```
+/// use doppel_sim::{explore::Explore, FaultPlan, SimBuilder};
+///
+/// // A world whose client fails for seeds divisible by 3.
+/// fn world(seed: u64) -> SimBuilder {
+///     SimBuilder::new(seed)
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", move || async move {
+///             if seed % 3 == 0 { Err(std::io::Error::other("boom")) } else { Ok(()) }
+///         })
+/// }
+/// let sweep = Explore::new(0..10).jobs(2).faults(FaultPlan::benign(0.01)).run(world).unwrap();
+/// assert_eq!((sweep.seeds_run, sweep.failed.len()), (10, 4));
+/// assert_eq!(sweep.failed[1].seed, 3);
+/// assert!(sweep.failed[1].failure.contains("boom"));
+/// ```
+pub struct Explore<'a> {
+    /// The seeds, `start..end`.
+    seeds: Range<u64>,
+    /// Worker threads; `None`: one per core.
+    jobs: Option<usize>,
+    /// When to run a seed a second time.
+    determinism: Determinism,
+    /// Replaces the builder's random-class probabilities (its partitions and crashes stay).
+    faults: Option<FaultPlan>,
+    /// Only these faults may fire, when set.
+    only: Option<Vec<FaultName>>,
+    /// Wall time after which no new seed starts.
+    budget: Option<Duration>,
+    /// Keep every seed's report (without its trace) in the sweep, in seed order.
+    keep_reports: bool,
+    /// Called after each seed, from the worker that ran it.
+    progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+}
+
+impl std::fmt::Debug for Explore<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Explore")
+            .field("seeds", &self.seeds)
+            .field("jobs", &self.jobs)
+            .field("determinism", &self.determinism)
+            .field("faults", &self.faults)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One failing seed of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailedSeed {
+    /// The seed.
+    pub seed: u64,
+    /// Its run's hash, as 16 hex digits (empty when the run never ended: a panic).
+    pub hash: String,
+    /// What kind of failure: `client`, `stall`, `time-limit`, `nondeterministic` or `panic`.
+    pub kind: String,
+    /// What went wrong, in one line.
+    pub failure: String,
+    /// How many faults the run injected.
+    pub faults: u64,
+}
+
+/// What a sweep found: seeds run, the failing ones, faults fired per class, and which enabled
+/// classes never fired (they proved nothing). Serializes to JSON (`doppel explore --json`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Sweep {
+    /// The seed range asked for, `[start, end)`.
+    pub range: [u64; 2],
+    /// Seeds run (fewer than the range when the time budget ran out).
+    pub seeds_run: u64,
+    /// Failing seeds, in seed order.
+    pub failed: Vec<FailedSeed>,
+    /// Faults fired per class, over every seed (every class, zeros included).
+    pub faults: BTreeMap<String, u64>,
+    /// The classes the plan enables.
+    pub enabled: Vec<String>,
+    /// Enabled classes that never fired.
+    pub never_fired: Vec<String>,
+    /// An order-free digest of every seed's run hash: two sweeps of the same code agree.
+    pub digest: String,
+    /// Wall time, seconds.
+    pub wall_seconds: f64,
+    /// Whether every seed of the range ran (false when the time budget stopped it).
+    pub complete: bool,
+    /// Every seed's report without its trace, in seed order, when asked for
+    /// ([`Explore::keep_reports`]).
+    #[serde(skip)]
+    pub reports: Vec<Report>,
+}
+
+/// What one worker gathered.
+#[derive(Default)]
+struct Partial {
+    /// Seeds it ran.
+    run: u64,
+    /// Faults fired.
+    counts: FaultCounts,
+    /// Failing seeds.
+    failed: Vec<FailedSeed>,
+    /// Sum of run hashes.
+    digest: u64,
+    /// Reports kept.
+    reports: Vec<Report>,
+}
+
+/// One seed's result, as the sweep keeps it.
+enum Outcome {
+    /// It passed (its report).
+    Passed(Box<Report>),
+    /// It failed (and the report of the run, if it ended).
+    Failed(FailedSeed, Option<Box<Report>>),
+}
+
+impl<'a> Explore<'a> {
+    /// A sweep of `seeds`: one thread per core, every seed checked for determinism, the
+    /// builder's own faults, no time budget.
+    pub fn new(seeds: Range<u64>) -> Explore<'a> {
+        Explore {
+            seeds,
+            jobs: None,
+            determinism: Determinism::EverySeed,
+            faults: None,
+            only: None,
+            budget: None,
+            keep_reports: false,
+            progress: None,
+        }
+    }
+
+    /// Worker threads (at least 1; more than seeds are not started).
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = Some(jobs);
+        self
+    }
+
+    /// When to run a seed a second time (default [`Determinism::EverySeed`]).
+    pub fn determinism(mut self, when: Determinism) -> Self {
+        self.determinism = when;
+        self
+    }
+
+    /// Runs every seed under `plan` instead of the builder's random-class probabilities; the
+    /// builder's scheduled partitions and crashes stay.
+    pub fn faults(mut self, plan: FaultPlan) -> Self {
+        self.faults = Some(plan);
+        self
+    }
+
+    /// Lets only the named faults fire (see [`FaultPlan::only`]).
+    pub fn only(mut self, names: Vec<FaultName>) -> Self {
+        self.only = Some(names);
+        self
+    }
+
+    /// Starts no new seed after `budget` of wall time (the sweep says it is incomplete).
+    pub fn time_budget(mut self, budget: Duration) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Keeps every seed's report (without its trace) in [`Sweep::reports`].
+    pub fn keep_reports(mut self, on: bool) -> Self {
+        self.keep_reports = on;
+        self
+    }
+
+    /// Calls `f` after each seed (from the worker thread that ran it).
+    pub fn on_progress(mut self, f: &'a (dyn Fn(Progress) + Sync)) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    /// The world for `seed`: `build(seed)` with this sweep's faults and `only` list.
+    pub fn world(&self, build: &dyn Fn(u64) -> SimBuilder, seed: u64) -> SimBuilder {
+        let mut b = build(seed);
+        if let Some(plan) = &self.faults {
+            b.plan = merge(plan, &b.plan);
+        }
+        if let Some(only) = &self.only {
+            b.plan = b.plan.clone().only(only.iter().cloned());
+        }
+        b
+    }
+
+    /// The plan the sweep's worlds run under (for the never-fired check).
+    fn plan(&self, build: &dyn Fn(u64) -> SimBuilder) -> Result<FaultPlan, ConfigError> {
+        let first = self.world(build, self.seeds.start);
+        let plan = first.plan.clone();
+        first.build()?;
+        Ok(plan)
+    }
+
+    /// Runs the sweep. The first seed's world is built (not run) before anything else, so a
+    /// bad setup is an error before any work starts; so are 0 jobs.
+    pub fn run<F>(&self, build: F) -> Result<Sweep, ConfigError>
+    where
+        F: Fn(u64) -> SimBuilder + Sync,
+    {
+        if self.jobs == Some(0) {
+            return Err(ConfigError(
+                "jobs: 0; a sweep needs at least one thread".into(),
+            ));
+        }
+        let total = self.seeds.end.saturating_sub(self.seeds.start);
+        let plan = if total == 0 {
+            FaultPlan::none()
+        } else {
+            self.plan(&build)?
+        };
+        let jobs = self
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .clamp(1, total.clamp(1, 1024) as usize);
+        #[allow(clippy::disallowed_methods)] // The sweep's budget and speed; no run sees it.
+        let started = std::time::Instant::now();
+        let next = AtomicU64::new(0);
+        let tally = (AtomicU64::new(0), AtomicU64::new(0));
+        let parts: Vec<Partial> = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..jobs)
+                .map(|_| s.spawn(|| self.worker(&build, total, &next, &tally, started)))
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| w.join().unwrap_or_default())
+                .collect()
+        });
+        Ok(self.finish(parts, &plan, started.elapsed().as_secs_f64()))
+    }
+
+    /// One worker: takes the next seed until none are left (or the budget is spent).
+    fn worker(
+        &self,
+        build: &(dyn Fn(u64) -> SimBuilder + Sync),
+        total: u64,
+        next: &AtomicU64,
+        tally: &(AtomicU64, AtomicU64),
+        started: std::time::Instant,
+    ) -> Partial {
+        let mut p = Partial::default();
+        loop {
+            if self.budget.is_some_and(|b| started.elapsed() >= b) {
+                return p;
+            }
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= total {
+                return p;
+            }
+            let seed = self.seeds.start + i;
+            p.run += 1;
+            let failed = match self.run_seed(build, seed) {
+                Outcome::Passed(r) => {
+                    p.absorb(*r, self.keep_reports);
+                    false
+                }
+                Outcome::Failed(f, r) => {
+                    if let Some(r) = r {
+                        p.absorb(*r, self.keep_reports);
+                    }
+                    p.failed.push(f);
+                    true
+                }
+            };
+            let done = tally.0.fetch_add(1, Ordering::Relaxed) + 1;
+            let bad = tally.1.fetch_add(u64::from(failed), Ordering::Relaxed) + u64::from(failed);
+            if let Some(f) = self.progress {
+                f(Progress {
+                    done,
+                    failed: bad,
+                    total,
+                });
+            }
+        }
+    }
+
+    /// Runs one seed, with the determinism check asked for; a panic is a failure of the seed.
+    fn run_seed(&self, build: &dyn Fn(u64) -> SimBuilder, seed: u64) -> Outcome {
+        let world = |s: u64| self.world(build, s);
+        let run = catch_unwind(AssertUnwindSafe(|| match self.determinism {
+            Determinism::EverySeed => crate::check::check_determinism(seed, world),
+            _ => world(seed).run(),
+        }));
+        let result = match run {
+            Ok(r) => r,
+            Err(panic) => return Outcome::Failed(panicked(seed, &*panic), None),
+        };
+        match result {
+            Ok(report) => Outcome::Passed(Box::new(report.without_trace())),
+            Err(SimError::Failed(f)) => {
+                let mut failed = FailedSeed {
+                    seed,
+                    hash: format!("{:016x}", f.report.hash),
+                    kind: kind_name(&f.kind).into(),
+                    failure: f.kind.line(),
+                    faults: f.report.faults.total(),
+                };
+                if self.determinism == Determinism::FailingSeeds && !self.replays(build, seed, &f) {
+                    failed.kind = "nondeterministic".into();
+                    failed.failure.push_str(
+                        " (NOT REPRODUCIBLE: a second run differed; something outside the seed \
+                         leaks in)",
+                    );
+                }
+                Outcome::Failed(failed, Some(Box::new(f.report.without_trace())))
+            }
+            Err(e @ SimError::Nondeterministic(_)) => {
+                Outcome::Failed(other_failure(seed, "nondeterministic", &e), None)
+            }
+            Err(e @ SimError::Config(_)) => {
+                Outcome::Failed(other_failure(seed, "config", &e), None)
+            }
+        }
+    }
+
+    /// Whether a failing seed fails again with the same hash.
+    fn replays(
+        &self,
+        build: &dyn Fn(u64) -> SimBuilder,
+        seed: u64,
+        first: &crate::report::Failure,
+    ) -> bool {
+        let again = catch_unwind(AssertUnwindSafe(|| self.world(build, seed).run()));
+        matches!(again, Ok(Err(SimError::Failed(f))) if f.report.hash == first.report.hash)
+    }
+
+    /// Merges the workers' findings into the sweep's report.
+    fn finish(&self, parts: Vec<Partial>, plan: &FaultPlan, wall: f64) -> Sweep {
+        let mut all = Partial::default();
+        for p in parts {
+            all.run += p.run;
+            all.counts.add(&p.counts);
+            all.failed.extend(p.failed);
+            all.digest = all.digest.wrapping_add(p.digest);
+            all.reports.extend(p.reports);
+        }
+        all.failed.sort_by_key(|f| f.seed);
+        all.reports.sort_by_key(|r| r.seed);
+        let total = self.seeds.end.saturating_sub(self.seeds.start);
+        let mut sweep = Sweep {
+            range: [self.seeds.start, self.seeds.end],
+            seeds_run: all.run,
+            failed: all.failed,
+            faults: all
+                .counts
+                .iter()
+                .map(|(c, n)| (c.name().to_string(), n))
+                .collect(),
+            enabled: FaultClass::ALL
+                .into_iter()
+                .filter(|c| plan.enabled(*c))
+                .map(|c| c.name().to_string())
+                .collect(),
+            never_fired: Vec::new(),
+            digest: format!("{:016x}", all.digest),
+            wall_seconds: wall,
+            complete: all.run == total,
+            reports: all.reports,
+        };
+        sweep.settle();
+        sweep
+    }
+}
+
+impl Partial {
+    /// Counts a finished run's faults and hash (and keeps its report if asked).
+    fn absorb(&mut self, report: Report, keep: bool) {
+        self.counts.add(&report.faults);
+        self.digest = self.digest.wrapping_add(report.hash);
+        if keep {
+            self.reports.push(report);
+        }
+    }
+}
+
+/// `plan`'s probabilities with `builder`'s scheduled partitions and crashes.
+fn merge(plan: &FaultPlan, builder: &FaultPlan) -> FaultPlan {
+    let mut p = plan.clone();
+    p.partitions = builder.partitions.clone();
+    p.crashes = builder.crashes.clone();
+    if p.only.is_none() {
+        p.only = builder.only.clone();
+    }
+    p
+}
+
+/// The `kind` of a failure report.
+fn kind_name(kind: &crate::report::FailureKind) -> &'static str {
+    match kind {
+        crate::report::FailureKind::Client { .. } => "client",
+        crate::report::FailureKind::Stall { .. } => "stall",
+        crate::report::FailureKind::TimeLimit { .. } => "time-limit",
+    }
+}
+
+/// A seed whose run never ended because something panicked.
+fn panicked(seed: u64, panic: &(dyn std::any::Any + Send)) -> FailedSeed {
+    FailedSeed {
+        seed,
+        hash: String::new(),
+        kind: "panic".into(),
+        failure: crate::check::panic_text(panic),
+        faults: 0,
+    }
+}
+
+/// A seed that failed with no run report (nondeterminism, a setup error).
+fn other_failure(seed: u64, kind: &str, e: &SimError) -> FailedSeed {
+    FailedSeed {
+        seed,
+        hash: String::new(),
+        kind: kind.into(),
+        failure: e.to_string().lines().collect::<Vec<_>>().join(" / "),
+        faults: 0,
+    }
+}
+
+impl Sweep {
+    /// Recomputes `never_fired` from `enabled` and `faults`, and sorts what merging shuffles.
+    pub fn settle(&mut self) {
+        self.never_fired = self
+            .enabled
+            .iter()
+            .filter(|c| self.faults.get(*c).copied().unwrap_or(0) == 0)
+            .cloned()
+            .collect();
+        self.failed.sort_by_key(|f| f.seed);
+    }
+
+    /// How many times `class` fired over the sweep.
+    pub fn fired(&self, class: FaultClass) -> u64 {
+        self.faults.get(class.name()).copied().unwrap_or(0)
+    }
+
+    /// Whether every seed that ran passed.
+    pub fn passed(&self) -> bool {
+        self.failed.is_empty()
+    }
+
+    /// The summary people read: seeds run and failed, faults fired, a warning per enabled
+    /// class that never fired, and the first `show` failing seeds.
+    pub fn text(&self, show: usize) -> String {
+        let fired: Vec<String> = self
+            .faults
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| format!("{c}={n}"))
+            .collect();
+        let mut out = format!(
+            "{} of {} seeds failed{}; faults fired: {}\n",
+            self.failed.len(),
+            self.seeds_run,
+            if self.complete {
+                String::new()
+            } else {
+                format!(
+                    " (the time budget stopped the sweep after {} of {} seeds)",
+                    self.seeds_run,
+                    self.range[1].saturating_sub(self.range[0])
+                )
+            },
+            if fired.is_empty() {
+                "none".into()
+            } else {
+                fired.join(" ")
+            }
+        );
+        for c in &self.never_fired {
+            out.push_str(&format!(
+                "warning: fault class {c} is enabled but never fired in {} seeds: it proved nothing\n",
+                self.seeds_run
+            ));
+        }
+        for f in self.failed.iter().take(show) {
+            out.push_str(&format!("seed {} FAILED: {}\n", f.seed, f.failure));
+        }
+        if self.failed.len() > show {
+            out.push_str(&format!(
+                "... and {} more failing seeds\n",
+                self.failed.len() - show
+            ));
+        }
+        out
+    }
+}
+
+/// Sweeps `seeds` with the defaults of [`Explore::new`]: one thread per core, every seed run
+/// twice and compared.
+///
+/// # Errors
+/// A bad setup (found by building the first seed's world, before anything runs).
+pub fn explore<F>(seeds: Range<u64>, build: F) -> Result<Sweep, ConfigError>
+where
+    F: Fn(u64) -> SimBuilder + Sync,
+{
+    Explore::new(seeds).run(build)
+}
