@@ -30,7 +30,8 @@
 //! | [`sync`]              | doppel-core   | channels, oneshot, notify, semaphore across reactors     |
 //! | [`group`], [`reactors`]| doppel-core  | the master-slave reactor: `GroupConfig`, `spawn_on`, ... |
 //! | [`real`]              | doppel-real   | `RealPoller` (epoll/kqueue), `runtime()`, `multi()`      |
-//! | [`sim`]               | doppel-sim    | `SimBuilder`, `FaultPlan`, `check_seeds`: the simulator  |
+//! | [`sim`]               | doppel-sim    | `SimBuilder`, `FaultPlan`, `explore`, `shrink`: the simulator |
+//! | [`test`](macro@test)  | doppel-macros | `#[doppel::test]`: a seed sweep as a `#[test]`            |
 //! | [`trace`]             | doppel-trace  | `capture`, `Trace`, `assert_trace_snapshot!`: traces     |
 //!
 //! The backend is a value passed to [`Runtime::new`], never a `cfg`: one binary can run the
@@ -52,6 +53,9 @@ pub mod trace {
 pub mod sim {
     pub use doppel_sim::*;
 }
+
+#[cfg(feature = "sim")]
+pub use doppel_macros::test;
 
 /// The real backend: epoll on Linux, kqueue on macOS and FreeBSD.
 #[cfg(feature = "real")]

@@ -517,7 +517,7 @@ impl Sweep {
         for f in self.failed.iter().take(show) {
             out.push_str(&format!("seed {} FAILED: {}\n", f.seed, f.failure));
         }
-        if self.failed.len() > show {
+        if show > 0 && self.failed.len() > show {
             out.push_str(&format!(
                 "... and {} more failing seeds\n",
                 self.failed.len() - show

@@ -13,10 +13,12 @@
 //! | `net`       | sockets, the event queue, links (latency, jitter, stalls, partitions)   |
 //! | [`faults`]  | [`FaultClass`], [`FaultPlan`], [`FaultCounts`]                          |
 //! | `sched`     | [`Strategy`]: seeded random choice, and PCT                             |
+//! | `seeds`     | [`SeedRange`] (`A..B`, `A..=B`, `N`) and [`Shard`] (`K/N`)              |
 //! | [`rng`]     | named ChaCha8 streams derived from the seed                             |
 //! | `check`     | [`check_seeds`], [`check_determinism`]: run seeds twice, honour `DOPPEL_SEED` |
 //! | [`explore`] | [`Explore`], [`Sweep`]: the one seed sweep (threads, budget, counts)   |
 //! | [`shrink`]  | [`Shrink`], [`Shrunk`]: a failing seed's faults, down to a 1-minimal set |
+//! | [`testing`] | what `#[doppel::test]` runs: sweep, shrink, replay commands, traces  |
 //! | `report`    | [`Report`], [`Failure`], [`SimError`]                                   |
 //! | `trace`     | the simulator's fault events; tracing a run (`SimBuilder::trace`)       |
 //!
@@ -36,8 +38,10 @@ mod poller;
 mod report;
 pub mod rng;
 mod sched;
+mod seeds;
 pub mod shrink;
 mod sim;
+pub mod testing;
 mod trace;
 mod world;
 
@@ -52,5 +56,6 @@ pub use faults::{
 pub use net::LinkConfig;
 pub use report::{ConfigError, Failure, FailureKind, Outcome, Report, SimError};
 pub use sched::Strategy;
+pub use seeds::{SeedRange, Shard};
 pub use shrink::{shrink, Shrink, Shrunk};
 pub use sim::Sim;

@@ -22,6 +22,39 @@ pub enum Strategy {
     },
 }
 
+impl std::str::FromStr for Strategy {
+    type Err = String;
+
+    /// `random` or `pct:DEPTH` (DEPTH at least 1).
+    ///
+    /// ```
+    /// use doppel_sim::Strategy;
+    /// assert_eq!("pct:3".parse(), Ok(Strategy::Pct { depth: 3 }));
+    /// assert!("pct:0".parse::<Strategy>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Strategy, String> {
+        let s = s.trim();
+        if s == "random" {
+            return Ok(Strategy::Random);
+        }
+        match s.strip_prefix("pct:").map(|d| d.trim().parse::<u32>()) {
+            Some(Ok(depth)) if depth >= 1 => Ok(Strategy::Pct { depth }),
+            _ => Err(format!(
+                "{s:?}: expected \"random\" or \"pct:DEPTH\" with DEPTH at least 1"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Strategy::Random => f.write_str("random"),
+            Strategy::Pct { depth } => write!(f, "pct:{depth}"),
+        }
+    }
+}
+
 /// The strategy's state for one run.
 #[derive(Debug)]
 pub(crate) struct Picker {

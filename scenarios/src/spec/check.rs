@@ -277,18 +277,9 @@ impl Checker<'_> {
         let Some(t) = raw else {
             return Ok(Strategy::Random);
         };
-        let s = t.get_ref().trim();
-        if s == "random" {
-            return Ok(Strategy::Random);
-        }
-        match s.strip_prefix("pct:").map(|d| d.trim().parse::<u32>()) {
-            Some(Ok(depth)) if depth >= 1 => Ok(Strategy::Pct { depth }),
-            _ => Err(self.err(
-                t.span().start,
-                "network.strategy",
-                format!("{s:?}: expected \"random\" or \"pct:DEPTH\" with DEPTH at least 1"),
-            )),
-        }
+        t.get_ref()
+            .parse()
+            .map_err(|e| self.err(t.span().start, "network.strategy", e))
     }
 
     /// A host name: `server` or a client (`c0` ... `cN-1`).

@@ -48,7 +48,6 @@ mod check;
 pub mod duration;
 mod error;
 mod raw;
-pub mod seeds;
 
 use std::path::Path;
 use std::time::Duration;
@@ -59,8 +58,8 @@ use doppel::sim::{FaultPlan, LinkConfig, SimBuilder, Strategy};
 use crate::workload::{Load, Workload};
 
 pub use builtin::{builtin, BUILTIN};
+pub use doppel::sim::{SeedRange, Shard};
 pub use error::SpecError;
-pub use seeds::{SeedRange, Shard};
 
 /// A checked scenario.
 #[derive(Clone)]

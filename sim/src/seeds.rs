@@ -58,6 +58,13 @@ impl SeedRange {
     }
 
     /// As a `Range`.
+    ///
+    /// ```
+    /// use doppel_sim::SeedRange;
+    /// let r = SeedRange::parse("18446744073709551610..18446744073709551615").unwrap();
+    /// assert_eq!(r.len(), 5);
+    /// assert_eq!(SeedRange::parse("5..=7").unwrap().range(), 5..8);
+    /// ```
     pub fn range(&self) -> Range<u64> {
         self.start..self.end
     }

@@ -1,0 +1,136 @@
+//! A counter server: `INCR key n` adds `n` to a counter and answers its new value, `GET key`
+//! answers it, one request per line; every connection is its own task, and every task shares
+//! one map. Written against `doppel::net` only, so it runs on epoll and in the simulator.
+//!
+//! With the `lost-update` feature, `INCR` answers before it stores the sum: it reads the
+//! counter, awaits the reply's write, then stores what it read plus `n`. A write that does not
+//! go out at once (a short write) lets another connection's `INCR` read the same old value in
+//! between, and one of the two increments is lost.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+
+use doppel::net::{TcpListener, TcpStream};
+use futures::io::{AsyncBufReadExt, BufReader};
+
+/// Every counter, shared by the connections' tasks (one reactor: no lock).
+type Counters = Rc<RefCell<BTreeMap<String, u64>>>;
+
+/// Serves the counter protocol on `listener` until it fails.
+pub async fn serve(listener: TcpListener) -> io::Result<()> {
+    let counters = Counters::default();
+    loop {
+        let (conn, _) = listener.accept().await?;
+        let counters = counters.clone();
+        doppel::spawn(async move { handle(conn, counters).await });
+    }
+}
+
+/// Binds `addr` (`0.0.0.0:7000`, `127.0.0.1:0`) and serves on it.
+pub async fn bind_and_serve(addr: &str) -> io::Result<()> {
+    serve(TcpListener::bind(addr)?).await
+}
+
+/// One connection: a request per line, a reply per request.
+async fn handle(conn: TcpStream, counters: Counters) -> io::Result<()> {
+    let mut lines = BufReader::new(&conn);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["INCR", key, n] => match n.parse::<u64>() {
+                Ok(n) => incr(&conn, &counters, key, n).await?,
+                Err(_) => reply(&conn, "ERR not a number\n").await?,
+            },
+            ["GET", key] => {
+                let v = counters.borrow().get(*key).copied().unwrap_or(0);
+                reply(&conn, &format!("{v}\n")).await?;
+            }
+            _ => reply(&conn, "ERR unknown request\n").await?,
+        }
+    }
+}
+
+/// `INCR key n`: stores the sum, then answers it.
+#[cfg(not(feature = "lost-update"))]
+async fn incr(conn: &TcpStream, counters: &Counters, key: &str, n: u64) -> io::Result<()> {
+    let sum = {
+        let mut c = counters.borrow_mut();
+        let v = c.entry(key.to_string()).or_insert(0);
+        *v += n;
+        *v
+    };
+    reply(conn, &format!("{sum}\n")).await
+}
+
+/// `INCR key n`, planted bug: reads, awaits the reply, then stores what it read plus `n`.
+#[cfg(feature = "lost-update")]
+async fn incr(conn: &TcpStream, counters: &Counters, key: &str, n: u64) -> io::Result<()> {
+    let old = counters.borrow().get(key).copied().unwrap_or(0);
+    reply(conn, &format!("{}\n", old + n)).await?;
+    counters.borrow_mut().insert(key.to_string(), old + n);
+    Ok(())
+}
+
+/// Writes a whole reply.
+async fn reply(conn: &TcpStream, text: &str) -> io::Result<()> {
+    conn.write_all(text.as_bytes()).await
+}
+
+/// A checking client: `conns` connections at once, each sending `incrs` times `INCR key 1`;
+/// then one `GET key`, which must answer every increment.
+pub async fn check(server: SocketAddr, key: &str, conns: u64, incrs: u64) -> io::Result<()> {
+    let tasks: Vec<_> = (0..conns)
+        .map(|_| {
+            let key = key.to_string();
+            doppel::spawn(async move { increments(server, &key, incrs).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.map_err(io::Error::other)??;
+    }
+    let conn = TcpStream::connect(server).await?;
+    let got = request(&conn, &format!("GET {key}\n")).await?;
+    let want = conns * incrs;
+    if got != want.to_string() {
+        return Err(io::Error::other(format!(
+            "counter {key}: {conns} connections made {want} increments, GET says {got}"
+        )));
+    }
+    Ok(())
+}
+
+/// `incrs` increments of `key` over one connection, each answered.
+async fn increments(server: SocketAddr, key: &str, incrs: u64) -> io::Result<()> {
+    let conn = TcpStream::connect(server).await?;
+    for _ in 0..incrs {
+        let got = request(&conn, &format!("INCR {key} 1\n")).await?;
+        got.parse::<u64>()
+            .map_err(|_| io::Error::other(format!("INCR {key} 1: answered {got:?}")))?;
+    }
+    Ok(())
+}
+
+/// Sends one request and reads its one-line reply (without the newline).
+async fn request(mut conn: &TcpStream, text: &str) -> io::Result<String> {
+    conn.write_all(text.as_bytes()).await?;
+    let mut reply = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        let n = futures::AsyncReadExt::read(&mut conn, &mut byte).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        if byte[0] == b'\n' {
+            return String::from_utf8(reply).map_err(io::Error::other);
+        }
+        reply.push(byte[0]);
+    }
+}
