@@ -33,6 +33,7 @@
 //! | [`sim`]               | doppel-sim    | `SimBuilder`, `FaultPlan`, `explore`, `shrink`: the simulator |
 //! | [`test`](macro@test)  | doppel-macros | `#[doppel::test]`: a seed sweep as a `#[test]`            |
 //! | [`trace`]             | doppel-trace  | `capture`, `Trace`, `assert_trace_snapshot!`: traces     |
+//! | [`cli`]               | doppel-cli    | `Cli`, `Workload`, `Spec`: the command over your scenarios |
 //!
 //! The backend is a value passed to [`Runtime::new`], never a `cfg`: one binary can run the
 //! same body on the real poller and in the simulator.
@@ -56,6 +57,13 @@ pub mod sim {
 
 #[cfg(feature = "sim")]
 pub use doppel_macros::test;
+
+/// The `doppel` command as a library: `run`, `explore`, `replay`, `shrink`, `combine` over a
+/// crate's own scenarios, workloads and TOML specs.
+#[cfg(feature = "cli")]
+pub mod cli {
+    pub use doppel_cli::*;
+}
 
 /// The real backend: epoll on Linux, kqueue on macOS and FreeBSD.
 #[cfg(feature = "real")]

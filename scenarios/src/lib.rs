@@ -5,24 +5,37 @@
 //!
 //! | module   | what                                                                     |
 //! |----------|--------------------------------------------------------------------------|
-//! | [`workload`] | the [`workload::Workload`] trait and the registry of workloads by name |
-//! | [`cli`]  | the `doppel` command: list, run, explore, combine, replay, shrink          |
+//! | [`workload`] | the registry of built-in workloads ([`doppel::cli::Workload`] impls)  |
+//! | [`specs`] | the built-in scenario specs (TOML, compiled in) and [`cli`], the command |
 //! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
 //! | [`chat`] | a broadcast chat room, its checking client, and its write-departed twin  |
 //! | [`echo`] | the echo server (one reactor or a group) and a checking echo client      |
 //! | [`kv`]   | a Redis-protocol key-value server, its checking client, two twins         |
-//! | [`run`]  | a workload simulated or on loopback, on one reactor or a group of them    |
-//! | [`spec`] | scenario specs (TOML): workload, load, network, faults, seeds, server     |
 //! | [`upper`]| a line protocol, its correct server and four broken twins (bug classes)   |
 //! | [`wire`] | a deterministic byte pattern and size generator for checking clients     |
+//!
+//! The command itself (`doppel::cli`), the [`doppel::cli::Workload`] trait, specs and the
+//! simulated and loopback runs live in the `doppel` crate, where a user's own crate reaches
+//! them too; this crate only registers the built-in workloads and specs.
 
 pub mod accept;
 pub mod chat;
-pub mod cli;
 pub mod echo;
 pub mod kv;
-pub mod run;
-pub mod spec;
+pub mod specs;
 pub mod upper;
 pub mod wire;
 pub mod workload;
+
+pub use specs::cli;
+
+/// Runs a workload simulated or on loopback (`doppel::cli::run`).
+pub mod run {
+    pub use doppel::cli::run::*;
+}
+
+/// Scenario specs (`doppel::cli::spec`), and the built-in ones.
+pub mod spec {
+    pub use crate::specs::{builtin, find, BUILTIN};
+    pub use doppel::cli::spec::*;
+}

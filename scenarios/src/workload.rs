@@ -1,89 +1,9 @@
-//! Workloads: a server (correct, or one of its buggy twins) and the checking client that drives
-//! it, by name. Specs name a workload, the `doppel` command lists and runs them, and both
-//! backends run the very same server and client code.
-//!
-//! A client checks the workload's invariants as it goes and returns an error naming the one
-//! that broke (a byte lost, duplicated or reordered; a request answered twice or not at all; an
-//! acknowledged write not visible to a later read). A run fails when any client fails.
+//! The built-in workloads: each a server (correct, or a buggy twin) and its checking client,
+//! implementing [`doppel::cli::Workload`] like a user's own would.
 
-use std::future::Future;
-use std::io;
-use std::net::SocketAddr;
-use std::pin::Pin;
-use std::time::Duration;
+pub use doppel::cli::workload::*;
 
-use doppel::net::TcpListener;
-
-/// A server's or client's main, boxed so workloads of different types share one registry.
-pub type Task = Pin<Box<dyn Future<Output = io::Result<()>>>>;
-
-/// How hard the clients push: a spec's `[load]` table.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Load {
-    /// How many clients (each its own host in the simulator, its own connection on loopback).
-    pub clients: u32,
-    /// Requests (round trips, commands, messages) per client.
-    pub rounds: u32,
-    /// The largest message or value, in bytes.
-    pub max_size: usize,
-    /// Requests a client sends before reading replies (1: one at a time; more: pipelining).
-    pub pipeline: u32,
-    /// How many times a client may reconnect after a reset, refusal or timeout: a correct
-    /// server's clients survive the faults that end connections.
-    pub reconnects: u32,
-    /// How long a client waits for each reply before it calls the server stuck.
-    pub deadline: Option<Duration>,
-}
-
-impl Default for Load {
-    fn default() -> Self {
-        Load {
-            clients: 4,
-            rounds: 20,
-            max_size: 4096,
-            pipeline: 1,
-            reconnects: 0,
-            deadline: Some(Duration::from_secs(5)),
-        }
-    }
-}
-
-/// One server a workload can run: the correct one, or a buggy twin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Variant {
-    /// The name specs and the command use (`correct`, `framing`, ...).
-    pub name: &'static str,
-    /// What it does wrong, and the public bug it mirrors (empty for the correct server).
-    pub about: &'static str,
-}
-
-/// The variant every workload has first.
-pub const CORRECT: Variant = Variant {
-    name: "correct",
-    about: "",
-};
-
-/// A server and its checking client.
-pub trait Workload: Sync {
-    /// The name specs and the command use.
-    fn name(&self) -> &'static str;
-    /// One line on what it exercises.
-    fn about(&self) -> &'static str;
-    /// Its servers: [`CORRECT`] first, then the buggy twins.
-    fn variants(&self) -> &'static [Variant];
-    /// The port its server listens on in the simulator (the real backend picks a free one).
-    fn port(&self) -> u16 {
-        7000
-    }
-    /// The server's main for `variant` (an index into [`Workload::variants`]) on a bound
-    /// listener. It runs until the run ends.
-    fn server(&self, variant: usize, listener: TcpListener) -> Task;
-    /// Client `id`'s main: drives the server at `server` as `load` says, checking the
-    /// invariants; an error names what broke.
-    fn client(&self, server: SocketAddr, id: u64, load: &Load) -> Task;
-}
-
-/// Every workload, in the order `doppel list` shows them.
+/// Every built-in workload, in the order `doppel list` shows them.
 pub fn all() -> &'static [&'static dyn Workload] {
     &[
         &crate::echo::Echo,
@@ -94,27 +14,7 @@ pub fn all() -> &'static [&'static dyn Workload] {
     ]
 }
 
-/// The workload called `name`; the error lists the known ones.
+/// The built-in workload called `name`; the error lists the known ones.
 pub fn find(name: &str) -> Result<&'static dyn Workload, String> {
-    all()
-        .iter()
-        .copied()
-        .find(|w| w.name() == name)
-        .ok_or_else(|| {
-            let known: Vec<&str> = all().iter().map(|w| w.name()).collect();
-            format!("unknown workload {name:?} (known: {})", known.join(", "))
-        })
-}
-
-/// The index of `workload`'s variant called `name`; the error lists the known ones.
-pub fn variant(workload: &dyn Workload, name: &str) -> Result<usize, String> {
-    let vs = workload.variants();
-    vs.iter().position(|v| v.name == name).ok_or_else(|| {
-        let known: Vec<&str> = vs.iter().map(|v| v.name).collect();
-        format!(
-            "workload {} has no variant {name:?} (known: {})",
-            workload.name(),
-            known.join(", ")
-        )
-    })
+    doppel::cli::workload::find(all(), name)
 }

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use doppel::sim::{check_seeds, SimError};
 use doppel_scenarios::run::{self, RealOutcome};
-use doppel_scenarios::spec::{Spec, BUILTIN};
+use doppel_scenarios::spec::{find, Spec, BUILTIN};
+use doppel_scenarios::workload;
 
 /// Every built-in spec, parsed.
 fn specs() -> Vec<Spec> {
     BUILTIN
         .iter()
-        .map(|(name, _)| Spec::find(name).unwrap_or_else(|e| panic!("{e}")))
+        .map(|(name, _)| find(name).unwrap_or_else(|e| panic!("{e}")))
         .collect()
 }
 
@@ -30,7 +31,7 @@ fn every_spec_file_is_built_in() {
             "{} is not in spec/builtin.rs",
             path.display()
         );
-        Spec::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        Spec::read(&path, workload::all()).unwrap_or_else(|e| panic!("{e}"));
     }
     assert_eq!(specs().len(), BUILTIN.len());
 }
@@ -99,7 +100,7 @@ fn every_twin_passes_loopback_and_is_found_within_2000_seeds() {
 #[test]
 fn multi_reactor_specs_serve_on_every_sub_reactor_and_replay() {
     for name in ["echo-multi", "kv-multi"] {
-        let spec = Spec::find(name).unwrap_or_else(|e| panic!("{e}"));
+        let spec = find(name).unwrap_or_else(|e| panic!("{e}"));
         let group = spec.server.expect("a [server] table");
         // Each seed twice, compared: the same run, event for event, with several reactors.
         check_seeds(0..5, |seed| spec.world(seed));
@@ -154,11 +155,14 @@ fn server_table_errors_name_the_file_line_and_key() {
         ),
     ];
     for (line, want) in cases {
-        let e = Spec::parse("x.toml", &format!("{base}{line}")).expect_err(line);
+        let e =
+            Spec::parse_with("x.toml", &format!("{base}{line}"), workload::all()).expect_err(line);
         assert!(e.to_string().starts_with(want), "{line}: {e}");
     }
-    let ok = Spec::parse("x.toml", "workload = \"kv\"\n[server]\n").expect("defaults");
+    let ok = Spec::parse_with("x.toml", "workload = \"kv\"\n[server]\n", workload::all())
+        .expect("defaults");
     assert_eq!(ok.server, Some(doppel::group::GroupConfig::default()));
-    let none = Spec::parse("x.toml", "workload = \"kv\"\n").expect("no table");
+    let none =
+        Spec::parse_with("x.toml", "workload = \"kv\"\n", workload::all()).expect("no table");
     assert_eq!(none.server, None);
 }

@@ -203,6 +203,16 @@ impl SimBuilder {
         self
     }
 
+    /// The fault plan this world runs under (what [`SimBuilder::faults`] last set).
+    pub fn plan(&self) -> &FaultPlan {
+        &self.plan
+    }
+
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
     /// The fault plan.
     pub fn faults(mut self, plan: FaultPlan) -> Self {
         self.plan = plan;

@@ -145,7 +145,7 @@ pub fn check_determinism(seed: u64, build: impl Fn(u64) -> SimBuilder) -> Result
 
 /// Runs `build(seed)` for every seed in `seeds` (or only `DOPPEL_SEED` when it is set), each
 /// twice with the runs compared ([`check_determinism`]), on one thread per core, and returns
-/// every seed's report (without its trace) in seed order. It is a thin layer over
+/// every seed's report in seed order. It is a thin layer over
 /// [`crate::explore::Explore`]; `#[doppel::test]` adds shrinking and replay commands.
 ///
 /// # Panics

@@ -73,7 +73,7 @@ pub struct Explore<'a> {
     only: Option<Vec<FaultName>>,
     /// Wall time after which no new seed starts.
     budget: Option<Duration>,
-    /// Keep every seed's report (without its trace) in the sweep, in seed order.
+    /// Keep every seed's report in the sweep, in seed order.
     keep_reports: bool,
     /// Called after each seed, from the worker that ran it.
     progress: Option<&'a (dyn Fn(Progress) + Sync)>,
@@ -127,8 +127,8 @@ pub struct Sweep {
     pub wall_seconds: f64,
     /// Whether every seed of the range ran (false when the time budget stopped it).
     pub complete: bool,
-    /// Every seed's report without its trace, in seed order, when asked for
-    /// ([`Explore::keep_reports`]).
+    /// Every seed's report, in seed order, when asked for ([`Explore::keep_reports`]); with
+    /// its trace if the world was traced.
     #[serde(skip)]
     pub reports: Vec<Report>,
 }
@@ -203,7 +203,8 @@ impl<'a> Explore<'a> {
         self
     }
 
-    /// Keeps every seed's report (without its trace) in [`Sweep::reports`].
+    /// Keeps every seed's report (with its trace, if the world records one) in
+    /// [`Sweep::reports`].
     pub fn keep_reports(mut self, on: bool) -> Self {
         self.keep_reports = on;
         self
@@ -329,7 +330,7 @@ impl<'a> Explore<'a> {
             Err(panic) => return Outcome::Failed(panicked(seed, &*panic), None),
         };
         match result {
-            Ok(report) => Outcome::Passed(Box::new(report.without_trace())),
+            Ok(report) => Outcome::Passed(Box::new(report)),
             Err(SimError::Failed(f)) => {
                 let mut failed = FailedSeed {
                     seed,
@@ -345,7 +346,7 @@ impl<'a> Explore<'a> {
                          leaks in)",
                     );
                 }
-                Outcome::Failed(failed, Some(Box::new(f.report.without_trace())))
+                Outcome::Failed(failed, Some(Box::new(f.report)))
             }
             Err(e @ SimError::Nondeterministic(_)) => {
                 Outcome::Failed(other_failure(seed, "nondeterministic", &e), None)

@@ -2,12 +2,12 @@
 //! result, virtual time, steps, events, the faults injected and the run's hash, and the command
 //! that replays it.
 
-use doppel::sim::{FailureKind, Outcome, Report, SimError};
+use doppel_sim::{FailureKind, FaultPlan, Outcome, Report, SimError};
 use serde_json::{json, Value};
 
-use super::{plan_flags, spec_ref};
-use crate::spec::Spec;
-use doppel::sim::FaultPlan;
+use super::replay_command;
+use crate::scenario::Scenario;
+use crate::Cli;
 
 /// What one simulated run gives back: its report and, if it failed, why.
 pub(crate) struct RunResult {
@@ -41,28 +41,7 @@ impl RunResult {
 
 /// A failure as one line (a stall lists its first blocked task).
 pub(crate) fn failure_line(kind: &FailureKind) -> String {
-    match kind {
-        FailureKind::Client { host, error } => format!("client {host} failed: {error}"),
-        FailureKind::Stall { blocked } => match blocked.first() {
-            Some(b) => format!(
-                "stall: nothing can run and nothing is pending ({b}; {} blocked)",
-                blocked.len()
-            ),
-            None => "stall: nothing can run and nothing is pending".into(),
-        },
-        FailureKind::TimeLimit { limit } => {
-            format!("the clients had not finished at the time limit of {limit:?}")
-        }
-    }
-}
-
-/// The command that replays `seed` of `spec` under `plan`, with the hash to check.
-pub(crate) fn replay_command(spec: &Spec, plan: &FaultPlan, seed: u64, hash: u64) -> String {
-    format!(
-        "doppel replay {} --seed {seed} --hash {hash:016x}{}",
-        spec_ref(spec),
-        plan_flags(spec, plan)
-    )
+    kind.line()
 }
 
 /// Seconds with nanosecond precision, as traces show time.
@@ -71,19 +50,13 @@ pub(crate) fn secs(d: std::time::Duration) -> String {
 }
 
 /// The run as text.
-pub(crate) fn text(spec: &Spec, plan: &FaultPlan, r: &RunResult) -> String {
+pub(crate) fn text(cli: &Cli, sc: &Scenario, plan: &FaultPlan, r: &RunResult) -> String {
     let rep = &r.report;
     let verdict = match r.why() {
         None => "passed".to_string(),
         Some(w) => format!("FAILED: {w}"),
     };
-    let mut out = format!(
-        "{} ({}/{}) seed {}: {verdict}\n",
-        spec.name,
-        spec.workload.name(),
-        spec.variant_name(),
-        rep.seed
-    );
+    let mut out = format!("{} ({}) seed {}: {verdict}\n", sc.name, sc.server, rep.seed);
     for (name, outcome) in &rep.clients {
         let o = match outcome {
             Outcome::Ok => "ok".to_string(),
@@ -92,7 +65,7 @@ pub(crate) fn text(spec: &Spec, plan: &FaultPlan, r: &RunResult) -> String {
         };
         out.push_str(&format!("  {name}: {o}\n"));
     }
-    if let Some(shape) = spec.server_shape() {
+    if let Some(shape) = &sc.shape {
         out.push_str(&format!("  server: {shape}\n"));
     }
     out.push_str(&format!(
@@ -106,13 +79,13 @@ pub(crate) fn text(spec: &Spec, plan: &FaultPlan, r: &RunResult) -> String {
     ));
     out.push_str(&format!(
         "  replay: {}\n",
-        replay_command(spec, plan, rep.seed, rep.hash)
+        replay_command(cli, sc, plan, rep.seed, rep.hash)
     ));
     out
 }
 
 /// The run as one JSON object.
-pub(crate) fn json(spec: &Spec, plan: &FaultPlan, r: &RunResult) -> Value {
+pub(crate) fn json(cli: &Cli, sc: &Scenario, plan: &FaultPlan, r: &RunResult) -> Value {
     let rep = &r.report;
     let clients: Vec<Value> = rep
         .clients
@@ -130,10 +103,9 @@ pub(crate) fn json(spec: &Spec, plan: &FaultPlan, r: &RunResult) -> Value {
         .map(|(c, n)| (c.name().to_string(), json!(n)))
         .collect();
     json!({
-        "scenario": spec.name,
-        "workload": spec.workload.name(),
-        "variant": spec.variant_name(),
-        "server": spec.server_shape(),
+        "scenario": sc.name,
+        "server": sc.server,
+        "shape": sc.shape,
         "seed": rep.seed,
         "passed": r.failure.is_none(),
         "failure": r.why(),
@@ -144,7 +116,7 @@ pub(crate) fn json(spec: &Spec, plan: &FaultPlan, r: &RunResult) -> Value {
         "hash": format!("{:016x}", rep.hash),
         "plan": rep.plan.to_string(),
         "faults": faults,
-        "fired": rep.fired.iter().map(|f| json!({"id": f.id, "class": f.class.name(), "at_ns": f.at.as_nanos()})).collect::<Vec<_>>(),
-        "replay": replay_command(spec, plan, rep.seed, rep.hash),
+        "fired": rep.fired.iter().map(|f| json!({"id": f.id, "name": f.name().to_string(), "class": f.class.name(), "at_ns": f.at.as_nanos()})).collect::<Vec<_>>(),
+        "replay": replay_command(cli, sc, plan, rep.seed, rep.hash),
     })
 }

@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
-use doppel::group::{GroupConfig, Placement};
-use doppel::sim::{CrashSpec, FaultClass, FaultPlan, LinkConfig, PartitionSpec, Strategy};
+use doppel_core::group::{GroupConfig, Placement};
+use doppel_sim::{CrashSpec, FaultClass, FaultPlan, LinkConfig, PartitionSpec, Strategy};
 use toml::Spanned;
 
 use super::raw::{RawFaults, RawLoad, RawNetwork, RawServer, RawSpec, Text};
 use super::{duration, Network, SeedRange, Spec, SpecError};
 use crate::run::client_name;
-use crate::workload::{self, Load};
+use crate::workload::{self, Load, Workload};
 
 /// Deserializes the file's shape, with the path of the key that failed.
 pub(crate) fn deserialize(file: &str, text: &str) -> Result<RawSpec, SpecError> {
@@ -48,6 +48,8 @@ pub(crate) struct Checker<'a> {
     pub(crate) file: &'a str,
     /// Its text (for line numbers).
     pub(crate) text: &'a str,
+    /// The workloads a spec may name.
+    pub(crate) workloads: &'a [&'static dyn Workload],
 }
 
 impl Checker<'_> {
@@ -117,7 +119,7 @@ impl Checker<'_> {
 
     /// The whole spec.
     pub(crate) fn spec(&self, raw: RawSpec, stem: String) -> Result<Spec, SpecError> {
-        let w = workload::find(raw.workload.get_ref())
+        let w = workload::find(self.workloads, raw.workload.get_ref())
             .map_err(|m| self.err(raw.workload.span().start, "workload", m))?;
         let variant = match &raw.variant {
             None => 0,
@@ -302,7 +304,7 @@ impl Checker<'_> {
             Some(p) => p
                 .get_ref()
                 .parse()
-                .map_err(|e: doppel::sim::faults::FaultError| {
+                .map_err(|e: doppel_sim::faults::FaultError| {
                     self.err(p.span().start, "faults.plan", e.0)
                 })?,
         };
@@ -318,8 +320,8 @@ impl Checker<'_> {
             }
             plan = plan.with(class, p);
         }
-        if raw.swarm.unwrap_or(false) && plan.swarm == doppel::sim::Swarm::Off {
-            plan.swarm = doppel::sim::Swarm::All;
+        if raw.swarm.unwrap_or(false) && plan.swarm == doppel_sim::Swarm::Off {
+            plan.swarm = doppel_sim::Swarm::All;
         }
         plan.max_eintr_streak = raw.max_eintr_streak.unwrap_or(plan.max_eintr_streak);
         plan.stall_max = self.duration_or(&raw.stall_max, "faults.stall_max", plan.stall_max)?;

@@ -9,9 +9,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use doppel::group::{GroupConfig, GroupStats};
-use doppel::net::TcpListener;
-use doppel::sim::SimBuilder;
+use doppel_core::group::{GroupConfig, GroupStats};
+use doppel_core::net::TcpListener;
+use doppel_sim::SimBuilder;
 
 use crate::workload::{Load, Workload};
 
@@ -110,7 +110,7 @@ pub fn real_on(
 ) -> io::Result<RealOutcome> {
     match group {
         None => {
-            let rt = doppel::real::runtime()?;
+            let rt = doppel_real::runtime()?;
             let clients = rt.block_on(drive(workload, variant, load, limit))?;
             Ok(RealOutcome {
                 clients,
@@ -118,7 +118,7 @@ pub fn real_on(
             })
         }
         Some(config) => {
-            let rt = doppel::real::multi(config)?;
+            let rt = doppel_real::multi(config)?;
             let clients = rt.block_on(drive(workload, variant, load, limit))?;
             Ok(RealOutcome {
                 clients,
@@ -138,9 +138,9 @@ async fn drive(
 ) -> io::Result<Vec<(String, Option<String>)>> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let server = doppel::spawn(workload.server(variant, listener));
+    let server = doppel_core::spawn(workload.server(variant, listener));
     let clients: Vec<_> = (0..load.clients)
-        .map(|i| doppel::spawn(workload.client(addr, u64::from(i), load)))
+        .map(|i| doppel_core::spawn(workload.client(addr, u64::from(i), load)))
         .collect();
     let all = async {
         let mut out = Vec::new();
@@ -154,7 +154,7 @@ async fn drive(
         }
         out
     };
-    let out = doppel::time::timeout(limit, all).await;
+    let out = doppel_core::time::timeout(limit, all).await;
     server.abort();
     out.map_err(|_| {
         io::Error::new(

@@ -1,4 +1,5 @@
-//! Scenario specs: TOML files that name a workload and its server variant, the load, the
+//! Scenario specs: TOML files that name a workload (a built-in one, or one a user's crate
+//! registers with [`crate::Cli::workload`]) and its server variant, the load, the
 //! network, the fault plan, a virtual-time limit, a seed range and, optionally, the group of
 //! reactors the server runs on. A spec is checked whole before
 //! anything runs; an error names the file, the line and the key, and says what is expected.
@@ -43,7 +44,6 @@
 //! server's main (and, on loopback, the clients), and `doppel::net::serve` hands each accepted
 //! connection to a sub-reactor.
 
-mod builtin;
 mod check;
 pub mod duration;
 mod error;
@@ -52,13 +52,11 @@ mod raw;
 use std::path::Path;
 use std::time::Duration;
 
-use doppel::group::{GroupConfig, Placement};
-use doppel::sim::{FaultPlan, LinkConfig, SimBuilder, Strategy};
+use doppel_core::group::{GroupConfig, Placement};
+use doppel_sim::{FaultPlan, LinkConfig, SeedRange, SimBuilder, Strategy};
 
 use crate::workload::{Load, Workload};
 
-pub use builtin::{builtin, BUILTIN};
-pub use doppel::sim::{SeedRange, Shard};
 pub use error::SpecError;
 
 /// A checked scenario.
@@ -121,17 +119,27 @@ impl std::fmt::Debug for Spec {
 }
 
 impl Spec {
-    /// Parses and checks the text of a spec; `file` names it in errors.
-    pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
+    /// Parses and checks the text of a spec whose workload is one of `workloads`; `file`
+    /// names it in errors (`builtin:NAME` for a built-in one).
+    pub fn parse_with(
+        file: &str,
+        text: &str,
+        workloads: &[&'static dyn Workload],
+    ) -> Result<Spec, SpecError> {
         let raw = check::deserialize(file, text)?;
         let stem = Path::new(file.strip_prefix("builtin:").unwrap_or(file))
             .file_stem()
             .map_or_else(|| file.to_string(), |s| s.to_string_lossy().into_owned());
-        check::Checker { file, text }.spec(raw, stem)
+        check::Checker {
+            file,
+            text,
+            workloads,
+        }
+        .spec(raw, stem)
     }
 
     /// Reads and checks the spec at `path`.
-    pub fn read(path: &Path) -> Result<Spec, SpecError> {
+    pub fn read(path: &Path, workloads: &[&'static dyn Workload]) -> Result<Spec, SpecError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| SpecError {
             file: file.clone(),
@@ -139,27 +147,7 @@ impl Spec {
             key: None,
             message: format!("cannot read it: {e}"),
         })?;
-        Spec::parse(&file, &text)
-    }
-
-    /// A spec by built-in name (`doppel list` shows them) or by path to a `.toml` file.
-    pub fn find(name_or_path: &str) -> Result<Spec, SpecError> {
-        let path = Path::new(name_or_path);
-        if name_or_path.ends_with(".toml") || path.components().count() > 1 {
-            return Spec::read(path);
-        }
-        match builtin(name_or_path) {
-            Some(text) => Spec::parse(&format!("builtin:{name_or_path}"), text),
-            None => Err(SpecError {
-                file: name_or_path.to_string(),
-                line: None,
-                key: None,
-                message: format!(
-                    "no such scenario (built in: {}; or give a path to a .toml file)",
-                    BUILTIN.map(|(n, _)| n).join(", ")
-                ),
-            }),
-        }
+        Spec::parse_with(&file, &text, workloads)
     }
 
     /// The server variant's name.

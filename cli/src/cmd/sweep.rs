@@ -4,12 +4,14 @@
 //! and merges them into the report one machine would have written.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
+use doppel_sim::{FaultPlan, SeedRange, Shard, Sweep};
 use serde::{Deserialize, Serialize};
 
-use super::args::{opt, Args, Usage};
-use super::Exit;
+use super::args::CombineArgs;
+use super::{replay_command, Exit, Usage};
+use crate::scenario::Scenario;
+use crate::Cli;
 
 /// One failing seed.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -18,6 +20,8 @@ pub(crate) struct FailedSeed {
     pub(crate) seed: u64,
     /// The run's hash, hex.
     pub(crate) hash: String,
+    /// What kind of failure (`client`, `stall`, `time-limit`, `nondeterministic`, `panic`).
+    pub(crate) kind: String,
     /// Why it failed, one line.
     pub(crate) failure: String,
     /// The command that replays it.
@@ -31,7 +35,7 @@ pub(crate) struct SweepReport {
     pub(crate) scenario: String,
     /// Where the spec came from.
     pub(crate) source: String,
-    /// `workload/variant`.
+    /// `workload/variant`, or `world`.
     pub(crate) server: String,
     /// The fault plan, as `--faults` takes it.
     pub(crate) plan: String,
@@ -58,6 +62,52 @@ pub(crate) struct SweepReport {
 }
 
 impl SweepReport {
+    /// The report of a sweep of `range`'s `shard` of `sc` under `plan`.
+    pub(crate) fn new(
+        cli: &Cli,
+        sc: &Scenario,
+        plan: &FaultPlan,
+        range: SeedRange,
+        shard: Shard,
+        sweep: Sweep,
+    ) -> SweepReport {
+        let failed = sweep
+            .failed
+            .iter()
+            .map(|f| {
+                let hash = u64::from_str_radix(&f.hash, 16).ok();
+                FailedSeed {
+                    seed: f.seed,
+                    hash: f.hash.clone(),
+                    kind: f.kind.clone(),
+                    failure: f.failure.clone(),
+                    replay: hash.map_or_else(
+                        || format!("{} run {} --seed {}", cli.name, sc.reference, f.seed),
+                        |h| replay_command(cli, sc, plan, f.seed, h),
+                    ),
+                }
+            })
+            .collect();
+        let mut r = SweepReport {
+            scenario: sc.name.clone(),
+            source: sc.reference.clone(),
+            server: sc.server.clone(),
+            plan: plan.to_string(),
+            range: [range.start, range.end],
+            shards: shard.of,
+            covered: vec![sweep.range],
+            seeds_run: sweep.seeds_run,
+            failed,
+            faults: sweep.faults,
+            enabled: sweep.enabled,
+            never_fired: Vec::new(),
+            digest: sweep.digest,
+            wall_seconds: sweep.wall_seconds,
+        };
+        r.settle();
+        r
+    }
+
     /// Recomputes `never_fired` from `enabled` and `faults`.
     pub(crate) fn settle(&mut self) {
         self.never_fired = self
@@ -182,23 +232,18 @@ impl SweepReport {
     /// Writes the report as pretty JSON, whole or not at all.
     pub(crate) fn write(&self, path: &std::path::Path) -> Result<(), Usage> {
         let text = serde_json::to_string_pretty(self).map_err(|e| Usage(format!("report: {e}")))?;
-        doppel::trace::write_atomic(path, text.as_bytes())
+        doppel_trace::write_atomic(path, text.as_bytes())
             .map_err(|e| Usage(format!("writing the report to {}: {e}", path.display())))
     }
 }
 
-/// `doppel combine REPORT.json... [--json FILE]`: one report from a sweep's shards.
-pub(crate) fn combine_main(argv: &[String]) -> Result<Exit, Usage> {
-    let args = Args::parse("combine", argv, &[opt("--json")])?;
-    if args.positional.is_empty() {
-        return Err(Usage("combine: give the shards' JSON reports".into()));
-    }
-    let out = args.out_path("combine", "--json")?;
+/// `combine REPORT.json... [--json FILE]`: one report from a sweep's shards.
+pub(crate) fn combine_main(a: &CombineArgs) -> Result<Exit, Usage> {
     let mut merged: Option<SweepReport> = None;
-    for p in &args.positional {
-        let path = PathBuf::from(p);
+    for path in &a.reports {
+        let p = path.display();
         let text =
-            std::fs::read_to_string(&path).map_err(|e| Usage(format!("combine: {p}: {e}")))?;
+            std::fs::read_to_string(path).map_err(|e| Usage(format!("combine: {p}: {e}")))?;
         let r: SweepReport = serde_json::from_str(&text)
             .map_err(|e| Usage(format!("combine: {p}: not a doppel explore report ({e})")))?;
         match &mut merged {
@@ -210,8 +255,8 @@ pub(crate) fn combine_main(argv: &[String]) -> Result<Exit, Usage> {
     }
     let merged = merged.ok_or_else(|| Usage("combine: nothing to combine".into()))?;
     print!("{}", merged.text(10));
-    if let Some(path) = out {
-        merged.write(&path)?;
+    if let Some(path) = &a.json {
+        merged.write(path)?;
     }
     Ok(if merged.failed.is_empty() {
         Exit::Ok
