@@ -13,6 +13,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 
+use doppel::cli::{Load, Task, Variant, CORRECT};
 use doppel::net::{TcpListener, TcpStream};
 use futures::io::{AsyncBufReadExt, BufReader};
 
@@ -132,5 +133,34 @@ async fn request(mut conn: &TcpStream, text: &str) -> io::Result<String> {
             return String::from_utf8(reply).map_err(io::Error::other);
         }
         reply.push(byte[0]);
+    }
+}
+
+/// The counter server and its checking client as a workload, so TOML specs can name it
+/// (`workload = "counter"`) and `counter-sim` can run them.
+#[derive(Debug)]
+pub struct Counter;
+
+impl doppel::cli::Workload for Counter {
+    fn name(&self) -> &'static str {
+        "counter"
+    }
+
+    fn about(&self) -> &'static str {
+        "INCR and GET over a shared map; each client checks its counter adds up"
+    }
+
+    fn variants(&self) -> &'static [Variant] {
+        &[CORRECT]
+    }
+
+    fn server(&self, _variant: usize, listener: TcpListener) -> Task {
+        Box::pin(serve(listener))
+    }
+
+    /// Client `id` increments its own counter over two connections, `load.rounds` times each.
+    fn client(&self, server: SocketAddr, id: u64, load: &Load) -> Task {
+        let rounds = u64::from(load.rounds);
+        Box::pin(async move { check(server, &format!("k{id}"), 2, rounds).await })
     }
 }
