@@ -2,7 +2,7 @@
 //!
 //! Server code is written against these types; the backend under them is a value chosen when
 //! the [`Runtime`] is built: `doppel-real`'s epoll/kqueue poller, or `doppel-sim`'s simulated
-//! world. See `shared/DESIGN.md` for the whole picture.
+//! world. The repository's README draws the whole picture.
 //!
 //! # Module map
 //!

@@ -1,5 +1,5 @@
 //! `upper`: a line protocol with message boundaries, its correct server, and four broken twins
-//! that reproduce bug classes from `shared/FAULTS.md`. Each twin passes a plain loopback run;
+//! that reproduce bug classes from `docs/FAULTS.md`. Each twin passes a plain loopback run;
 //! the simulator's faults break it.
 //!
 //! A request is a line of text; the reply is `"{len} {TEXT}\n"`, the line's length and the line

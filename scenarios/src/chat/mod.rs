@@ -49,7 +49,7 @@ const WRITE_DEPARTED: Variant = Variant {
     name: "write-departed",
     about: "a broadcast hub that writes to a snapshot of the room and dies on the write error \
             of a member that left meanwhile: the chat halts for everyone (yesodweb/wai#271; \
-            alexandra-zaharia/Linux-IPC#2; FAULTS.md F14)",
+            alexandra-zaharia/Linux-IPC#2; docs/FAULTS.md F14)",
 };
 
 /// The `chat` workload.

@@ -13,7 +13,7 @@
 //!   any one browser brings the chat session to a halt for the remaining clients. Their
 //!   messages are no longer broadcast"), and the class of alexandra-zaharia/Linux-IPC#2 (a
 //!   message sent on the socket of a client that already disconnected, still in the server's
-//!   set, crashes the server) and of FAULTS.md F14's EPIPE rows.
+//!   set, crashes the server) and of docs/FAULTS.md F14's EPIPE rows.
 
 use std::cell::RefCell;
 use std::io;
