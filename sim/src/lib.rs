@@ -16,8 +16,8 @@
 //! | `seeds`     | [`SeedRange`] (`A..B`, `A..=B`, `N`) and [`Shard`] (`K/N`)              |
 //! | [`rng`]     | named ChaCha8 streams derived from the seed                             |
 //! | `check`     | [`check_seeds`], [`check_determinism`]: run seeds twice, honour `DOPPEL_SEED` |
-//! | [`explore`] | [`Explore`], [`Sweep`]: the one seed sweep (threads, budget, counts)   |
-//! | [`shrink`]  | [`Shrink`], [`Shrunk`]: a failing seed's faults, down to a 1-minimal set |
+//! | [`explore`](mod@explore) | [`Explore`], [`Sweep`]: the one seed sweep (threads, budget, counts)   |
+//! | [`shrink`](mod@shrink)  | [`Shrink`], [`Shrunk`]: a failing seed's faults, down to a 1-minimal set |
 //! | [`testing`] | what `#[doppel::test]` runs: sweep, shrink, replay commands, traces  |
 //! | `report`    | [`Report`], [`Failure`], [`SimError`]                                   |
 //! | `trace`     | the simulator's fault events; tracing a run (`SimBuilder::trace`)       |
