@@ -65,7 +65,9 @@ async fn client(ledger: Ledger) -> io::Result<()> {
     }
     let seen = ledger.borrow().len();
     if seen != 64 {
-        return Err(io::Error::other(format!("the ledger holds {seen} bytes, not 64")));
+        return Err(io::Error::other(format!(
+            "the ledger holds {seen} bytes, not 64"
+        )));
     }
     Ok(())
 }

@@ -102,6 +102,10 @@ fn the_printed_commands_replay_the_planted_bug_in_a_new_process() {
     assert_eq!(hash_of(&again, &first), hash, "{again}");
     assert!(again.contains("replayed twice"), "{again}");
 
+    // The library finds it too.
+    let library = shell("cargo test -q -p counter --features lost-update --test library");
+    assert!(library.status.success(), "{}", text(&library));
+
     // The shrunk run's command: only the kept faults fire, and it fails the same way.
     let shrunk_hash = shrunk
         .split_once("(hash ")

@@ -273,23 +273,24 @@ impl Session<'_> {
         traced.plan = s.plan.clone();
         if let Err(SimError::Failed(f)) = traced.run() {
             if let Some(trace) = &f.report.trace {
-                out.push_str(&self.show_trace(trace, s.seed, s.decisive().map(|d| d.name())));
+                let decisive = s.decisive().map(|d| d.name());
+                out.push_str(&self.show_trace(trace, &format!("seed{}-shrunk", s.seed), decisive));
             }
         }
         out
     }
 
-    /// Writes a trace beside the build's other traces; the path and the events that matter:
-    /// those around `fault`, or the last ones.
+    /// Writes a trace beside the build's other traces, as `TEST-WHAT.trace`; the path and the
+    /// events that matter: those around `fault`, or the last ones.
     fn show_trace(
         &self,
         trace: &doppel_trace::Trace,
-        seed: u64,
+        what: &str,
         fault: Option<crate::faults::FaultName>,
     ) -> String {
         let mut out = String::new();
         let file = format!(
-            "{}-seed{seed}.trace",
+            "{}-{what}.trace",
             self.path
                 .replace(|c: char| !c.is_ascii_alphanumeric() && c != '-', "_")
         );
@@ -343,7 +344,12 @@ impl Session<'_> {
         );
         if let Some(trace) = &report.trace {
             let last = report.fired.last().map(crate::faults::Fired::name);
-            out.push_str(&self.show_trace(trace, seed, last.filter(|_| self.only_set)));
+            let what = if self.only_set {
+                format!("seed{seed}-only")
+            } else {
+                format!("seed{seed}")
+            };
+            out.push_str(&self.show_trace(trace, &what, last.filter(|_| self.only_set)));
         }
         match failure {
             None => {

@@ -1,0 +1,45 @@
+//! The library under `#[doppel::test]`: the sweep, the shrinker and the determinism check,
+//! called directly (the README's "The same as a library" runs here).
+
+use doppel::sim::SimBuilder;
+
+/// The world of `tests/sweep.rs`.
+fn world(seed: u64) -> SimBuilder {
+    SimBuilder::new(seed)
+        .faults(doppel::sim::FaultPlan::benign(0.05))
+        .host("server", "10.0.0.1", || {
+            counter::bind_and_serve("0.0.0.0:7000")
+        })
+        .client("client", "10.0.0.2", || {
+            counter::check("10.0.0.1:7000".parse().unwrap(), "hits", 2, 10)
+        })
+}
+
+#[test]
+fn explore_shrink_and_check_as_a_library() -> Result<(), Box<dyn std::error::Error>> {
+    use doppel::sim::{check_determinism, Explore, Shrink};
+
+    let sweep = Explore::new(0..1000).jobs(2).run(world)?; // a Sweep: counts, failing seeds, faults
+    println!("{}", sweep.text(5)); // also serde: serde_json::to_string(&sweep)
+    for failed in &sweep.failed {
+        let shrunk = Shrink::new().run(failed.seed, world)?; // the 1-minimal set, and its report
+        println!("DOPPEL_ONLY={}", shrunk.only());
+    }
+    let report = check_determinism(7, world)?; // world(7) twice, compared
+
+    assert_eq!(sweep.seeds_run, 1000);
+    assert!(
+        sweep.fired(doppel::sim::FaultClass::ShortWrite) > 0,
+        "short writes fired"
+    );
+    assert_eq!(report.seed, 7);
+    if cfg!(feature = "lost-update") {
+        assert!(
+            !sweep.failed.is_empty(),
+            "the planted lost update went unseen"
+        );
+    } else {
+        assert!(sweep.passed(), "{}", sweep.text(5));
+    }
+    Ok(())
+}
