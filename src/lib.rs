@@ -37,6 +37,33 @@
 //!
 //! The backend is a value passed to [`Runtime::new`], never a `cfg`: one binary can run the
 //! same body on the real poller and in the simulator.
+//!
+//! # Testing a server
+//!
+//! `#[doppel::test]` turns a function that builds a simulated world for a seed into a test
+//! that sweeps seeds on every core, checks each replays, and on a failure shrinks its faults and
+//! prints a replay command (the README's "Testing your own server" walks through it):
+//!
+//! ```
+//! use doppel::sim::SimBuilder;
+//!
+//! #[doppel::test(seeds = 0..200, faults = "benign=0.05")]
+//! fn echo_survives_benign_faults(seed: u64) -> SimBuilder {
+//!     SimBuilder::new(seed)
+//!         .host("server", "10.0.0.1", || async {
+//!             let listener = doppel::net::TcpListener::bind("0.0.0.0:7000")?;
+//!             loop {
+//!                 let (conn, _) = listener.accept().await?;
+//!                 doppel::spawn(async move { futures::io::copy(&conn, &mut &conn).await });
+//!             }
+//!         })
+//!         .client("client", "10.0.0.2", || async {
+//!             let conn = doppel::net::TcpStream::connect("10.0.0.1:7000".parse().unwrap()).await?;
+//!             conn.write_all(b"ping").await
+//!         })
+//! }
+//! # fn main() {}
+//! ```
 
 pub use doppel_core::{
     current_task, error, group, net, reactors, scheduler, spawn, stats, sync, task, time,

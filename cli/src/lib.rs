@@ -51,7 +51,21 @@ pub use spec::{Spec, SpecError};
 pub use workload::{Load, Task, Variant, Workload, CORRECT};
 
 /// The scenarios a binary offers: world functions, workloads and the specs that name them.
-/// [`Cli::main`] parses the command line and runs the verb.
+/// [`Cli::main`] parses the command line and runs the verb; [`Cli::run`] takes the arguments.
+///
+/// ```
+/// use doppel_sim::SimBuilder;
+///
+/// fn world(seed: u64) -> SimBuilder {
+///     SimBuilder::new(seed)
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", || async { Ok(()) })
+/// }
+/// let cli = || doppel_cli::Cli::new("mytool").world("smoke", "nothing at all", 0..100, world);
+/// assert_eq!(cli().run(["mytool", "run", "smoke", "--seed", "3"]), std::process::ExitCode::SUCCESS);
+/// assert_eq!(cli().run(["mytool", "explore", "smoke", "--jobs", "0"]), std::process::ExitCode::from(2));
+/// assert!(cli().find("smokes").unwrap_err().contains("no such scenario"));
+/// ```
 pub struct Cli {
     /// The command's name, as its replay lines print it.
     pub(crate) name: String,

@@ -20,7 +20,7 @@ use proc_macro::TokenStream;
 /// Turns `fn NAME(seed: u64) -> doppel::sim::SimBuilder { ... }` into a `#[test]` that sweeps
 /// the world it builds over seeds, on one thread per core, each seed run twice and compared.
 ///
-/// ```ignore
+/// ```text
 /// #[doppel::test(seeds = 0..200, faults = "benign=0.05")]
 /// fn counts_survive_faults(seed: u64) -> doppel::sim::SimBuilder {
 ///     doppel::sim::SimBuilder::new(seed)

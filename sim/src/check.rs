@@ -148,6 +148,18 @@ pub fn check_determinism(seed: u64, build: impl Fn(u64) -> SimBuilder) -> Result
 /// every seed's report in seed order. It is a thin layer over
 /// [`crate::explore::Explore`]; `#[doppel::test]` adds shrinking and replay commands.
 ///
+/// ```
+/// use doppel_sim::{check_seeds, FaultPlan, SimBuilder};
+/// let reports = check_seeds(0..20, |seed| {
+///     SimBuilder::new(seed)
+///         .faults(FaultPlan::benign(0.05))
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", || async { Ok(()) })
+/// });
+/// assert_eq!(reports.len(), 20);
+/// assert_eq!(reports[3].seed, 3);
+/// ```
+///
 /// # Panics
 /// After the whole sweep, if any seed failed or was nondeterministic: how many of how many
 /// failed, and for the first failing seed its error, the command that replays it, the last 50

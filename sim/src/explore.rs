@@ -107,6 +107,24 @@ pub struct FailedSeed {
 
 /// What a sweep found: seeds run, the failing ones, faults fired per class, and which enabled
 /// classes never fired (they proved nothing). Serializes to JSON (`doppel explore --json`).
+///
+/// ```
+/// use doppel_sim::{explore::Explore, FaultClass, FaultPlan, SimBuilder};
+/// let world = |seed| {
+///     SimBuilder::new(seed)
+///         .faults(FaultPlan::none().with(FaultClass::PollEintr, 0.5))
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", || async {
+///             doppel_core::time::sleep(std::time::Duration::from_millis(1)).await;
+///             Ok(())
+///         })
+/// };
+/// let sweep = Explore::new(0..10).jobs(1).run(world).unwrap();
+/// assert!(sweep.fired(FaultClass::PollEintr) > 0);
+/// assert_eq!(sweep.enabled, ["eintr-poll"]);
+/// assert!(sweep.never_fired.is_empty());
+/// print!("{}", sweep.text(3));
+/// ```
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Sweep {
     /// The seed range asked for, `[start, end)`.
@@ -530,6 +548,19 @@ impl Sweep {
 
 /// Sweeps `seeds` with the defaults of [`Explore::new`]: one thread per core, every seed run
 /// twice and compared.
+///
+/// ```
+/// use doppel_sim::{explore, SimBuilder};
+/// let world = |seed| {
+///     SimBuilder::new(seed)
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", || async { Ok(()) })
+/// };
+/// let sweep = explore(0..50, world).unwrap();
+/// assert!(sweep.passed() && sweep.complete);
+/// let json = serde_json::to_string(&sweep).unwrap();
+/// assert!(json.contains("\"seeds_run\":50"));
+/// ```
 ///
 /// # Errors
 /// A bad setup (found by building the first seed's world, before anything runs).

@@ -198,6 +198,20 @@ impl Swarm {
 /// How often each fault fires: a probability per opportunity for the random classes, and
 /// schedules for partitions and crashes. Build one with [`FaultPlan::none`], [`FaultPlan::all`],
 /// [`FaultPlan::with`] or parse one (`"short-read=0.1,eintr=0.02"`).
+///
+/// ```
+/// use std::time::Duration;
+/// use doppel_sim::{CrashSpec, FaultClass, FaultPlan};
+///
+/// let plan: FaultPlan = "benign=0.05,reset=0.001".parse().unwrap();
+/// assert_eq!(plan.probability(FaultClass::Reset), 0.001);
+/// assert!(plan.enabled(FaultClass::ShortWrite) && !plan.enabled(FaultClass::AcceptAbort));
+/// let plan = FaultPlan::none()
+///     .with(FaultClass::ShortRead, 0.1)
+///     .crash(CrashSpec { host: "server".into(), at: Duration::from_secs(1), restart_after: None });
+/// assert_eq!(plan.to_string(), "short-read=0.1,crashes:1");
+/// assert!("short-read=2".parse::<FaultPlan>().is_err());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct FaultPlan {
     /// Probability per opportunity, indexed like [`FaultClass::ALL`].

@@ -17,6 +17,18 @@ pub enum Outcome {
 }
 
 /// What a run did.
+///
+/// ```
+/// use doppel_sim::{Outcome, SimBuilder};
+/// let report = SimBuilder::new(5)
+///     .host("server", "10.0.0.1", || async { Ok(()) })
+///     .client("client", "10.0.0.2", || async { Ok(()) })
+///     .run()
+///     .unwrap();
+/// assert_eq!(report.clients, [("client".to_string(), Outcome::Ok)]);
+/// assert_eq!(report.faults.total(), 0);
+/// println!("{report}"); // virtual time, steps, events, hash, faults
+/// ```
 #[derive(Clone, Debug)]
 pub struct Report {
     /// The seed.

@@ -267,6 +267,17 @@ impl Shrink {
 
 /// Shrinks `build(seed)`'s failing run with the limits of [`Shrink::new`].
 ///
+/// ```
+/// use doppel_sim::{shrink, SimBuilder};
+/// let passing = |seed| {
+///     SimBuilder::new(seed)
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", || async { Ok(()) })
+/// };
+/// let e = shrink(1, passing).unwrap_err();
+/// assert_eq!(e.to_string(), "seed 1 passes: there is no failure to shrink");
+/// ```
+///
 /// # Errors
 /// The seed passes, the setup is bad, or the seed does not replay.
 pub fn shrink(seed: u64, build: impl Fn(u64) -> SimBuilder) -> Result<Shrunk, ShrinkError> {

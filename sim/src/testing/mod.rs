@@ -83,7 +83,31 @@ macro_rules! target {
 
 /// Runs test `spec` over the world `build` makes for each seed (called afresh for every run,
 /// the determinism re-run included). Prints a summary; on a failure, or a bad setup or
-/// environment, panics with the report.
+/// environment, panics with the report. `#[doppel::test]` expands to a call of this.
+///
+/// ```
+/// use doppel_sim::testing::{run, TestSpec};
+/// use doppel_sim::SimBuilder;
+///
+/// fn world(seed: u64) -> SimBuilder {
+///     SimBuilder::new(seed)
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", || async { Ok(()) })
+/// }
+/// let spec = TestSpec {
+///     name: "passes",
+///     module: module_path!(),
+///     seeds: 0..10,
+///     faults: Some("benign=0.05"),
+///     strategy: None,
+///     jobs: Some(1),
+///     shrink_time: std::time::Duration::from_secs(5),
+///     show: 3,
+///     ignored: false,
+///     target: doppel_sim::target!(Vec::new(), false),
+/// };
+/// run(&spec, world);
+/// ```
 #[track_caller]
 pub fn run(spec: &TestSpec, build: impl Fn(u64) -> SimBuilder + Sync) {
     if let Err(report) = try_run(spec, build) {
