@@ -480,12 +480,7 @@ fn other_failure(seed: u64, kind: &str, e: &SimError) -> FailedSeed {
 impl Sweep {
     /// Recomputes `never_fired` from `enabled` and `faults`, and sorts what merging shuffles.
     pub fn settle(&mut self) {
-        self.never_fired = self
-            .enabled
-            .iter()
-            .filter(|c| self.faults.get(*c).copied().unwrap_or(0) == 0)
-            .cloned()
-            .collect();
+        self.never_fired = never_fired(&self.enabled, &self.faults);
         self.failed.sort_by_key(|f| f.seed);
     }
 
@@ -502,12 +497,6 @@ impl Sweep {
     /// The summary people read: seeds run and failed, faults fired, a warning per enabled
     /// class that never fired, and the first `show` failing seeds.
     pub fn text(&self, show: usize) -> String {
-        let fired: Vec<String> = self
-            .faults
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(c, n)| format!("{c}={n}"))
-            .collect();
         let mut out = format!(
             "{} of {} seeds failed{}; faults fired: {}\n",
             self.failed.len(),
@@ -521,18 +510,9 @@ impl Sweep {
                     self.range[1].saturating_sub(self.range[0])
                 )
             },
-            if fired.is_empty() {
-                "none".into()
-            } else {
-                fired.join(" ")
-            }
+            fired_summary(&self.faults)
         );
-        for c in &self.never_fired {
-            out.push_str(&format!(
-                "warning: fault class {c} is enabled but never fired in {} seeds: it proved nothing\n",
-                self.seeds_run
-            ));
-        }
+        out.push_str(&never_fired_warnings(&self.never_fired, self.seeds_run));
         for f in self.failed.iter().take(show) {
             out.push_str(&format!("seed {} FAILED: {}\n", f.seed, f.failure));
         }
@@ -544,6 +524,42 @@ impl Sweep {
         }
         out
     }
+}
+
+/// The faults fired per class as one line (`eintr=3 short-read=1`, or `none`), as sweeps print
+/// them.
+pub fn fired_summary(faults: &BTreeMap<String, u64>) -> String {
+    let fired: Vec<String> = faults
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(c, n)| format!("{c}={n}"))
+        .collect();
+    if fired.is_empty() {
+        "none".into()
+    } else {
+        fired.join(" ")
+    }
+}
+
+/// The `enabled` classes that never fired in `faults`.
+pub fn never_fired(enabled: &[String], faults: &BTreeMap<String, u64>) -> Vec<String> {
+    enabled
+        .iter()
+        .filter(|c| faults.get(*c).copied().unwrap_or(0) == 0)
+        .cloned()
+        .collect()
+}
+
+/// A warning line for each class that was enabled but never fired in `seeds` seeds.
+pub fn never_fired_warnings(classes: &[String], seeds: u64) -> String {
+    classes
+        .iter()
+        .map(|c| {
+            format!(
+                "warning: fault class {c} is enabled but never fired in {seeds} seeds: it proved nothing\n"
+            )
+        })
+        .collect()
 }
 
 /// Sweeps `seeds` with the defaults of [`Explore::new`]: one thread per core, every seed run

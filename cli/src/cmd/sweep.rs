@@ -110,12 +110,7 @@ impl SweepReport {
 
     /// Recomputes `never_fired` from `enabled` and `faults`.
     pub(crate) fn settle(&mut self) {
-        self.never_fired = self
-            .enabled
-            .iter()
-            .filter(|c| self.faults.get(*c).copied().unwrap_or(0) == 0)
-            .cloned()
-            .collect();
+        self.never_fired = doppel_sim::explore::never_fired(&self.enabled, &self.faults);
         self.failed.sort_by_key(|f| f.seed);
         self.covered.sort_unstable();
     }
@@ -184,30 +179,18 @@ impl SweepReport {
 
     /// The human summary: faults fired, warnings, failures.
     pub(crate) fn text(&self, show: usize) -> String {
-        let fired: Vec<String> = self
-            .faults
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(c, n)| format!("{c}={n}"))
-            .collect();
         let mut out = format!(
             "{} ({}): {} seeds run, {} failed; faults fired: {}\n",
             self.scenario,
             self.server,
             self.seeds_run,
             self.failed.len(),
-            if fired.is_empty() {
-                "none".into()
-            } else {
-                fired.join(" ")
-            }
+            doppel_sim::explore::fired_summary(&self.faults)
         );
-        for c in &self.never_fired {
-            out.push_str(&format!(
-                "warning: fault class {c} is enabled but never fired in {} seeds: it proved nothing\n",
-                self.seeds_run
-            ));
-        }
+        out.push_str(&doppel_sim::explore::never_fired_warnings(
+            &self.never_fired,
+            self.seeds_run,
+        ));
         for gap in self.missing() {
             out.push_str(&format!(
                 "warning: seeds {}..{} were not run by any shard\n",

@@ -85,6 +85,17 @@ async fn reply(conn: &TcpStream, text: &str) -> io::Result<()> {
     conn.write_all(text.as_bytes()).await
 }
 
+/// The simulated world the tests and `counter-sim` run: the server at 10.0.0.1:7000, and one
+/// client host whose two connections increment one counter ten times each, then check it says
+/// twenty. No faults: a test or a command adds its plan.
+pub fn world(seed: u64) -> doppel::sim::SimBuilder {
+    doppel::sim::SimBuilder::new(seed)
+        .host("server", "10.0.0.1", || bind_and_serve("0.0.0.0:7000"))
+        .client("client", "10.0.0.2", || {
+            check("10.0.0.1:7000".parse().expect("an address"), "hits", 2, 10)
+        })
+}
+
 /// A checking client: `conns` connections at once, each sending `incrs` times `INCR key 1`;
 /// then one `GET key`, which must answer every increment.
 pub async fn check(server: SocketAddr, key: &str, conns: u64, incrs: u64) -> io::Result<()> {

@@ -1,18 +1,11 @@
 //! The library under `#[doppel::test]`: the sweep, the shrinker and the determinism check,
 //! called directly (the README's "The same as a library" runs here).
 
-use doppel::sim::SimBuilder;
+use doppel::sim::{FaultPlan, SimBuilder};
 
-/// The world of `tests/sweep.rs`.
+/// The world of `tests/sweep.rs`, under its plan.
 fn world(seed: u64) -> SimBuilder {
-    SimBuilder::new(seed)
-        .faults(doppel::sim::FaultPlan::benign(0.05))
-        .host("server", "10.0.0.1", || {
-            counter::bind_and_serve("0.0.0.0:7000")
-        })
-        .client("client", "10.0.0.2", || {
-            counter::check("10.0.0.1:7000".parse().unwrap(), "hits", 2, 10)
-        })
+    counter::world(seed).faults(FaultPlan::benign(0.05))
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The README's "Testing your own server", checked: every excerpt marked
-//! `<!-- guide: PATH -->` is in that file (line for line, indentation aside), and every command
+//! `<!-- guide: PATH -->` is in that file (line for line, white space aside), and every command
 //! in a block marked `<!-- guide-run -->` prints the lines shown under it, in order (`...`
 //! alone skips lines, a line ending in `...` is a prefix, a line starting with `...` a suffix).
 //! Commands run in the workspace root, building into `target/nested`.
@@ -59,11 +59,11 @@ fn blocks(marker: &str) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// The non-empty lines of `text`, trimmed.
+/// The non-empty lines of `text`, with runs of white space made one space (so indentation and
+/// the alignment of comments do not count).
 fn trimmed<'a>(text: impl Iterator<Item = &'a str>) -> Vec<String> {
-    text.map(str::trim)
+    text.map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|l| !l.is_empty())
-        .map(str::to_string)
         .collect()
 }
 

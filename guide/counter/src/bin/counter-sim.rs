@@ -4,14 +4,7 @@ use doppel::sim::SimBuilder;
 
 /// Two connections of one client increment one counter ten times each, under benign faults.
 fn two_connections(seed: u64) -> SimBuilder {
-    SimBuilder::new(seed)
-        .faults(doppel::sim::FaultPlan::benign(0.05))
-        .host("server", "10.0.0.1", || {
-            counter::bind_and_serve("0.0.0.0:7000")
-        })
-        .client("client", "10.0.0.2", || {
-            counter::check("10.0.0.1:7000".parse().unwrap(), "hits", 2, 10)
-        })
+    counter::world(seed).faults(doppel::sim::FaultPlan::benign(0.05))
 }
 
 fn main() -> std::process::ExitCode {
