@@ -20,10 +20,12 @@ pub(crate) struct Args {
     pub(crate) shrink_ms: Option<u64>,
     /// `show = N`.
     pub(crate) show: Option<usize>,
+    /// `server = EXPR`: the async form's server main (a future, made afresh for each start).
+    pub(crate) server: Option<Expr>,
 }
 
 /// The argument names, for the error that lists them.
-const KNOWN: &str = "seeds, faults, strategy, jobs, shrink_time, show";
+const KNOWN: &str = "seeds, faults, strategy, jobs, shrink_time, show, server";
 
 impl Args {
     /// Parses the attribute's tokens.
@@ -45,6 +47,7 @@ impl Args {
                 "jobs" => args.jobs = Some(count(&value)?),
                 "show" => args.show = Some(count(&value)?),
                 "shrink_time" => args.shrink_ms = Some(duration_ms(&value)?),
+                "server" => args.server = Some(value),
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &item.path,

@@ -12,6 +12,14 @@ use crate::args::Args;
 pub(crate) fn test(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args = Args::parse(attr)?;
     let mut f: ItemFn = syn::parse2(item)?;
+    if f.sig.asyncness.is_some() {
+        f = inline_world(f, &args)?;
+    } else if let Some(server) = &args.server {
+        return Err(syn::Error::new_spanned(
+            server,
+            "server = ... goes with the async form: `async fn NAME() -> std::io::Result<()>` whose body is the client",
+        ));
+    }
     check_signature(&f)?;
     let name = f.sig.ident.clone();
     let name_str = name.to_string();
@@ -61,6 +69,47 @@ pub(crate) fn test(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     })
 }
 
+/// The async form: `#[doppel::test(server = EXPR)] async fn NAME([seed: u64]) -> io::Result<()>`
+/// becomes the world function of the plain form: host `server` at 10.0.0.1 runs `EXPR` (made
+/// afresh at each start), host `client` at 10.0.0.2 runs the body.
+fn inline_world(f: ItemFn, args: &Args) -> syn::Result<ItemFn> {
+    let Some(server) = &args.server else {
+        return Err(syn::Error::new_spanned(
+            f.sig.asyncness,
+            "the async form of #[doppel::test] needs `server = EXPR` (the server's main, e.g. \
+             `server = my_crate::serve(\"0.0.0.0:7000\")`); or write `fn NAME(seed: u64) -> \
+             doppel::sim::SimBuilder`",
+        ));
+    };
+    let seed_pat = match f.sig.inputs.iter().collect::<Vec<_>>().as_slice() {
+        [] => quote! { _ },
+        [FnArg::Typed(t)] => {
+            let pat = &t.pat;
+            quote! { #pat }
+        }
+        _ => {
+            return Err(syn::Error::new_spanned(
+                &f.sig.inputs,
+                "the async form of #[doppel::test] takes no argument, or the seed: `seed: u64`",
+            ))
+        }
+    };
+    let (attrs, vis, ident, body) = (&f.attrs, &f.vis, &f.sig.ident, &f.block);
+    syn::parse2(quote! {
+        #(#attrs)*
+        #vis fn #ident(seed: u64) -> ::doppel::sim::SimBuilder {
+            ::doppel::sim::SimBuilder::new(seed)
+                .host("server", "10.0.0.1", || #server)
+                .client("client", "10.0.0.2", move || async move {
+                    #[allow(unused_variables)]
+                    let #seed_pat: u64 = seed;
+                    let out: ::std::io::Result<()> = #body;
+                    out
+                })
+        }
+    })
+}
+
 /// The function must be `fn NAME(seed: u64) -> SimBuilder`: not async, one argument, a
 /// return type.
 fn check_signature(f: &ItemFn) -> syn::Result<()> {
@@ -92,4 +141,67 @@ fn check_signature(f: &ItemFn) -> syn::Result<()> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    /// The compile error `#[doppel::test(attr)] item` gives.
+    fn error(attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
+        match super::test(attr, item) {
+            Ok(_) => panic!("expanded"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn bad_uses_are_compile_errors_that_say_what_to_write() {
+        let world = quote! { fn w(seed: u64) -> doppel::sim::SimBuilder { body() } };
+        let e = error(quote! { seeds = 5 }, world.clone());
+        assert!(e.contains("seeds takes a range with both ends"), "{e}");
+        let e = error(quote! { seed = 0..5 }, world.clone());
+        assert!(
+            e.contains("unknown argument") && e.contains("seeds, faults"),
+            "{e}"
+        );
+        let e = error(quote! { faults = 0.5 }, world.clone());
+        assert!(e.contains("expected a string literal"), "{e}");
+        let e = error(quote! { jobs = 0 }, world.clone());
+        assert!(e.contains("at least 1"), "{e}");
+        let e = error(quote! { shrink_time = "10 years" }, world.clone());
+        assert!(e.contains("expected a duration"), "{e}");
+        let e = error(quote! { server = serve() }, world);
+        assert!(e.contains("goes with the async form"), "{e}");
+        let e = error(
+            quote! {},
+            quote! { fn w() -> doppel::sim::SimBuilder { body() } },
+        );
+        assert!(e.contains("takes one argument, the seed"), "{e}");
+        let e = error(quote! {}, quote! { fn w(seed: u64) {} });
+        assert!(e.contains("needs the world's builder back"), "{e}");
+        let e = error(
+            quote! {},
+            quote! { async fn w() -> std::io::Result<()> { Ok(()) } },
+        );
+        assert!(e.contains("needs `server = EXPR`"), "{e}");
+    }
+
+    #[test]
+    fn a_good_use_keeps_the_test_attributes_outside() {
+        let out = super::test(
+            quote! { seeds = 0..=9, faults = "benign=0.1" },
+            quote! {
+                /// Docs.
+                #[ignore = "slow"]
+                fn w(seed: u64) -> doppel::sim::SimBuilder { body() }
+            },
+        )
+        .expect("expands")
+        .to_string();
+        assert!(out.starts_with("# [test] # [doc"), "{out}");
+        assert!(out.contains("# [ignore = \"slow\"] fn w ()"), "{out}");
+        assert!(out.contains("ignored : true"), "{out}");
+        assert!(out.contains("(0) .. (9) + 1"), "{out}");
+    }
 }

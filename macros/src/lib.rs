@@ -33,6 +33,17 @@ use proc_macro::TokenStream;
 /// builder's own), `strategy = "random"` or `"pct:DEPTH"`, `jobs = N` (default one per core),
 /// `shrink_time = "10s"` (per failing seed), `show = N` (failing seeds explained, default 3).
 ///
+/// A second form writes the client inline: an `async fn` whose body is the client's main, with
+/// `server = EXPR` the server's (a future, made afresh at each start). Host `server` is at
+/// 10.0.0.1 and host `client` at 10.0.0.2; the function may take the seed (`seed: u64`):
+///
+/// ```text
+/// #[doppel::test(seeds = 0..200, server = counter::bind_and_serve("0.0.0.0:7000"))]
+/// async fn increments_add_up() -> std::io::Result<()> {
+///     counter::check("10.0.0.1:7000".parse().unwrap(), "hits", 2, 10).await
+/// }
+/// ```
+///
 /// The function is called afresh for every run, the determinism re-run included: state a run
 /// needs (a shared ledger, a counter) belongs inside it. A failure lists how many seeds failed,
 /// and for the first few their error, the shrunk fault set, the replay command, and the trace.
