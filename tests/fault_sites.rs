@@ -144,3 +144,63 @@ fn a_change_on_one_connection_leaves_the_other_hosts_faults_alone() {
         total.0
     );
 }
+
+/// A world whose server crashes and restarts twice (its listener is bound again each time)
+/// under every random class at a high rate, its clients reconnecting.
+fn restarts(seed: u64) -> SimBuilder {
+    let server: SocketAddr = "10.0.0.1:7000".parse().unwrap();
+    let plan = FaultPlan::all(0.1)
+        .crash(doppel::sim::CrashSpec {
+            host: "server".into(),
+            at: Duration::from_millis(3),
+            restart_after: Some(Duration::from_millis(2)),
+        })
+        .crash(doppel::sim::CrashSpec {
+            host: "server".into(),
+            at: Duration::from_millis(9),
+            restart_after: Some(Duration::from_millis(2)),
+        });
+    let client_plan = doppel_scenarios::echo::ClientPlan {
+        rounds: 20,
+        max_size: 256,
+        reconnects: 200,
+        deadline: Some(Duration::from_millis(50)),
+    };
+    SimBuilder::new(seed)
+        .faults(plan)
+        .host("server", "10.0.0.1", || {
+            doppel_scenarios::echo::bind_and_serve("0.0.0.0:7000")
+        })
+        .client("c0", "10.0.0.2", move || async move {
+            doppel_scenarios::echo::client(server, 0, client_plan)
+                .await
+                .map(drop)
+        })
+}
+
+#[test]
+fn no_two_faults_of_a_run_share_a_name_across_restarts() {
+    let mut relisted = 0;
+    for seed in 0..10 {
+        let r = match restarts(seed).run() {
+            Ok(r) => r,
+            Err(doppel::sim::SimError::Failed(f)) => f.report,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            r.faults.get(doppel::sim::FaultClass::Crash),
+            2,
+            "seed {seed}"
+        );
+        let mut names: Vec<String> = r.fired.iter().map(|f| f.name().to_string()).collect();
+        relisted += names.iter().filter(|n| n.contains("server:7000~")).count();
+        let all = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all, "seed {seed}: a fault name repeats");
+    }
+    assert!(
+        relisted > 0,
+        "no fault fired at a listener bound again after a restart"
+    );
+}

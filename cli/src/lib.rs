@@ -170,7 +170,7 @@ impl Cli {
         if let Some((name, about, seeds, build)) = self.worlds.iter().find(|w| w.0 == name_or_path)
         {
             let seeds = seeds.clone()?;
-            return Ok(Scenario::from_world(name, about, seeds, build.clone()));
+            return Scenario::from_world(name, about, seeds, build.clone());
         }
         let known = self.names();
         Err(format!(

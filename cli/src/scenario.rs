@@ -78,10 +78,29 @@ impl Scenario {
         }
     }
 
-    /// A scenario from a world function (its plan is the one the function's builder sets).
-    pub(crate) fn from_world(name: &str, about: &str, seeds: SeedRange, build: Build) -> Scenario {
-        let faults = build(seeds.start).plan().clone();
-        Scenario {
+    /// A scenario from a world function (its plan is the one the function's builder sets);
+    /// an error if building its first seed's world panics.
+    pub(crate) fn from_world(
+        name: &str,
+        about: &str,
+        seeds: SeedRange,
+        build: Build,
+    ) -> Result<Scenario, String> {
+        let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            build(seeds.start).plan().clone()
+        }));
+        let faults = first.map_err(|p| {
+            let why = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!(
+                "scenario {name}: building the world for seed {} panicked: {why}",
+                seeds.start
+            )
+        })?;
+        Ok(Scenario {
             name: name.to_string(),
             about: about.to_string(),
             reference: name.to_string(),
@@ -91,7 +110,7 @@ impl Scenario {
             shape: None,
             build,
             real: None,
-        }
+        })
     }
 
     /// The world for `seed` under its own plan.
@@ -99,8 +118,12 @@ impl Scenario {
         (self.build)(seed)
     }
 
-    /// The world for `seed` under `plan` instead.
+    /// The world for `seed` under `plan` instead; under its own plan when `plan` is it (so a
+    /// world function whose plan depends on the seed keeps it).
     pub fn world_with(&self, seed: u64, plan: FaultPlan) -> SimBuilder {
+        if plan == self.faults {
+            return (self.build)(seed);
+        }
         (self.build)(seed).faults(plan)
     }
 

@@ -166,10 +166,16 @@ pub fn with_current_stamp<R>(f: impl FnOnce(Option<StampRef<'_>>) -> R) -> R {
 /// Runs `f` with `stamp` on the events it raises outside any reactor (the simulator stamps its
 /// network's events this way).
 pub fn with_stamp<R>(stamp: Stamp, f: impl FnOnce() -> R) -> R {
-    let prev = OUTSIDE.with(|s| s.replace(Some(stamp)));
-    let out = f();
-    OUTSIDE.with(|s| *s.borrow_mut() = prev);
-    out
+    /// Puts the previous stamp back, also when `f` panics.
+    struct Restore(Option<Stamp>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            OUTSIDE.with(|s| *s.borrow_mut() = prev);
+        }
+    }
+    let _restore = Restore(OUTSIDE.with(|s| s.replace(Some(stamp))));
+    f()
 }
 
 /// Whether anyone listens at TRACE level at all: `tracing`'s global maximum level, one relaxed

@@ -1,4 +1,7 @@
-//! The attribute's arguments, checked at compile time: each error points at the argument.
+//! The attribute's arguments. Their shape (names, literals, ranges, durations) is checked at
+//! compile time, each error pointing at the argument; a `faults` plan and a `strategy` are
+//! parsed when the test runs (doppel's parsers live in the simulator, which the macro does not
+//! link), and a bad one fails the test with one line before any seed runs.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -64,7 +67,7 @@ impl Args {
         match &self.seeds {
             Some(Expr::Range(r)) if matches!(r.limits, syn::RangeLimits::Closed(_)) => {
                 let (a, b) = (&r.start, &r.end);
-                quote! { (#a)..(#b) + 1 }
+                quote! { ::doppel::sim::testing::inclusive(#a, #b) }
             }
             Some(e) => quote! { #e },
             None => quote! { ::doppel::sim::testing::DEFAULT_SEEDS },
@@ -72,14 +75,42 @@ impl Args {
     }
 }
 
-/// A seed range: `A..B` or `A..=B`, both ends given.
+/// A seed range: `A..B` or `A..=B`, both ends given, not empty when both are literals.
 fn range(value: Expr) -> syn::Result<Expr> {
-    match &value {
-        Expr::Range(r) if r.start.is_some() && r.end.is_some() => Ok(value),
-        _ => Err(syn::Error::new_spanned(
+    let Expr::Range(r) = &value else {
+        return Err(syn::Error::new_spanned(
             &value,
             "seeds takes a range with both ends, such as 0..200 or 0..=199",
-        )),
+        ));
+    };
+    let (Some(a), Some(b)) = (&r.start, &r.end) else {
+        return Err(syn::Error::new_spanned(
+            &value,
+            "seeds takes a range with both ends, such as 0..200 or 0..=199",
+        ));
+    };
+    let closed = matches!(r.limits, syn::RangeLimits::Closed(_));
+    if let (Some(a), Some(b)) = (literal(a), literal(b)) {
+        if b < a || (b == a && !closed) {
+            return Err(syn::Error::new_spanned(
+                &value,
+                format!(
+                    "seeds {a}..{}{b} is empty: A..B runs A up to B, B left out",
+                    if closed { "=" } else { "" }
+                ),
+            ));
+        }
+    }
+    Ok(value)
+}
+
+/// An integer literal's value.
+fn literal(e: &Expr) -> Option<u128> {
+    match e {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse().ok(),
+        _ => None,
     }
 }
 

@@ -81,11 +81,11 @@ fn inline_world(f: ItemFn, args: &Args) -> syn::Result<ItemFn> {
              doppel::sim::SimBuilder`",
         ));
     };
-    let seed_pat = match f.sig.inputs.iter().collect::<Vec<_>>().as_slice() {
-        [] => quote! { _ },
+    let seed = match f.sig.inputs.iter().collect::<Vec<_>>().as_slice() {
+        [] => quote! { let _: u64 = seed; },
         [FnArg::Typed(t)] => {
-            let pat = &t.pat;
-            quote! { #pat }
+            let (pat, ty) = (&t.pat, &t.ty);
+            quote! { #[allow(unused_variables)] let #pat: #ty = seed; }
         }
         _ => {
             return Err(syn::Error::new_spanned(
@@ -94,6 +94,12 @@ fn inline_world(f: ItemFn, args: &Args) -> syn::Result<ItemFn> {
             ))
         }
     };
+    let ReturnType::Type(_, output) = &f.sig.output else {
+        return Err(syn::Error::new_spanned(
+            &f.sig.ident,
+            "the async form of #[doppel::test] returns the client's result: `-> std::io::Result<()>`",
+        ));
+    };
     let (attrs, vis, ident, body) = (&f.attrs, &f.vis, &f.sig.ident, &f.block);
     syn::parse2(quote! {
         #(#attrs)*
@@ -101,9 +107,8 @@ fn inline_world(f: ItemFn, args: &Args) -> syn::Result<ItemFn> {
             ::doppel::sim::SimBuilder::new(seed)
                 .host("server", "10.0.0.1", || #server)
                 .client("client", "10.0.0.2", move || async move {
-                    #[allow(unused_variables)]
-                    let #seed_pat: u64 = seed;
-                    let out: ::std::io::Result<()> = #body;
+                    #seed
+                    let out: #output = #body;
                     out
                 })
         }
@@ -185,6 +190,13 @@ mod tests {
             quote! { async fn w() -> std::io::Result<()> { Ok(()) } },
         );
         assert!(e.contains("needs `server = EXPR`"), "{e}");
+        let e = error(quote! { server = s() }, quote! { async fn w() {} });
+        assert!(e.contains("-> std::io::Result<()>"), "{e}");
+        let world = quote! { fn w(seed: u64) -> doppel::sim::SimBuilder { body() } };
+        let e = error(quote! { seeds = 5..3 }, world.clone());
+        assert!(e.contains("seeds 5..3 is empty"), "{e}");
+        let e = error(quote! { seeds = 4..4 }, world);
+        assert!(e.contains("is empty"), "{e}");
     }
 
     #[test]
@@ -202,6 +214,6 @@ mod tests {
         assert!(out.starts_with("# [test] # [doc"), "{out}");
         assert!(out.contains("# [ignore = \"slow\"] fn w ()"), "{out}");
         assert!(out.contains("ignored : true"), "{out}");
-        assert!(out.contains("(0) .. (9) + 1"), "{out}");
+        assert!(out.contains("testing :: inclusive (0 , 9)"), "{out}");
     }
 }

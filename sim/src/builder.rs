@@ -301,10 +301,10 @@ impl SimBuilder {
         }
         let mut seen: Vec<(&str, IpAddr)> = Vec::new();
         for h in &self.hosts {
-            let odd = |c: char| c.is_whitespace() || ",@/:#=\"".contains(c);
+            let odd = |c: char| c.is_whitespace() || ",@/:#=~\"".contains(c);
             if h.name.is_empty() || h.name.contains(odd) {
                 return bad(format!(
-                    "host name {:?}: give a non-empty name without spaces or any of , @ / : # = \" \
+                    "host name {:?}: give a non-empty name without spaces or any of , @ / : # = ~ \" \
                      (faults are named after hosts, as in short-write@c0:49152/server:7000:3)",
                     h.name
                 ));

@@ -167,7 +167,8 @@ pub fn check_determinism(seed: u64, build: impl Fn(u64) -> SimBuilder) -> Result
 /// on a bad setup.
 pub fn check_seeds(seeds: Range<u64>, build: impl Fn(u64) -> SimBuilder + Sync) -> Vec<Report> {
     let seeds = match replay_seed() {
-        Ok(Some(s)) => s..s.saturating_add(1),
+        Ok(Some(u64::MAX)) => return vec![check_top_seed(&build)],
+        Ok(Some(s)) => s..s + 1,
         Ok(None) => seeds,
         Err(e) => panic!("doppel: {e}"),
     };
@@ -191,6 +192,20 @@ pub fn check_seeds(seeds: Range<u64>, build: impl Fn(u64) -> SimBuilder + Sync) 
         replay_command(seed)
     );
 }
+/// `DOPPEL_SEED=18446744073709551615`: the one seed no half-open range holds, run alone.
+fn check_top_seed(build: &dyn Fn(u64) -> SimBuilder) -> Report {
+    let seed = u64::MAX;
+    match check_determinism(seed, build) {
+        Ok(report) => report,
+        Err(e) => panic!(
+            "doppel: seed {seed} failed: {}{}\n  replay: {}",
+            e.to_string().lines().collect::<Vec<_>>().join(" / "),
+            evidence(seed, build),
+            replay_command(seed)
+        ),
+    }
+}
+
 /// Replays a failing seed with its trace on: the last events, and the whole trace in a file.
 fn evidence(seed: u64, build: &dyn Fn(u64) -> SimBuilder) -> String {
     let rerun = catch_unwind(AssertUnwindSafe(|| build(seed).trace(true).run()));

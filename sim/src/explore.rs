@@ -283,9 +283,11 @@ impl<'a> Explore<'a> {
             let workers: Vec<_> = (0..jobs)
                 .map(|_| s.spawn(|| self.worker(&build, total, &next, &tally, started)))
                 .collect();
+            // A worker that panicked outside a run (in the progress callback) takes the sweep
+            // down with its panic, rather than losing its seeds quietly.
             workers
                 .into_iter()
-                .map(|w| w.join().unwrap_or_default())
+                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
                 .collect()
         });
         Ok(self.finish(parts, &plan, started.elapsed().as_secs_f64()))
@@ -435,11 +437,14 @@ impl Partial {
     }
 }
 
-/// `plan`'s probabilities with `builder`'s scheduled partitions and crashes.
+/// `plan`'s probabilities with `builder`'s scheduled partitions and crashes, and its knobs no
+/// plan string can set (the longest stall, the longest `EINTR` streak).
 fn merge(plan: &FaultPlan, builder: &FaultPlan) -> FaultPlan {
     let mut p = plan.clone();
     p.partitions = builder.partitions.clone();
     p.crashes = builder.crashes.clone();
+    p.stall_max = builder.stall_max;
+    p.max_eintr_streak = builder.max_eintr_streak;
     if p.only.is_none() {
         p.only = builder.only.clone();
     }

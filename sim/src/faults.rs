@@ -401,8 +401,9 @@ impl FaultPlan {
 }
 
 impl fmt::Display for FaultPlan {
-    /// The plan as a spec that parses back (`none`, `swarm`, `short-read=0.1,eintr=0.02`);
-    /// scheduled partitions and crashes are summarised as counts.
+    /// The plan as a spec (`none`, `swarm`, `short-read=0.1,eintr=0.02`) that parses back when
+    /// it has no schedule and no `only` list: scheduled partitions and crashes are summarised as
+    /// counts, and an `only` list is shown as `only:NAME+NAME` (both for reading, not parsing).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut parts: Vec<String> = FaultClass::RANDOM
             .into_iter()

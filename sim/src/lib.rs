@@ -24,8 +24,10 @@
 //!
 //! # Determinism
 //!
-//! Nothing here reads the wall clock, spawns a thread, or iterates a hash map (clippy's
-//! `disallowed-*` lists enforce it); every random choice comes from a named stream of the seed.
+//! Nothing a world runs reads the wall clock, spawns a thread, or iterates a hash map (clippy's
+//! `disallowed-*` lists enforce it); every random choice comes from the seed. Outside any world,
+//! the sweep ([`explore`](mod@explore)), the shrinker and [`testing`] run seeds on threads and
+//! time their own budgets, each world still on one thread.
 //! The same seed gives the same run, event for event, and the same [`Report::hash`].
 
 mod builder;

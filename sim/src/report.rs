@@ -120,10 +120,14 @@ impl FailureKind {
         }
     }
 
-    /// Whether `other` is the same kind of failure (a client error, a stall or the time
-    /// limit), which is what shrinking keeps.
+    /// Whether `other` is the same kind of failure, which is what shrinking keeps: an error of
+    /// the same client (its text may differ: fewer faults, another round), a stall, or the time
+    /// limit.
     pub fn same_kind(&self, other: &FailureKind) -> bool {
-        std::mem::discriminant(self) == std::mem::discriminant(other)
+        match (self, other) {
+            (FailureKind::Client { host: a, .. }, FailureKind::Client { host: b, .. }) => a == b,
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
     }
 }
 

@@ -1,10 +1,13 @@
-//! Seeded randomness: one named ChaCha8 stream per concern, all derived from the run's seed.
+//! Seeded randomness, all derived from the run's seed: named ChaCha8 streams for the
+//! scheduler's setup and swarm mode, and counter-based draws (splitmix64 read at a position)
+//! for faults and the network, one sequence per class at each [`Site`].
 //!
-//! Streams are keyed by stable names ("sched", "net", "faults"), never by creation order, so
-//! turning one knob (say, the fault plan drawing more often) leaves the others' draws alone
-//! (shadow#2074, tigerbeetle#3237). ChaCha8 is a named, portable algorithm: the same seed gives
-//! the same numbers on every machine and every build (rand's `StdRng` and `SmallRng` promise
-//! neither); a golden-vector test below pins it.
+//! Streams are keyed by stable names ("sched", "swarm", "faults/CLASS"), never by creation
+//! order, and sites by stable labels, so turning one knob (say, the fault plan drawing more
+//! often) leaves the other draws alone (shadow#2074, tigerbeetle#3237). ChaCha8 and splitmix64
+//! are named, portable algorithms: the same seed gives the same numbers on every machine and
+//! every build (rand's `StdRng` and `SmallRng` promise neither); golden-vector tests below pin
+//! them.
 
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 pub struct Stream(ChaCha8Rng);
 
 /// FNV-1a over the name, to mix it into the key.
-fn name_hash(name: &str) -> u64 {
+pub(crate) fn name_hash(name: &str) -> u64 {
     name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

@@ -32,7 +32,14 @@ impl SeedRange {
             (num(a)?, num(b)?)
         } else {
             let n = num(t)?;
-            (n, n.saturating_add(1))
+            let end = n.checked_add(1).ok_or_else(|| {
+                format!(
+                    "seed range {text:?}: seed {n} is the one seed no range holds (sweep up to {}; \
+                     replay it alone with --seed or DOPPEL_SEED)",
+                    n - 1
+                )
+            })?;
+            (n, end)
         };
         if end < start {
             return Err(format!(

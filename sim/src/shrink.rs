@@ -168,7 +168,7 @@ impl Session<'_> {
                     names[..i].iter().chain(&names[end..]).cloned().collect();
                 match self.fails(&trial) {
                     // Keep only what fired: a removal can stop later faults from falling due.
-                    Some((r, _)) => names = r.fired.iter().map(Fired::name).collect(),
+                    Some((r, _)) => names = distinct(&r.fired),
                     None => i += chunk,
                 }
             }
@@ -183,7 +183,7 @@ impl Session<'_> {
             trial.remove(i);
             match self.fails(&trial) {
                 Some((r, _)) => {
-                    names = r.fired.iter().map(Fired::name).collect();
+                    names = distinct(&r.fired);
                     i = 0;
                 }
                 None => i += 1,
@@ -233,7 +233,7 @@ impl Shrink {
         };
         let mut base = build(seed).plan.clone();
         base.only = None;
-        let original: Vec<FaultName> = failure.report.fired.iter().map(Fired::name).collect();
+        let original = distinct(&failure.report.fired);
         #[allow(clippy::disallowed_methods)] // Shrinking's budget; no run sees it.
         let started = std::time::Instant::now();
         let mut s = Session {
@@ -263,6 +263,16 @@ impl Shrink {
             minimal,
         })
     }
+}
+
+/// The names of the faults that fired, each once, in firing order.
+fn distinct(fired: &[Fired]) -> Vec<FaultName> {
+    let mut seen = std::collections::BTreeSet::new();
+    fired
+        .iter()
+        .map(Fired::name)
+        .filter(|n| seen.insert(n.clone()))
+        .collect()
 }
 
 /// Shrinks `build(seed)`'s failing run with the limits of [`Shrink::new`].

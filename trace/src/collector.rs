@@ -158,8 +158,20 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Store) {
     let collector = Collector::new();
     let subscriber = tracing_subscriber::registry().with(collector.clone());
     let sink: std::rc::Rc<dyn doppel_core::trace::Sink> = std::rc::Rc::new(collector.clone());
-    let previous = doppel_core::trace::set_sink(Some(sink));
+    let restore = RestoreSink(Some(doppel_core::trace::set_sink(Some(sink))));
     let out = tracing::subscriber::with_default(subscriber, f);
-    doppel_core::trace::set_sink(previous);
+    drop(restore);
     (out, collector.take())
+}
+
+/// Puts the thread's previous direct sink back when dropped, so a run that panics inside
+/// [`capture`] leaves no dead collector behind on a thread that goes on (a sweep's worker).
+struct RestoreSink(Option<Option<std::rc::Rc<dyn doppel_core::trace::Sink>>>);
+
+impl Drop for RestoreSink {
+    fn drop(&mut self) {
+        if let Some(previous) = self.0.take() {
+            doppel_core::trace::set_sink(previous);
+        }
+    }
 }

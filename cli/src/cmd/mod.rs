@@ -124,9 +124,12 @@ pub(crate) fn plan_for(scenario: &Scenario, p: &PlanArgs, swarm: bool) -> FaultP
     let mut plan = match &p.faults {
         None => scenario.faults.clone(),
         Some(parsed) => {
+            // A plan string cannot say these, so the replay line's `--faults` keeps them too.
             let mut parsed = parsed.clone();
             parsed.partitions = scenario.faults.partitions.clone();
             parsed.crashes = scenario.faults.crashes.clone();
+            parsed.stall_max = scenario.faults.stall_max;
+            parsed.max_eintr_streak = scenario.faults.max_eintr_streak;
             parsed
         }
     };

@@ -46,7 +46,11 @@ pub(crate) fn main(cli: &Cli, a: &ShrinkArgs) -> Result<Exit, Usage> {
     if shrunk.faults.is_empty() {
         println!("it fails with no injected fault at all: the network's own behaviour (segments split at seeded boundaries, scheduling order) is enough");
     } else {
-        println!("the smallest fault set that still fails (without any one of them the seed passes, or fails another way):");
+        if shrunk.minimal {
+            println!("the smallest fault set that still fails (without any one of them the seed passes, or fails another way):");
+        } else {
+            println!("a smaller fault set that still fails (the run limit stopped shrinking before it was 1-minimal):");
+        }
         for f in &shrunk.faults {
             println!("  {f}");
         }

@@ -82,7 +82,15 @@ impl SweepReport {
                     kind: f.kind.clone(),
                     failure: f.failure.clone(),
                     replay: hash.map_or_else(
-                        || format!("{} run {} --seed {}", cli.name, sc.reference, f.seed),
+                        || {
+                            format!(
+                                "{} run {} --seed {}{}",
+                                cli.name,
+                                sc.reference,
+                                f.seed,
+                                super::plan_flags(sc, plan)
+                            )
+                        },
                         |h| replay_command(cli, sc, plan, f.seed, h),
                     ),
                 }

@@ -20,6 +20,8 @@ pub(crate) struct Overrides {
     pub(crate) faults: Option<FaultPlan>,
     /// `DOPPEL_ONLY`: let only these faults fire.
     pub(crate) only: Option<Vec<FaultName>>,
+    /// `DOPPEL_FAULTS` and `DOPPEL_ONLY` as given, for the replay commands to carry on.
+    pub(crate) carried: Vec<(&'static str, String)>,
 }
 
 /// Reads one variable: `None` when unset, an error when it is not UTF-8.
@@ -57,10 +59,17 @@ pub(crate) fn overrides(path: &str) -> Result<Overrides, String> {
     let only = var("DOPPEL_ONLY")?
         .map(|v| FaultName::parse_list(&v).map_err(|e| format!("DOPPEL_ONLY={v:?}: {e}")))
         .transpose()?;
+    let mut carried = Vec::new();
+    for name in ["DOPPEL_FAULTS", "DOPPEL_ONLY"] {
+        if let Some(v) = var(name)? {
+            carried.push((name, v));
+        }
+    }
     Ok(Overrides {
         seed,
         seeds,
         faults,
         only,
+        carried,
     })
 }

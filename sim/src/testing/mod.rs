@@ -58,6 +58,22 @@ impl TestSpec {
 /// The seeds a test sweeps when its attribute names none.
 pub const DEFAULT_SEEDS: Range<u64> = 0..100;
 
+/// `start..=end` as the half-open range the sweep takes (`seeds = A..=B` expands to it).
+///
+/// # Panics
+/// When `end` is the largest seed: no half-open range of `u64` holds it.
+#[track_caller]
+pub fn inclusive(start: u64, end: u64) -> Range<u64> {
+    match end.checked_add(1) {
+        Some(e) => start..e,
+        None => panic!(
+            "doppel: seeds {start}..={end}: the last seed is too large to include (end the range \
+             at {} or below, or replay it alone with DOPPEL_SEED={end})",
+            u64::MAX - 1
+        ),
+    }
+}
+
 /// Fills in a [`Target`] from the calling crate's compile-time environment (what
 /// `#[doppel::test]` expands to); the features are listed by the caller, which knows its own.
 #[macro_export]
@@ -74,6 +90,7 @@ macro_rules! target {
             } else {
                 $crate::testing::TargetKind::Lib
             },
+            bin: option_env!("CARGO_BIN_NAME"),
             release: !cfg!(debug_assertions),
             features: $features,
             no_default_features: $no_default_features,
@@ -128,9 +145,16 @@ pub fn try_run(spec: &TestSpec, build: impl Fn(u64) -> SimBuilder + Sync) -> Res
         Some(s) => build(seed).strategy(s),
         None => build(seed),
     };
+    let seeds = ov.seeds.clone().unwrap_or_else(|| spec.seeds.clone());
+    if ov.seed.is_none() && seeds.is_empty() {
+        return Err(format!(
+            "doppel: {path}: seeds {}..{} is empty: nothing would run",
+            seeds.start, seeds.end
+        ));
+    }
     let mut explore = Explore::new(match ov.seed {
         Some(s) => s..s.saturating_add(1),
-        None => ov.seeds.clone().unwrap_or_else(|| spec.seeds.clone()),
+        None => seeds,
     });
     let attr_faults = spec
         .faults
@@ -151,6 +175,7 @@ pub fn try_run(spec: &TestSpec, build: impl Fn(u64) -> SimBuilder + Sync) -> Res
         path,
         explore,
         only_set: ov.only.is_some(),
+        carried: ov.carried.clone(),
     };
     match ov.seed {
         Some(seed) => session.replay(seed, &world),
@@ -168,6 +193,9 @@ struct Session<'a> {
     explore: Explore<'a>,
     /// Whether `DOPPEL_ONLY` is set (the replay commands carry it on).
     only_set: bool,
+    /// `DOPPEL_FAULTS` and `DOPPEL_ONLY` as this run got them: its replay commands set them
+    /// too, or they would replay another run.
+    carried: Vec<(&'static str, String)>,
 }
 
 impl Session<'_> {
@@ -235,6 +263,11 @@ impl Session<'_> {
             ("DOPPEL_TEST", self.path.clone()),
             ("DOPPEL_SEED", seed.to_string()),
         ];
+        for (k, v) in &self.carried {
+            if !(only.is_some() && *k == "DOPPEL_ONLY") {
+                env.push((k, v.clone()));
+            }
+        }
         if let Some(o) = only {
             env.push(("DOPPEL_ONLY", o));
         }

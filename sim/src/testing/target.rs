@@ -29,6 +29,8 @@ pub struct Target {
     pub crate_name: &'static str,
     /// The kind of target.
     pub kind: TargetKind,
+    /// `CARGO_BIN_NAME`, for a binary's unit tests.
+    pub bin: Option<&'static str>,
     /// Whether it was built without debug assertions (`--release`).
     pub release: bool,
     /// The package's features enabled in this build, `default` aside.
@@ -43,7 +45,11 @@ impl Target {
     pub fn flag(&self) -> String {
         match self.kind {
             TargetKind::Lib => "--lib".into(),
-            TargetKind::Bin => format!("--bin {}", self.file_name(&["src/bin"])),
+            TargetKind::Bin => format!(
+                "--bin {}",
+                self.bin
+                    .map_or_else(|| self.file_name(&["src/bin"]), str::to_string)
+            ),
             TargetKind::Test => {
                 let bench = self.file_name(&["benches"]);
                 if found(self.manifest_dir, "benches", &bench) {
@@ -104,7 +110,8 @@ fn found(manifest_dir: &str, dir: &str, name: &str) -> bool {
     d.join(format!("{name}.rs")).is_file() || d.join(name).join("main.rs").is_file()
 }
 
-/// The command that reruns test `path` of `target` with `env` set (`DOPPEL_SEED=3 ...`).
+/// The command that reruns test `path` of `target` with `env` set (`DOPPEL_SEED=3 ...`);
+/// values a shell would split or expand are quoted.
 pub fn replay_command(
     target: &Target,
     path: &str,
@@ -113,7 +120,7 @@ pub fn replay_command(
 ) -> String {
     let mut out = String::new();
     for (k, v) in env {
-        out.push_str(&format!("{k}={v} "));
+        out.push_str(&format!("{k}={} ", shell_word(v)));
     }
     out.push_str(&format!(
         "cargo test {} -- {path} --exact",
@@ -123,6 +130,16 @@ pub fn replay_command(
         out.push_str(" --ignored");
     }
     out
+}
+
+/// `v` as one shell word: as it is when every character is safe, else in single quotes.
+fn shell_word(v: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./_#~-".contains(c);
+    if !v.is_empty() && v.chars().all(safe) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
 }
 
 /// The path libtest gives test `name` in module `module` (`module_path!()`): the module path
@@ -144,6 +161,7 @@ mod tests {
             manifest_dir: "/nonexistent",
             crate_name: "lost_update",
             kind,
+            bin: None,
             release: false,
             features: vec![],
             no_default_features: false,
@@ -167,6 +185,13 @@ mod tests {
              --exact --ignored"
         );
         assert_eq!(test_path("counter::tests", "x"), "tests::x");
+        let t = target(TargetKind::Test);
+        let env = [("DOPPEL_FAULTS", "benign=0.05, reset=0".to_string())];
+        let line = replay_command(&t, "x", false, &env);
+        assert!(
+            line.starts_with("DOPPEL_FAULTS='benign=0.05, reset=0' cargo"),
+            "{line}"
+        );
         assert_eq!(test_path("lost_update", "x"), "x");
     }
 }

@@ -160,6 +160,9 @@ pub(crate) struct World {
     pub(crate) seed: u64,
     /// Network draws that belong to no live socket.
     pub(crate) net_site: Site,
+    /// How many sites each socket label has named so far (by the label's hash), so a label
+    /// used again gets a suffix.
+    pub(crate) site_uses: std::collections::BTreeMap<u64, u32>,
 }
 
 /// An `io::Error` with a raw errno, as the kernel would return it.
@@ -272,14 +275,25 @@ impl World {
         }
     }
 
-    /// A fresh site for a socket of `host` (see [`World::sock_label`]).
+    /// A fresh site for a socket of `host` (see [`World::sock_label`]). A label used before
+    /// (a listener bound again after a restart, an ephemeral port reused after the range wrapped)
+    /// gets `~N`, its N-th reuse, so no two sites share a name or dice.
     pub(crate) fn new_site(
-        &self,
+        &mut self,
         host: HostId,
         local: SocketAddr,
         peer: Option<SocketAddr>,
     ) -> Site {
-        Site::new(self.seed, &self.sock_label(host, local, peer))
+        let mut label = self.sock_label(host, local, peer);
+        let uses = self
+            .site_uses
+            .entry(crate::rng::name_hash(&label))
+            .or_insert(0);
+        if *uses > 0 {
+            label.push_str(&format!("~{uses}"));
+        }
+        *uses += 1;
+        Site::new(self.seed, &label)
     }
 
     /// Raises readiness on a socket: queues an event for the reactor watching it (late, if

@@ -119,6 +119,7 @@ impl World {
             fired: Vec::new(),
             seed: b.seed,
             net_site: crate::rng::Site::new(b.seed, "net"),
+            site_uses: Default::default(),
         }
     }
 
