@@ -71,21 +71,29 @@ thread_local! {
 
 /// A runtime event's field value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldValue {
+pub enum FieldValue<'a> {
     /// Unsigned.
     U(u64),
     /// Signed.
     I(i64),
+    /// Text (a simulated fault's site; rare, so it takes the collector's slower path).
+    S(&'a str),
 }
 
 macro_rules! field_from {
     ($($t:ty => $v:ident),*) => {$(
-        impl From<$t> for FieldValue {
-            fn from(x: $t) -> FieldValue {
+        impl From<$t> for FieldValue<'_> {
+            fn from(x: $t) -> Self {
                 FieldValue::$v(x as _)
             }
         }
     )*};
+}
+
+impl<'a> From<&'a str> for FieldValue<'a> {
+    fn from(s: &'a str) -> Self {
+        FieldValue::S(s)
+    }
 }
 field_from!(u64 => U, u32 => U, u16 => U, u8 => U, usize => U, i64 => I, i32 => I);
 
@@ -98,7 +106,7 @@ pub struct RuntimeEvent<'a> {
     /// The event's name (`read`, ...).
     pub name: &'static str,
     /// Its fields, in order.
-    pub fields: &'a [(&'static str, FieldValue)],
+    pub fields: &'a [(&'static str, FieldValue<'a>)],
 }
 
 /// Receives runtime events directly (implemented by doppel's collector).

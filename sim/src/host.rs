@@ -30,14 +30,25 @@ pub(crate) struct HostState {
     /// Up (false between a crash and its restart).
     pub(crate) up: bool,
     /// Where its crashes, and its fresh sockets' faults, are numbered: its name.
-    pub(crate) site: crate::rng::Site,
+    pub(crate) site: crate::site::Site,
+    /// A hash of its name: what its sites' keys are derived from.
+    pub(crate) name_hash: u64,
+    /// How many times each port was bound by a listener (crashes included), so a port bound
+    /// again names a new site.
+    pub(crate) listens: BTreeMap<u16, u32>,
+    /// How many times its ephemeral ports have wrapped around, so a reused port names a new
+    /// site.
+    pub(crate) port_wraps: u32,
 }
 
 impl HostState {
-    /// A fresh host of the run seeded with `seed`.
+    /// A fresh host of the run seeded with `seed` (its site is set once every host exists).
     pub(crate) fn new(seed: u64, name: String, ip: IpAddr) -> HostState {
         HostState {
-            site: crate::rng::Site::new(seed, &name),
+            site: crate::site::Site::new(seed, crate::site::Label::Net, 0),
+            name_hash: crate::rng::name_hash(&name),
+            listens: BTreeMap::new(),
+            port_wraps: 0,
             name,
             ip,
             fds: Vec::new(),
@@ -86,7 +97,12 @@ impl HostState {
     pub(crate) fn ephemeral_port(&mut self) -> Option<u16> {
         for _ in 0..16384 {
             let p = self.next_port;
-            self.next_port = if p == u16::MAX { 49152 } else { p + 1 };
+            self.next_port = if p == u16::MAX {
+                self.port_wraps += 1;
+                49152
+            } else {
+                p + 1
+            };
             if self.ports.insert(p) {
                 return Some(p);
             }

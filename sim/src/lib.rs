@@ -43,6 +43,7 @@ mod sched;
 mod seeds;
 pub mod shrink;
 mod sim;
+mod site;
 pub mod testing;
 mod trace;
 mod world;

@@ -10,6 +10,8 @@
 //! them.
 
 use rand_chacha::rand_core::{Rng, SeedableRng};
+
+use crate::site::Site;
 use rand_chacha::ChaCha8Rng;
 
 /// One seeded stream.
@@ -72,69 +74,6 @@ impl Stream {
     }
 }
 
-/// Where randomness is drawn: a socket, a reactor or a host, named by a stable label
-/// (`c0:49152/server:7000`, `server#0`, `server`). Each site numbers its own fault
-/// opportunities per class and its own network draws, and every draw is a pure function of
-/// (seed, site, class, number): what happens on one connection moves no draw of another, so a
-/// change to one connection's behaviour leaves every other connection's faults and segment
-/// boundaries where they were.
-#[derive(Debug, Clone)]
-pub struct Site {
-    /// The label faults are named by (`--only CLASS@SITE:OP`).
-    label: std::rc::Rc<str>,
-    /// The site's key: the seed and the label, mixed.
-    key: u64,
-    /// Per fault class: the next opportunity's number.
-    next: [u64; 13],
-    /// Network draws taken (segment boundaries, jitter).
-    net: u64,
-}
-
-/// The stream of a site's network draws, apart from its fault classes'.
-const NET_SALT: u64 = 0x6e65_745f_7369_7465;
-
-impl Site {
-    /// The site called `label` in the run seeded with `seed`.
-    pub fn new(seed: u64, label: &str) -> Site {
-        Site {
-            label: std::rc::Rc::from(label),
-            key: mix(seed ^ name_hash(label).rotate_left(29)),
-            next: [0; 13],
-            net: 0,
-        }
-    }
-
-    /// Its label.
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    /// The next network draw (64 random bits).
-    #[inline]
-    pub fn next_u64(&mut self) -> u64 {
-        self.net += 1;
-        mix((self.key ^ NET_SALT).wrapping_add(self.net.wrapping_mul(GOLDEN)))
-    }
-
-    /// A network draw in `0..n` (`n > 0`).
-    #[inline]
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// A network draw in `lo..=hi`.
-    #[inline]
-    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
-    /// A network coin with probability `p`.
-    #[inline]
-    pub fn chance(&mut self, p: f64) -> bool {
-        unit(self.next_u64()) < p
-    }
-}
-
 /// Fault randomness that is counter-based: each class has its own key, and the dice for the
 /// `k`-th opportunity of a class at a site are a pure function of (seed, class, site, `k`):
 /// splitmix64 read at position `k` (SplittableRandom's generator, with random access). Whether
@@ -171,8 +110,9 @@ fn unit(x: u64) -> f64 {
 impl FaultDice {
     /// The dice of the run seeded with `seed`; `names` are the classes' names, in index order.
     pub fn new(seed: u64, names: [&str; 13]) -> FaultDice {
+        let seed_key = mix(seed ^ 0x6661_756c_7473_2f2f);
         FaultDice {
-            keys: names.map(|n| Stream::new(seed, &format!("faults/{n}")).next_u64()),
+            keys: names.map(|n| mix(seed_key ^ name_hash(n).rotate_left(13))),
             detail: (0, 0),
         }
     }
@@ -180,10 +120,9 @@ impl FaultDice {
     /// Rolls the next opportunity of class `class` at `site` at probability `p`: its number if
     /// the fault falls due. Positions the follow-up draws on it either way.
     #[inline]
-    pub fn roll(&mut self, site: &mut Site, class: usize, p: f64) -> Option<u64> {
-        let k = site.next[class];
-        site.next[class] += 1;
-        let base = mix(self.keys[class] ^ site.key)
+    pub(crate) fn roll(&mut self, site: &mut Site, class: usize, p: f64) -> Option<u64> {
+        let k = site.take(class);
+        let base = mix(self.keys[class] ^ site.key())
             .wrapping_add(k.wrapping_mul(SPAN).wrapping_mul(GOLDEN));
         self.detail = (base, 1);
         (p >= 1.0 || unit(mix(base)) < p).then_some(k)
@@ -191,10 +130,8 @@ impl FaultDice {
 
     /// Counts an opportunity of a scheduled class (a crash) at `site` without rolling: its
     /// number.
-    pub fn count(&mut self, site: &mut Site, class: usize) -> u64 {
-        let k = site.next[class];
-        site.next[class] += 1;
-        k
+    pub(crate) fn count(&mut self, site: &mut Site, class: usize) -> u64 {
+        site.take(class)
     }
 
     /// The next follow-up draw of the last roll (how short, how late, which token).
@@ -275,7 +212,8 @@ mod tests {
         let names = crate::faults::FaultClass::ALL.map(|c| c.name());
         let mut a = FaultDice::new(7, names);
         let mut b = FaultDice::new(7, names);
-        let (mut sa, mut sb, mut other) = (Site::new(7, "s"), Site::new(7, "s"), Site::new(7, "t"));
+        let site = |identity| Site::new(7, crate::site::Label::Net, identity);
+        let (mut sa, mut sb, mut other) = (site(1), site(1), site(2));
         // `b` rolls another class, and the same class at another site, in between: `a`'s and
         // `b`'s class-0 dice at site `s` stay the same.
         for _ in 0..100 {
@@ -290,23 +228,6 @@ mod tests {
             .filter(|_| a.roll(&mut sa, 1, 0.25).is_some())
             .count();
         assert!((2_300..2_700).contains(&fired), "{fired}");
-    }
-
-    #[test]
-    fn sites_differ_by_label_and_seed_and_draw_alike_for_the_same_ones() {
-        let draws = |seed, label: &str| {
-            let mut s = Site::new(seed, label);
-            (0..4).map(|_| s.next_u64()).collect::<Vec<_>>()
-        };
-        assert_eq!(
-            draws(1, "c0:49152/server:7000"),
-            draws(1, "c0:49152/server:7000")
-        );
-        assert_ne!(
-            draws(1, "c0:49152/server:7000"),
-            draws(1, "c1:49152/server:7000")
-        );
-        assert_ne!(draws(1, "server#0"), draws(2, "server#0"));
     }
 
     #[test]

@@ -347,7 +347,7 @@ impl Sim {
                 let w = &mut *w;
                 let site = &mut w.hosts[host].site;
                 let op = w.rng.faults.count(site, crash.index());
-                let label = site.label().to_string();
+                let label = site.label().render(&w.hosts);
                 let due = w.inject(crash, label, op);
                 if due {
                     w.crash_host(host);

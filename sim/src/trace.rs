@@ -8,9 +8,21 @@ use crate::faults::FaultClass;
 /// Traces an injected fault (`doppel::fault`, named after its class, with its site and its
 /// opportunity number there: `--only CLASS@SITE:OP` names it). Its injection order in the run
 /// is left out, so one fault more or less on one connection changes no other fault's line.
-/// Faults are rare, so they take `tracing`'s path, which carries the site's name as a string.
+/// Like the runtime's events it goes straight to doppel's collector when one listens (so no
+/// callsite interest cached by `tracing` on another thread can drop it), else through
+/// `tracing`.
 pub(crate) fn fault(class: FaultClass, site: &str, op: u64) {
-    if !doppel_core::trace::on() {
+    use doppel_core::trace::{on, to_sink, FieldValue, RuntimeEvent};
+    if !on() {
+        return;
+    }
+    let fields = [("site", FieldValue::S(site)), ("op", FieldValue::U(op))];
+    let ev = RuntimeEvent {
+        target: "doppel::fault",
+        name: class.name(),
+        fields: &fields,
+    };
+    if to_sink(&ev) {
         return;
     }
     macro_rules! ev {

@@ -152,9 +152,44 @@ impl doppel_core::trace::Sink for Collector {
     }
 }
 
+/// A subscriber that records nothing and asks to be consulted about every callsite. One lives
+/// for the whole process once a capture has run: with two dispatchers registered, `tracing`
+/// takes its general path to each callsite's interest, and a callsite first reached on a thread
+/// with no subscriber is not cached as never-interesting while a capture runs on another
+/// thread (tracing-core's single-dispatcher shortcut does that: tokio-rs/tracing#3611), which
+/// would drop user events from traces when seeds run in parallel.
+struct Bystander;
+
+impl Subscriber for Bystander {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(tracing::level_filters::LevelFilter::OFF)
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, _: &Event<'_>) {}
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+/// The [`Bystander`]'s dispatcher, registered once and kept for the process.
+static BYSTANDER: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+
 /// Runs `f` with a collector as this thread's subscriber and returns what it recorded. User
 /// events and spans raised inside `f` land in the same store, in order, with the runtime's.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Store) {
+    BYSTANDER.get_or_init(|| tracing::Dispatch::new(Bystander));
     let collector = Collector::new();
     let subscriber = tracing_subscriber::registry().with(collector.clone());
     let sink: std::rc::Rc<dyn doppel_core::trace::Sink> = std::rc::Rc::new(collector.clone());
@@ -173,5 +208,34 @@ impl Drop for RestoreSink {
         if let Some(previous) = self.0.take() {
             doppel_core::trace::set_sink(previous);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The event a test emits from two threads.
+    fn shared_event() {
+        tracing::info!(target: "app", "hello");
+    }
+
+    /// A callsite first reached on a thread with no subscriber, while a capture runs on another
+    /// thread, still reaches the capture (tokio-rs/tracing#3611 without the bystander).
+    #[test]
+    fn a_callsite_first_seen_elsewhere_still_reaches_the_capture() {
+        let (to_other, other_rx) = std::sync::mpsc::channel::<()>();
+        let (to_capture, capture_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                other_rx.recv().expect("the capture started");
+                shared_event();
+                to_capture.send(()).expect("the capture waits");
+            });
+            let ((), store) = super::capture(|| {
+                to_other.send(()).expect("the other thread waits");
+                capture_rx.recv().expect("the other thread emitted first");
+                shared_event();
+            });
+            assert_eq!(store.len(), 1, "the event reached the capture");
+        });
     }
 }

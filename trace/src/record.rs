@@ -198,9 +198,9 @@ impl Store {
         target: &'static str,
         name: &'static str,
         at: At<'_>,
-        fields: &[(&'static str, FieldValue)],
+        fields: &[(&'static str, FieldValue<'_>)],
     ) {
-        if fields.len() > 4 {
+        if fields.len() > 4 || fields.iter().any(|(_, v)| matches!(v, FieldValue::S(_))) {
             return self.runtime_slow(target, name, at, fields);
         }
         let schema = self.schema(target, name, fields);
@@ -218,6 +218,7 @@ impl Store {
                     enc.byte(TAG_I64);
                     enc.put_signed(i);
                 }
+                FieldValue::S(_) => unreachable!("text fields take the slow path"),
             }
         }
         self.bytes.extend_from_slice(enc.bytes());
@@ -229,7 +230,7 @@ impl Store {
         &mut self,
         target: &'static str,
         name: &'static str,
-        fields: &[(&'static str, FieldValue)],
+        fields: &[(&'static str, FieldValue<'_>)],
     ) -> u32 {
         const WAYS: usize = 256;
         if self.schema_cache.is_empty() {
@@ -274,13 +275,14 @@ impl Store {
         target: &'static str,
         name: &'static str,
         at: At<'_>,
-        fields: &[(&'static str, FieldValue)],
+        fields: &[(&'static str, FieldValue<'_>)],
     ) {
         self.begin(Kind::Event, target, name, at);
         for &(key, value) in fields {
             let v = match value {
                 FieldValue::U(u) => Value::U64(u),
                 FieldValue::I(i) => Value::I64(i),
+                FieldValue::S(s) => Value::Str(s.into()),
             };
             self.field(key, v);
         }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use doppel_core::time::Instant;
 
 use crate::host::HostId;
-use crate::rng::Site;
+use crate::site::Site;
 
 /// Latency and jitter of one direction of a link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -154,7 +154,7 @@ pub(crate) struct Socket {
     pub(crate) host: HostId,
     /// Where its faults and network draws are numbered, once it has an address (a fresh
     /// socket uses its host's).
-    pub(crate) site: Option<crate::rng::Site>,
+    pub(crate) site: Option<crate::site::Site>,
     /// Which reactor watches it.
     pub(crate) reg: Registration,
     /// What it is.

@@ -82,7 +82,7 @@ impl World {
         };
         let mut st = Stream::new(local, client_local, Phase::Established);
         st.peer = Some(from);
-        let site = Some(self.new_site(dest, local, Some(client_local)));
+        let site = Some(self.conn_site(dest, local, client_local, client_host));
         let server = self.socks.insert(Socket {
             host: dest,
             site,

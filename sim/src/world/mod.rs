@@ -19,8 +19,9 @@ use crate::host::{HostId, HostState};
 use crate::net::link::Links;
 use crate::net::queue::{EventQueue, NetEvent};
 use crate::net::socket::{Kind, SockRef, Sockets};
-use crate::rng::{Rngs, Site};
+use crate::rng::Rngs;
 use crate::sched::Picker;
+use crate::site::{Label, Peer, Site};
 
 pub(crate) use ready::ReadySet;
 
@@ -53,20 +54,23 @@ impl RunHash {
         }
     }
 
-    /// Mixes in bytes a reader got, eight at a time: two runs that deliver the same lengths
-    /// but different bytes hash differently.
+    /// Mixes in bytes a reader got: a rotate and an xor per eight bytes, then one step of the
+    /// hash, so two runs that deliver the same lengths but different bytes hash differently
+    /// (a checksum against accidents, not against an adversary).
     #[inline]
     pub(crate) fn mix_bytes(&mut self, bytes: &[u8]) {
         let mut words = bytes.chunks_exact(8);
+        let mut acc = 0u64;
         for w in &mut words {
-            self.mix(&[u64::from_le_bytes(w.try_into().expect("eight bytes"))]);
+            acc = acc.rotate_left(7) ^ u64::from_le_bytes(w.try_into().expect("eight bytes"));
         }
         let rest = words.remainder();
         if !rest.is_empty() {
             let mut last = [0u8; 8];
             last[..rest.len()].copy_from_slice(rest);
-            self.mix(&[u64::from_le_bytes(last)]);
+            acc = acc.rotate_left(7) ^ u64::from_le_bytes(last);
         }
+        self.mix(&[acc]);
     }
 }
 
@@ -160,9 +164,6 @@ pub(crate) struct World {
     pub(crate) seed: u64,
     /// Network draws that belong to no live socket.
     pub(crate) net_site: Site,
-    /// How many sites each socket label has named so far (by the label's hash), so a label
-    /// used again gets a suffix.
-    pub(crate) site_uses: std::collections::BTreeMap<u64, u32>,
 }
 
 /// An `io::Error` with a raw errno, as the kernel would return it.
@@ -204,7 +205,7 @@ impl World {
         };
         match self.rng.faults.roll(site, class.index(), p) {
             Some(op) => {
-                let label = site.label().to_string();
+                let label = site.label().render(&self.hosts);
                 self.inject(class, label, op)
             }
             None => false,
@@ -251,49 +252,45 @@ impl World {
         }
     }
 
-    /// The label a socket's site gets: `HOST:PORT/PEER:PORT` for a connection (hosts by name,
-    /// an unknown peer by address), `HOST:PORT` for a listener.
-    pub(crate) fn sock_label(
+    /// A fresh site for a listener of `host` on `port`: `HOST:PORT`, with `~N` when the host
+    /// binds the port again.
+    pub(crate) fn listener_site(&mut self, host: HostId, port: u16) -> Site {
+        let again = self.hosts[host].listens.entry(port).or_insert(0);
+        let label = Label::Listener {
+            host,
+            port,
+            again: *again,
+        };
+        *again += 1;
+        Site::of(self.seed, label, &self.hosts)
+    }
+
+    /// A fresh site for `host`'s end of a connection from `local` to `peer`: `HOST:PORT/PEER:PORT`
+    /// (hosts by name, an unknown peer by address), with `~N` once `client`'s ephemeral ports
+    /// have wrapped N times.
+    pub(crate) fn conn_site(
         &self,
         host: HostId,
         local: SocketAddr,
-        peer: Option<SocketAddr>,
-    ) -> String {
-        let name = &self.hosts[host].name;
-        let Some(peer) = peer else {
-            return format!("{name}:{}", local.port());
-        };
-        let ip = peer.ip();
-        let peer_name = if ip.is_loopback() || ip.is_unspecified() {
-            Some(name)
-        } else {
-            self.by_ip.get(&ip).map(|&h| &self.hosts[h].name)
-        };
-        match peer_name {
-            Some(p) => format!("{name}:{}/{p}:{}", local.port(), peer.port()),
-            None => format!("{name}:{}/{peer}", local.port()),
-        }
-    }
-
-    /// A fresh site for a socket of `host` (see [`World::sock_label`]). A label used before
-    /// (a listener bound again after a restart, an ephemeral port reused after the range wrapped)
-    /// gets `~N`, its N-th reuse, so no two sites share a name or dice.
-    pub(crate) fn new_site(
-        &mut self,
-        host: HostId,
-        local: SocketAddr,
-        peer: Option<SocketAddr>,
+        peer: SocketAddr,
+        client: HostId,
     ) -> Site {
-        let mut label = self.sock_label(host, local, peer);
-        let uses = self
-            .site_uses
-            .entry(crate::rng::name_hash(&label))
-            .or_insert(0);
-        if *uses > 0 {
-            label.push_str(&format!("~{uses}"));
-        }
-        *uses += 1;
-        Site::new(self.seed, &label)
+        let ip = peer.ip();
+        let peer_host = if ip.is_loopback() || ip.is_unspecified() {
+            Peer::Host(host)
+        } else {
+            self.by_ip
+                .get(&ip)
+                .map_or(Peer::Addr(ip), |&h| Peer::Host(h))
+        };
+        let label = Label::Conn {
+            host,
+            port: local.port(),
+            peer: peer_host,
+            peer_port: peer.port(),
+            again: self.hosts[client].port_wraps,
+        };
+        Site::of(self.seed, label, &self.hosts)
     }
 
     /// Raises readiness on a socket: queues an event for the reactor watching it (late, if

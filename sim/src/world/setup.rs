@@ -11,6 +11,7 @@ use crate::net::queue::{EventQueue, NetEvent};
 use crate::net::socket::{Kind, Sockets};
 use crate::rng::Rngs;
 use crate::sched::Picker;
+use crate::site::{Label, Site};
 
 /// The links of a setup: the default, per-pair configurations, and scheduled partitions.
 fn links(b: &SimBuilder, plan: &FaultPlan, index: &dyn Fn(&str) -> usize) -> Links {
@@ -66,11 +67,17 @@ impl World {
         let mut rng = Rngs::new(b.seed);
         let plan = b.plan.resolve(&mut rng.swarm);
         let picker = Picker::new(b.strategy, &mut rng.sched);
-        let hosts: Vec<HostState> = b
+        let mut hosts: Vec<HostState> = b
             .hosts
             .iter()
             .map(|h| HostState::new(b.seed, h.name.clone(), h.addr.parse().expect("validated")))
             .collect();
+        let sites: Vec<Site> = (0..hosts.len())
+            .map(|h| Site::of(b.seed, Label::Host(h), &hosts))
+            .collect();
+        for (h, site) in hosts.iter_mut().zip(sites) {
+            h.site = site;
+        }
         let index = |n: &str| hosts.iter().position(|h| h.name == n).expect("validated");
         let links = links(b, &plan, &index);
         let queue = crashes(&plan, &index);
@@ -80,13 +87,14 @@ impl World {
             let start = reactors.len();
             reactors.extend((0..spec.reactors()).map(|k| ReactorState {
                 host,
-                site: crate::rng::Site::new(b.seed, &format!("{}#{k}", spec.name)),
+                site: Site::of(b.seed, Label::Reactor(host, k as u32), &hosts),
                 pending: Vec::new(),
                 registered: Default::default(),
                 eintr_streak: 0,
             }));
             host_reactors.push(start..reactors.len());
         }
+        let net_site = Site::of(b.seed, Label::Net, &hosts);
         let mut hash = RunHash(0xcbf2_9ce4_8422_2325);
         hash.mix(&[b.seed]);
         let mut counts = FaultCounts::default();
@@ -118,8 +126,7 @@ impl World {
             fault_id: 0,
             fired: Vec::new(),
             seed: b.seed,
-            net_site: crate::rng::Site::new(b.seed, "net"),
-            site_uses: Default::default(),
+            net_site,
         }
     }
 

@@ -44,7 +44,7 @@ impl World {
                 .min(self.backlog_cap.map_or(usize::MAX, |c| c as usize)),
             queue: VecDeque::new(),
         };
-        let site = Some(self.new_site(host, SocketAddr::new(ip, port), None));
+        let site = Some(self.listener_site(host, port));
         let sock = self.socks.insert(Socket {
             host,
             site,
@@ -126,7 +126,7 @@ impl World {
             .ok_or_else(|| errno(libc::EADDRNOTAVAIL))?;
         let local = SocketAddr::new(local_ip, port);
         let stream = Stream::new(local, addr, Phase::SynSent { retries: 0 });
-        let site = Some(self.new_site(host, local, Some(addr)));
+        let site = Some(self.conn_site(host, local, addr, host));
         let sock = self.socks.get(sref).expect("checked above");
         sock.kind = Kind::Stream(Box::new(stream));
         sock.site = site;
@@ -363,11 +363,14 @@ impl World {
             let seg = if !self.split {
                 max
             } else {
+                // One draw: its top two bits keep the rest whole three times in four, the
+                // others cut a segment of 1..=max bytes.
                 let site = sock_site(&mut self.socks, &mut self.hosts, &mut self.net_site, from);
-                if max == n && site.chance(0.75) {
+                let x = site.next_u64();
+                if max == n && x >> 62 != 0 {
                     n
                 } else {
-                    site.between(1, max as u64) as usize
+                    1 + ((u128::from(x << 2) * max as u128) >> 64) as usize
                 }
             };
             let at = self.arrival(from, to);
