@@ -1,6 +1,6 @@
 //! Seeded randomness, all derived from the run's seed: named ChaCha8 streams for the
 //! scheduler's setup and swarm mode, and counter-based draws (splitmix64 read at a position)
-//! for faults and the network, one sequence per class at each [`Site`].
+//! for faults and the network, one sequence per class at each site (a socket, a reactor, a host).
 //!
 //! Streams are keyed by stable names ("sched", "swarm", "faults/CLASS"), never by creation
 //! order, and sites by stable labels, so turning one knob (say, the fault plan drawing more
