@@ -1,5 +1,5 @@
 //! Every form of replay command `#[doppel::test]` prints works as typed: a library's unit
-//! test (`--lib`), an integration test (`--test NAME`), an `#[ignore]`d test (`--ignored`), a
+//! test (`--lib`), an integration test (`--test NAME`), an ignored test (`--ignored`), a
 //! test in a nested module, a target whose name has a hyphen, another package of a workspace
 //! (`-p`), and a release build with a feature (`--release --features`). Each is run in the
 //! fixture workspace `tests/fixtures/replay-forms` (whose tests fail on purpose), and its

@@ -4,7 +4,7 @@
 //!
 //! What it cannot see: features of other packages turned on from the command line
 //! (`--features dep/feat`), and a profile other than `dev` or `release` (the replay command
-//! says `--release` when debug assertions are off). An `#[ignore]` is seen when written as
+//! says `--release` when debug assertions are off). An `ignore` attribute is seen when written as
 //! such, not inside `cfg_attr`; and the expansion names `::doppel`, so the dependency must keep
 //! that name.
 

@@ -4,16 +4,9 @@
 //! alone skips lines, a line ending in `...` is a prefix, a line starting with `...` a suffix).
 //! Commands run in the workspace root, building into `target/nested`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-/// The workspace root.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the workspace root")
-}
+use common::{root, shell, text};
 
 /// The README's section about testing your own server.
 fn section() -> String {
@@ -95,26 +88,9 @@ fn matches(want: &str, got: &str) -> bool {
     }
 }
 
-/// Runs `command` as the README shows it, in the workspace root, without this process's
-/// `DOPPEL_*` settings.
+/// Runs `command` as the README shows it, in the workspace root.
 fn run(command: &str) -> String {
-    let mut c = Command::new("sh");
-    c.arg("-c").arg(command).current_dir(root());
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if k.starts_with("DOPPEL_") || k == "RUST_BACKTRACE" {
-            c.env_remove(&k);
-        }
-    }
-    let o = c
-        .env("CARGO_TARGET_DIR", root().join("target/nested"))
-        .output()
-        .expect("run sh");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    text(&shell(command))
 }
 
 /// Checks that the lines `shown` appear in `printed`, in order.

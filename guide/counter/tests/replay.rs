@@ -4,49 +4,13 @@
 //! new process with the same hash. Then the crate's own `counter-sim` command finds, shrinks
 //! and replays the same bug.
 //!
-//! The nested cargo builds into `target/nested` (so it never waits on the outer build's lock);
-//! the first run there compiles doppel once, later runs reuse it.
+//! The nested cargo builds into `target/nested` (see `common`).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-/// The workspace's root, where the printed commands are typed.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the workspace root")
-}
+use std::path::PathBuf;
 
-/// The nested build's target folder.
-fn nested_target() -> PathBuf {
-    root().join("target").join("nested")
-}
-
-/// A shell command run in the workspace root, with the nested target folder and none of this
-/// process's `DOPPEL_*` settings.
-fn shell(line: &str) -> Output {
-    let mut c = Command::new("sh");
-    c.arg("-c").arg(line).current_dir(root());
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if k.starts_with("DOPPEL_") || k == "RUST_BACKTRACE" {
-            c.env_remove(&k);
-        }
-    }
-    c.env("CARGO_TARGET_DIR", nested_target())
-        .output()
-        .expect("run sh")
-}
-
-/// Everything a command printed.
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use common::{nested_target, root, shell, text};
 
 /// The rest of the first line of `out` that contains `marker`, after it.
 fn after<'a>(out: &'a str, marker: &str) -> &'a str {

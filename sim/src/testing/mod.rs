@@ -42,7 +42,7 @@ pub struct TestSpec {
     pub shrink_time: Duration,
     /// How many failing seeds are shrunk and shown (`show = N`; default 3).
     pub show: usize,
-    /// Whether the test is `#[ignore]`d (its replay command needs `--ignored`).
+    /// Whether the test carries an `ignore` attribute (its replay command needs `--ignored`).
     pub ignored: bool,
     /// The crate and target it was compiled into.
     pub target: Target,
