@@ -189,7 +189,7 @@ fn a_failing_seed_is_reported_with_its_replay_command() {
         "{msg}"
     );
     assert!(
-        msg.contains("replay: DOPPEL_SEED=3 cargo test --test sim_world -- a_failing_seed_is_reported_with_its_replay_command --exact"),
+        msg.contains("replay: DOPPEL_TEST=a_failing_seed_is_reported_with_its_replay_command DOPPEL_SEED=3 cargo test --test sim_world -- a_failing_seed_is_reported_with_its_replay_command --exact"),
         "{msg}"
     );
     assert_eq!(

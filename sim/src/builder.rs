@@ -214,6 +214,21 @@ impl SimBuilder {
     }
 
     /// The fault plan.
+    ///
+    /// ```
+    /// use doppel_sim::{FaultClass, FaultPlan, SimBuilder};
+    /// let report = SimBuilder::new(3)
+    ///     .faults(FaultPlan::none().with(FaultClass::PollEintr, 0.5))
+    ///     .host("server", "10.0.0.1", || async { Ok(()) })
+    ///     .client("client", "10.0.0.2", || async {
+    ///         doppel_core::time::sleep(std::time::Duration::from_millis(1)).await;
+    ///         Ok(())
+    ///     })
+    ///     .run()
+    ///     .unwrap();
+    /// assert!(report.faults.get(FaultClass::PollEintr) > 0);
+    /// assert!(report.fired.iter().all(|f| f.site.ends_with("#0")));
+    /// ```
     pub fn faults(mut self, plan: FaultPlan) -> Self {
         self.plan = plan;
         self
@@ -255,6 +270,21 @@ impl SimBuilder {
 
     /// Records the run's trace (every runtime, fault and user `tracing` event, stamped with
     /// virtual time, host and task) into [`Report::trace`].
+    ///
+    /// ```
+    /// use doppel_sim::SimBuilder;
+    /// let report = SimBuilder::new(1)
+    ///     .trace(true)
+    ///     .host("server", "10.0.0.1", || async { Ok(()) })
+    ///     .client("client", "10.0.0.2", || async {
+    ///         tracing::info!(step = 1, "hello");
+    ///         Ok(())
+    ///     })
+    ///     .run()
+    ///     .unwrap();
+    /// let trace = report.trace.unwrap();
+    /// assert!(trace.lines().iter().any(|l| l.ends_with("hello step=1") || l.contains("step=1")));
+    /// ```
     pub fn trace(mut self, on: bool) -> Self {
         self.trace = on;
         self

@@ -33,8 +33,14 @@ pub fn parse_seed(value: &str) -> Result<u64, SeedError> {
     })
 }
 
-/// The seed to replay, from `DOPPEL_SEED` (`None` when unset).
+/// The seed to replay, from `DOPPEL_SEED` (`None` when unset, or when `DOPPEL_TEST` names
+/// another test than the one running on this thread).
 pub fn replay_seed() -> Result<Option<u64>, SeedError> {
+    if let (Ok(only), (_, Some(this))) = (std::env::var("DOPPEL_TEST"), test_identity()) {
+        if only.trim() != this {
+            return Ok(None);
+        }
+    }
     match std::env::var("DOPPEL_SEED") {
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(v)) => Err(SeedError(format!(
@@ -64,12 +70,14 @@ fn test_identity() -> (Option<String>, Option<String>) {
     (bin, test)
 }
 
-/// The command that replays `seed` of the current test.
+/// The command that replays `seed` of the current test, for an integration test (the test's
+/// name comes from the thread libtest runs it on; `#[doppel::test]` knows more, and prints a
+/// command for every kind of target, profile and feature set).
 pub fn replay_command(seed: u64) -> String {
     match test_identity() {
-        (Some(bin), Some(test)) => {
-            format!("DOPPEL_SEED={seed} cargo test --test {bin} -- {test} --exact")
-        }
+        (Some(bin), Some(test)) => format!(
+            "DOPPEL_TEST={test} DOPPEL_SEED={seed} cargo test --test {bin} -- {test} --exact"
+        ),
         _ => format!("DOPPEL_SEED={seed} (re-run the same command)"),
     }
 }

@@ -49,6 +49,26 @@ impl Default for Shrink {
 
 /// What shrinking found: the smallest fault set that still fails the same way, the run with
 /// only those faults, and the line that replays it.
+///
+/// ```
+/// use doppel_sim::{FaultClass, FaultPlan, Shrink, SimBuilder};
+/// // The client fails if poll was interrupted at least once on its reactor.
+/// fn world(seed: u64) -> SimBuilder {
+///     SimBuilder::new(seed)
+///         .faults(FaultPlan::none().with(FaultClass::PollEintr, 0.3))
+///         .host("server", "10.0.0.1", || async { Ok(()) })
+///         .client("client", "10.0.0.2", || async {
+///             doppel_core::time::sleep(std::time::Duration::from_millis(1)).await;
+///             let interrupted = doppel_core::stats().poll_interrupted;
+///             if interrupted > 0 { Err(std::io::Error::other("interrupted")) } else { Ok(()) }
+///         })
+/// }
+/// let failing = (0..50).find(|&s| world(s).run().is_err()).unwrap();
+/// let shrunk = Shrink::new().run(failing, world).unwrap();
+/// assert!(shrunk.minimal);
+/// assert_eq!(shrunk.faults.len(), 1, "one interrupted poll is enough");
+/// assert!(shrunk.only().starts_with("eintr-poll@client#0:"));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Shrunk {
     /// The seed.
