@@ -33,6 +33,7 @@
 //! | [`sim`]               | doppel-sim    | `SimBuilder`, `FaultPlan`, `explore`, `shrink`: the simulator |
 //! | [`test`](macro@test)  | doppel-macros | `#[doppel::test]`: a seed sweep as a `#[test]`            |
 //! | [`trace`]             | doppel-trace  | `capture`, `Trace`, `assert_trace_snapshot!`: traces     |
+//! | [`compat`]            | doppel-core   | tokio's I/O traits, hyper (features `tokio-io`, `hyper`)  |
 //! | [`cli`]               | doppel-cli    | `Cli`, `Workload`, `Spec`: the command over your scenarios |
 //!
 //! The backend is a value passed to [`Runtime::new`], never a `cfg`: one binary can run the
@@ -66,7 +67,7 @@
 //! ```
 
 pub use doppel_core::{
-    current_task, error, group, net, reactors, scheduler, spawn, stats, sync, task, time,
+    compat, current_task, error, group, net, reactors, scheduler, spawn, stats, sync, task, time,
     Direction, JoinError, JoinHandle, Runtime, Scheduler, Stats, TaskId, Turn,
 };
 

@@ -8,6 +8,7 @@
 //!
 //! | module        | concept                                                               |
 //! |---------------|-----------------------------------------------------------------------|
+//! | [`compat`]    | tokio's I/O traits and hyper's `rt` traits on doppel's types (features)  |
 //! | [`scheduler`] | the seam: the [`Scheduler`] trait and the contract every backend keeps |
 //! | [`runtime`]   | [`Runtime`]: `block_on`, `spawn`, `turn` (steppable for the simulator) |
 //! | `turn`        | one reactor turn: Go's `findrunnable` (run, timers, poll, dispatch)    |
@@ -31,6 +32,7 @@
 //! - No allocation per event or per I/O call on the hot path; no lock on the single-reactor path
 //!   except the uncontended run-queue mutex that makes wakers `Send`.
 
+pub mod compat;
 mod context;
 pub mod error;
 mod fd;

@@ -23,8 +23,14 @@ use crate::time::timers::{TimerEntry, TimerKey, Timers};
 use crate::time::Instant;
 use crate::trace;
 
+/// The source of [`Reactor::id`]s: only ever compared, so its values reach no behaviour.
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// The per-thread engine behind a [`crate::Runtime`].
 pub(crate) struct Reactor {
+    /// Tells this reactor from every other of the process (a `Send` value, such as
+    /// [`crate::time::SendSleep`], names the reactor holding its timer by it).
+    pub(crate) id: u64,
     /// The world: real poller or simulator.
     pub(crate) sched: RefCell<Box<dyn Scheduler>>,
     /// Registered descriptors.
@@ -79,6 +85,7 @@ impl Reactor {
             queue.clone(),
         )));
         Rc::new(Reactor {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             inbox,
             group: RefCell::new(None),
             sched: RefCell::new(sched),

@@ -5,10 +5,21 @@
 //! into one at the API edge ([`sleep`], [`timeout`]), so re-polling never stretches a timeout.
 
 mod instant;
+mod send_sleep;
 mod sleep;
 mod timeout;
 pub(crate) mod timers;
 
 pub use instant::Instant;
+pub use send_sleep::{sleep_send, SendSleep};
 pub use sleep::{sleep, sleep_until, Sleep};
+
+/// How many timers (sleeps and armed deadlines) the current reactor holds: a test's way to see
+/// that an abandoned sleep gave its timer back.
+///
+/// # Panics
+/// Outside a doppel runtime.
+pub fn pending_timers() -> usize {
+    crate::context::with_current(|r| r.timers.borrow().len())
+}
 pub use timeout::{timeout, timeout_at, Elapsed};

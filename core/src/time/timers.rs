@@ -43,6 +43,14 @@ pub(crate) struct Timers {
     next_seq: u64,
 }
 
+impl TimerKey {
+    /// A key no timer has (a sleep that completed without arming one).
+    pub(crate) const NONE: TimerKey = TimerKey {
+        deadline: Instant::MAX,
+        seq: u64::MAX,
+    };
+}
+
 impl Timers {
     /// Adds a timer and returns its key (to cancel or re-arm it).
     pub(crate) fn insert(&mut self, deadline: Instant, entry: TimerEntry) -> TimerKey {

@@ -1,0 +1,34 @@
+//! hyper 1.x on doppel (feature `hyper`): hyper's `Read` and `Write` on [`TcpStream`] itself (no
+//! wrapper), an [`Executor`] that spawns on the current reactor (HTTP/2 needs one), a [`Timer`]
+//! on the scheduler's clock (virtual in the simulator, so hyper's header-read and keep-alive
+//! timeouts fire on virtual time), and [`serve`], an accept loop for a hyper service through
+//! `doppel::net::serve`, so it also runs on a group of reactors.
+//!
+//! ```no_run
+//! use std::convert::Infallible;
+//! use hyper::{body::Incoming, Request, Response};
+//!
+//! async fn hello(_req: Request<Incoming>) -> Result<Response<String>, Infallible> {
+//!     Ok(Response::new("hello\n".to_string()))
+//! }
+//!
+//! fn main() -> std::io::Result<()> {
+//!     # fn runtime() -> std::io::Result<doppel_core::Runtime> { unimplemented!() }
+//!     runtime()?.block_on(async {
+//!         let listener = doppel_core::net::TcpListener::bind("127.0.0.1:8080")?;
+//!         let service = hyper::service::service_fn(hello);
+//!         doppel_core::compat::hyper::serve(listener, service).await
+//!     })
+//! }
+//! ```
+//!
+//! [`TcpStream`]: crate::net::TcpStream
+
+mod executor;
+mod io;
+mod serve;
+mod timer;
+
+pub use executor::Executor;
+pub use serve::{serve, serve_with, Http, Options};
+pub use timer::Timer;
