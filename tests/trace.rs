@@ -238,7 +238,7 @@ fn a_failing_seed_prints_its_last_events_and_writes_the_whole_trace() {
     );
     assert!(path.contains("target/doppel-traces/"), "{path}");
     assert!(
-        msg.contains("replay: DOPPEL_SEED=2 cargo test --test trace"),
+        msg.contains("DOPPEL_SEED=2 cargo test --test trace"),
         "{msg}"
     );
 }

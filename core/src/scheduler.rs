@@ -253,6 +253,16 @@ pub trait Scheduler {
 
     /// Turns Nagle's algorithm off (`true`) or on (`false`).
     fn set_nodelay(&mut self, fd: Fd, nodelay: bool) -> io::Result<()>;
+
+    /// The addresses of the host called `name` (`localhost`; the simulator's hosts by name).
+    /// A name that does not resolve is the error `getaddrinfo` gives
+    /// ([`crate::net::name_not_known`]). The default knows `localhost` only.
+    fn resolve(&mut self, name: &str) -> io::Result<Vec<std::net::IpAddr>> {
+        if name.eq_ignore_ascii_case("localhost") {
+            return Ok(vec![std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)]);
+        }
+        Err(crate::net::name_not_known(name))
+    }
 }
 
 #[cfg(test)]

@@ -116,4 +116,17 @@ impl Scheduler for RealPoller {
     fn set_nodelay(&mut self, fd: Fd, nodelay: bool) -> io::Result<()> {
         socket::set_nodelay(fd.0, nodelay)
     }
+
+    /// `localhost`, then the system's resolver (`getaddrinfo`, which blocks this reactor for
+    /// the lookup, as Go's cgo resolver blocks its thread).
+    fn resolve(&mut self, name: &str) -> io::Result<Vec<std::net::IpAddr>> {
+        if name.eq_ignore_ascii_case("localhost") {
+            return Ok(vec![std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)]);
+        }
+        use std::net::ToSocketAddrs;
+        let found = (name, 0u16)
+            .to_socket_addrs()
+            .map_err(|e| io::Error::new(e.kind(), format!("{name}: {e}")))?;
+        Ok(found.map(|a| a.ip()).collect())
+    }
 }

@@ -36,12 +36,12 @@ impl TcpListener {
     /// (`/proc/sys/net/core/somaxconn` on Linux), never a fixed 128: with 128, a burst of 1,000
     /// connects overflows the queue and stalls for seconds on SYN retries.
     pub fn bind(addr: impl ToSocketAddr) -> io::Result<TcpListener> {
-        Self::bind_inner(addr.to_socket_addr()?, None)
+        Self::bind_inner(addr.lookup()?, None)
     }
 
     /// Binds and listens with an explicit backlog (at least 1).
     pub fn bind_with_backlog(addr: impl ToSocketAddr, backlog: u32) -> io::Result<TcpListener> {
-        let addr = addr.to_socket_addr()?;
+        let addr = addr.lookup()?;
         if backlog == 0 {
             let e = io::Error::new(io::ErrorKind::InvalidInput, "backlog must be at least 1");
             return Err(error::context("listen", addr, e));

@@ -14,7 +14,7 @@ mod listener;
 mod serve;
 mod stream;
 
-pub use addr::ToSocketAddr;
+pub use addr::{name_not_known, ToSocketAddr};
 pub use detach::Detached;
 pub use listener::{Accept, TcpListener};
 pub use serve::{serve, serve_with, ServeOptions};

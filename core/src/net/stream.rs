@@ -49,7 +49,7 @@ impl TcpStream {
     /// Connects to `addr`: a non-blocking connect, a wait for writability, then `SO_ERROR`.
     /// A wake-up with no error but no peer (spurious readiness, F16) waits again, as Go does.
     pub async fn connect(addr: impl ToSocketAddr) -> io::Result<TcpStream> {
-        let addr = addr.to_socket_addr()?;
+        let addr = addr.lookup()?;
         let ctx = |e| error::context("connect", addr, e);
         let reactor = context::current_or_err("connect")?;
         let fd = reactor.with_sched(|s| s.socket(addr)).map_err(ctx)?;
