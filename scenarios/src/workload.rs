@@ -11,6 +11,7 @@ pub fn all() -> &'static [&'static dyn Workload] {
         &crate::upper::Upper,
         &crate::kv::Kv,
         &crate::chat::Chat,
+        &crate::http::Http,
     ]
 }
 
