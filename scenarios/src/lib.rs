@@ -9,6 +9,7 @@
 //! | [`specs`] | the built-in scenario specs (TOML, compiled in) and [`cli`], the command |
 //! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
 //! | [`chat`] | a broadcast chat room, its checking client, and its write-departed twin  |
+//! | [`grpc`] | a tonic gRPC service over HTTP/2 (unary and server-streaming), its checking client |
 //! | [`http`] | an axum REST service over hyper, its checking hyper client, its conn-age twin |
 //! | [`echo`] | the echo server (one reactor or a group) and a checking echo client      |
 //! | [`kv`]   | a Redis-protocol key-value server, its checking client, two twins         |
@@ -22,6 +23,7 @@
 pub mod accept;
 pub mod chat;
 pub mod echo;
+pub mod grpc;
 pub mod http;
 pub mod kv;
 pub mod specs;

@@ -3,7 +3,7 @@
 //! built-in workloads.
 
 /// Every built-in spec: its name and its text.
-pub const BUILTIN: [(&str, &str); 17] = [
+pub const BUILTIN: [(&str, &str); 18] = [
     (
         "accept-abort-fatal",
         include_str!("../specs/accept-abort-fatal.toml"),
@@ -17,6 +17,7 @@ pub const BUILTIN: [(&str, &str); 17] = [
     ("echo-crash", include_str!("../specs/echo-crash.toml")),
     ("echo-multi", include_str!("../specs/echo-multi.toml")),
     ("echo-tiny", include_str!("../specs/echo-tiny.toml")),
+    ("grpc", include_str!("../specs/grpc.toml")),
     ("http", include_str!("../specs/http.toml")),
     ("http-conn-age", include_str!("../specs/http-conn-age.toml")),
     ("kv", include_str!("../specs/kv.toml")),

@@ -12,6 +12,7 @@ pub fn all() -> &'static [&'static dyn Workload] {
         &crate::kv::Kv,
         &crate::chat::Chat,
         &crate::http::Http,
+        &crate::grpc::Grpc,
     ]
 }
 

@@ -2,7 +2,8 @@
 //! wrapper), an [`Executor`] that spawns on the current reactor (HTTP/2 needs one), a [`Timer`]
 //! on the scheduler's clock (virtual in the simulator, so hyper's header-read and keep-alive
 //! timeouts fire on virtual time), and [`serve`], an accept loop for a hyper service through
-//! `doppel::net::serve`, so it also runs on a group of reactors.
+//! `doppel::net::serve`, so it also runs on a group of reactors; and [`Channel`], one HTTP/2
+//! client connection as a tower service, for tonic's generated clients.
 //!
 //! ```no_run
 //! use std::convert::Infallible;
@@ -24,11 +25,13 @@
 //!
 //! [`TcpStream`]: crate::net::TcpStream
 
+mod channel;
 mod executor;
 mod io;
 mod serve;
 mod timer;
 
+pub use channel::{Channel, ResponseFuture};
 pub use executor::Executor;
 pub use serve::{serve, serve_with, Http, Options};
 pub use timer::Timer;
