@@ -38,6 +38,8 @@ pub(crate) enum Verb {
     Replay(ReplayArgs),
     /// The smallest set of injected faults with which the seed still fails the same way.
     Shrink(ShrinkArgs),
+    /// A workload's server alone on the real backend, for outside clients (curl, grpcio, wrk).
+    Serve(ServeArgs),
 }
 
 /// The fault options several verbs share.
@@ -155,6 +157,34 @@ pub(crate) struct ShrinkArgs {
     /// Faults.
     #[command(flatten)]
     pub(crate) plan: PlanArgs,
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The workload (see `list`).
+    pub(crate) workload: String,
+    /// The server variant (default: correct).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) variant: Option<String>,
+    /// Where to listen, IP:PORT (default: 127.0.0.1 and the workload's port; port 0 picks one).
+    #[arg(long, value_name = "ADDR", value_parser = listen)]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// Stop after this long (default: serve until stopped).
+    #[arg(long = "for", value_name = "DURATION", value_parser = duration)]
+    pub(crate) time: Option<std::time::Duration>,
+}
+
+/// `--listen`.
+fn listen(v: &str) -> Result<std::net::SocketAddr, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| "expected IP:PORT such as 127.0.0.1:8080".to_string())
+}
+
+/// `--for`.
+fn duration(v: &str) -> Result<std::time::Duration, String> {
+    crate::spec::duration::parse(v)
 }
 
 /// `--seed`.

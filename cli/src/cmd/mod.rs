@@ -1,5 +1,6 @@
 //! The verbs: list scenarios, run one seed (simulated or on loopback), explore a seed range,
-//! combine shards' reports, replay a seed and check its hash, shrink a failing seed's faults.
+//! combine shards' reports, replay a seed and check its hash, shrink a failing seed's faults,
+//! serve a workload's server alone on the real backend.
 //!
 //! Exit status: 0 when everything passed, 1 when a run or a seed failed (or a replay's hash
 //! differs), 2 for bad input (an unknown scenario or verb, a malformed spec, a bad seed range or
@@ -11,6 +12,7 @@ mod explore;
 mod list;
 mod replay;
 mod run;
+mod serve;
 mod shrink;
 mod summary;
 mod sweep;
@@ -64,6 +66,7 @@ where
         args::Verb::Combine(a) => sweep::combine_main(&a),
         args::Verb::Replay(a) => replay::main(cli, &a),
         args::Verb::Shrink(a) => shrink::main(cli, &a),
+        args::Verb::Serve(a) => serve::main(cli, &a),
     };
     match exit {
         Ok(Exit::Ok) => ExitCode::SUCCESS,
