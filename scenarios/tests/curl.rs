@@ -28,7 +28,16 @@ fn curl_writes_and_reads_the_axum_service_on_epoll() {
     let url = format!("http://{}/kv/greeting", server.addr);
     let put = |version: u64, value: &str| {
         let body = format!(r#"{{"version":{version},"value":"{value}"}}"#);
-        curl(&["-X", "PUT", "-H", "content-type: application/json", "-d", &body, &url]).0
+        curl(&[
+            "-X",
+            "PUT",
+            "-H",
+            "content-type: application/json",
+            "-d",
+            &body,
+            &url,
+        ])
+        .0
     };
     assert_eq!(put(2, "hello"), r#"{"version":2,"value":"hello"}"#);
     // An older version does not replace a newer one: the answer is what the key holds.
@@ -37,11 +46,29 @@ fn curl_writes_and_reads_the_axum_service_on_epoll() {
     // Three reads on one connection: curl reuses it (keep-alive), and says so.
     let (out, notes) = curl(&["-v", &url, &url, &url]);
     assert_eq!(out, r#"{"version":2,"value":"hello"}"#.repeat(3));
-    assert!(notes.contains("Re-using existing connection") || notes.contains("Reusing existing"), "{notes}");
+    assert!(
+        notes.contains("Re-using existing connection") || notes.contains("Reusing existing"),
+        "{notes}"
+    );
     let missing = format!("http://{}/kv/nothing", server.addr);
-    assert_eq!(curl(&["-o", "/dev/null", "-w", "%{http_code}", &missing]).0, "404");
+    assert_eq!(
+        curl(&["-o", "/dev/null", "-w", "%{http_code}", &missing]).0,
+        "404"
+    );
     // A body that is not JSON is refused by axum's extractor, not a crash.
-    let (code, _) = curl(&["-X", "PUT", "-H", "content-type: application/json", "-d", "{", "-o", "/dev/null", "-w", "%{http_code}", &url]);
+    let (code, _) = curl(&[
+        "-X",
+        "PUT",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        "{",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &url,
+    ]);
     assert_eq!(code, "400");
     server.stop();
 }

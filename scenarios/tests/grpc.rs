@@ -40,16 +40,20 @@ fn world(seed: u64, wrong: bool) -> SimBuilder {
         }
     });
     for id in 0..3u64 {
-        b = b.client(&format!("c{id}"), &format!("10.0.1.{}", id + 1), move || {
-            client::run("http://server:50051".to_string(), id, load())
-        });
+        b = b.client(
+            &format!("c{id}"),
+            &format!("10.0.1.{}", id + 1),
+            move || client::run("http://server:50051".to_string(), id, load()),
+        );
     }
     b.time_limit(Duration::from_secs(120))
 }
 
 #[test]
 fn tonic_clients_pass_every_seed_under_every_fault_class() {
-    let reports = check_seeds(0..300, |seed| world(seed, false).faults(FaultPlan::all(0.02)));
+    let reports = check_seeds(0..300, |seed| {
+        world(seed, false).faults(FaultPlan::all(0.02))
+    });
     for class in [
         FaultClass::Reset,
         FaultClass::ShortRead,
@@ -89,7 +93,10 @@ fn the_checker_catches_a_history_that_loses_a_record() {
     match world(0, true).run() {
         Err(SimError::Failed(f)) => {
             let text = f.to_string();
-            assert!(text.contains("history has versions [1], not 1..=2"), "{text}");
+            assert!(
+                text.contains("history has versions [1], not 1..=2"),
+                "{text}"
+            );
         }
         other => panic!("the forgetful ledger passed: {other:?}"),
     }
@@ -112,7 +119,9 @@ fn a_bad_origin_and_an_unknown_host_are_named() {
                 .await
                 .expect_err("no such host");
             assert!(
-                unknown.to_string().contains("nowhere: failed to lookup address information"),
+                unknown
+                    .to_string()
+                    .contains("nowhere: failed to lookup address information"),
                 "{unknown}"
             );
             let ok = Channel::<tonic::body::Body>::connect("http://server:50051").await?;

@@ -13,7 +13,8 @@ use crate::Cli;
 /// Serves the workload until it stops, fails, or `--for` runs out. The first line it prints
 /// is `WORKLOAD/VARIANT listening on ADDR` (the port a `:0` listener got).
 pub(crate) fn main(cli: &Cli, a: &ServeArgs) -> Result<Exit, Usage> {
-    let w = workload::find(&cli.workloads, &a.workload).map_err(|e| Usage(format!("serve: {e}")))?;
+    let w =
+        workload::find(&cli.workloads, &a.workload).map_err(|e| Usage(format!("serve: {e}")))?;
     let variant = match &a.variant {
         None => 0,
         Some(v) => workload::variant(w, v).map_err(|e| Usage(format!("serve: {e}")))?,

@@ -51,7 +51,10 @@ pub async fn run(origin: String, id: u64, load: Load) -> io::Result<()> {
         };
         let got = c.call(round, Call::Append(record)).await?;
         if got != [version] {
-            return Err(c.fail(round, format!("{key}: append {version} answered {got:?} versions")));
+            return Err(c.fail(
+                round,
+                format!("{key}: append {version} answered {got:?} versions"),
+            ));
         }
         acked.insert(key.clone(), version);
         c.check_history(round, &key, version).await?;

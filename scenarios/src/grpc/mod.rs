@@ -22,7 +22,12 @@ pub mod client;
 pub mod service;
 
 /// The code generated from `proto/ledger.proto` (messages, `ledger_server`, `ledger_client`).
-#[allow(missing_docs, missing_debug_implementations, clippy::all, clippy::pedantic)]
+#[allow(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::all,
+    clippy::pedantic
+)]
 pub mod pb {
     tonic::include_proto!("doppel.ledger");
 }

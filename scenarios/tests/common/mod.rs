@@ -17,7 +17,14 @@ impl Served {
     /// Starts `doppel serve workload`, and waits for the line that says where it listens.
     pub fn start(workload: &str) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_doppel"))
-            .args(["serve", workload, "--listen", "127.0.0.1:0", "--for", "120s"])
+            .args([
+                "serve",
+                workload,
+                "--listen",
+                "127.0.0.1:0",
+                "--for",
+                "120s",
+            ])
             .stdout(Stdio::piped())
             .spawn()
             .expect("doppel serve starts");

@@ -47,7 +47,10 @@ impl<B> Clone for Channel<B> {
 impl<B> fmt::Debug for Channel<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Channel")
-            .field("origin", &format_args!("{}://{}", self.scheme, self.authority))
+            .field(
+                "origin",
+                &format_args!("{}://{}", self.scheme, self.authority),
+            )
             .finish()
     }
 }
@@ -62,8 +65,13 @@ fn bad_origin(origin: &str, why: &str) -> io::Error {
 
 /// Splits `http://HOST:PORT` into its scheme and authority, refusing anything else.
 fn parse_origin(origin: &str) -> io::Result<(Scheme, Authority)> {
-    let uri: Uri = origin.parse().map_err(|e| bad_origin(origin, &format!("{e}")))?;
-    let scheme = uri.scheme().cloned().ok_or_else(|| bad_origin(origin, "no scheme"))?;
+    let uri: Uri = origin
+        .parse()
+        .map_err(|e| bad_origin(origin, &format!("{e}")))?;
+    let scheme = uri
+        .scheme()
+        .cloned()
+        .ok_or_else(|| bad_origin(origin, "no scheme"))?;
     if scheme != Scheme::HTTP {
         return Err(bad_origin(origin, "only http: doppel has no TLS"));
     }
