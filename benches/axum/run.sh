@@ -20,22 +20,8 @@ SECS=${SECS:-5}        # seconds per wrk run
 CONNS=${CONNS:-50}     # connections
 BASE_PORT=${BASE_PORT:-3101}
 SERVERS=(doppel tokio-ct tokio-mt)
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-need_pkg() { # need_pkg COMMAND PACKAGE: installs PACKAGE if COMMAND is missing
-    command -v "$1" >/dev/null 2>&1 && return 0
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    echo "installing $2" >&2
-    $sudo apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-        { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$2" >/dev/null; }
-}
+# shellcheck source=../common.sh
+source "$HERE/../common.sh"
 need_pkg wrk wrk
 need_pkg curl curl
 
@@ -70,8 +56,6 @@ p99() { # p99 REPORT: wrk's 99th percentile, in ms
     awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
         m = (u == "us") ? v / 1000 : (u == "s") ? v * 1000 : v; printf "%.3f", m }' "$1"
 }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 # Results: one line per run, "server rps p99_ms cpu_us_per_request round".
 RESULTS=$WORK/results
@@ -112,7 +96,6 @@ syscalls() { # syscalls SERVER: syscalls per request during one extra run
 declare -A SYS
 for s in "${SERVERS[@]}"; do SYS[$s]=$(syscalls "$s"); done
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v s="$1" -v f="$2" '$1 == s { print $f }' "$RESULTS"; }
 ratio() { # ratio SERVER: doppel's req/s over SERVER's, per round
     awk -v s="$1" '{ v[$1, $5] = $2; r[$5] = 1 } END { for (i in r) if (v[s, i] > 0) print v["doppel", i] / v[s, i] }' "$RESULTS"

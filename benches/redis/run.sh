@@ -20,22 +20,8 @@ NP=${NP:-1000000}             # requests per test with -P 16
 CLIENTS=${CLIENTS:-50}        # connections
 DOPPEL_PORT=${DOPPEL_PORT:-6380}
 REDIS_PORT=${REDIS_PORT:-6381}
-WORK=$(mktemp -d)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-need_pkg() { # need_pkg COMMAND PACKAGE: installs PACKAGE if COMMAND is missing
-    command -v "$1" >/dev/null 2>&1 && return 0
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    echo "installing $2" >&2
-    $sudo apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-        { $sudo apt-get update -qq >/dev/null && $sudo apt-get install -y -qq "$2" >/dev/null; }
-}
+# shellcheck source=../common.sh
+source "$ROOT/benches/common.sh"
 need_pkg redis-benchmark redis-tools
 need_pkg redis-server redis-server
 
@@ -67,14 +53,9 @@ bench() { # bench PORT PIPELINE COUNT TEST: prints the requests/s redis-benchmar
         tr '\r' '\n' | awk '/requests per second/ { print $2 }'
 }
 
-cpu_ticks() { # cpu_ticks PID: user + system clock ticks the process has used
-    awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 # Results: one line per run, "server mode test rps cpu_us_per_request pair".
 RESULTS=$WORK/results
 : >"$RESULTS"
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
 for pair in $(seq "$PAIRS"); do
     for mode in 1 16; do
         count=$N
@@ -127,8 +108,6 @@ for mode in 1 16; do
         SYS[redis.$mode.$test]=$(syscalls "$REDIS_PID" "$REDIS_PORT" "$mode" "$count" "$test")
     done
 done
-
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 col() { # col SERVER MODE TEST FIELD: that column of the matching runs
     awk -v s="$1" -v m="$2" -v t="$3" -v f="$4" '$1 == s && $2 == m && $3 == t { print $f }' "$RESULTS"

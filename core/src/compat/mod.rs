@@ -4,7 +4,7 @@
 //! | module     | feature    | what                                                            |
 //! |------------|------------|-----------------------------------------------------------------|
 //! | `tokio_io` | `tokio-io` | tokio's `AsyncRead`/`AsyncWrite` on `TcpStream` and `&TcpStream`  |
-//! | [`hyper`]  | `hyper`    | hyper's `Read`/`Write`, an `Executor`, a `Timer`, and `serve`    |
+//! | [`hyper`]  | `hyper`    | hyper's `Read`/`Write`, an `Executor`, a `Timer`, `serve`, `Channel` |
 //!
 //! Only the traits: tokio never runs here. A library that calls `tokio::spawn`, `tokio::time`
 //! or `tokio::net` itself needs tokio's runtime and does not run on doppel.
