@@ -333,7 +333,7 @@ fn the_race_between_reactors_is_explored_replayed_and_shrunk() {
 }
 
 /// Bad command lines (`{dir}` is the scratch folder) and what their one line of error says.
-const BAD: [(&str, &str); 25] = [
+const BAD: [(&str, &str); 30] = [
     ("run nosuch --seed 1", "no such scenario"),
     (
         "run {dir}/t.toml --seed 1",
@@ -398,6 +398,20 @@ const BAD: [(&str, &str); 25] = [
         "swarm takes all or benign",
     ),
     ("run echo --real --seed 3", "cannot be used with"),
+    ("serve htp", "serve: unknown workload \"htp\""),
+    (
+        "serve http --variant nope",
+        "has no variant \"nope\" (known: correct, conn-age)",
+    ),
+    (
+        "serve http --listen foo",
+        "expected IP:PORT such as 127.0.0.1:8080",
+    ),
+    ("serve http --for 1x", "\"1x\" is not a duration"),
+    (
+        "serve http --listen 8.8.8.8:80",
+        "serve: cannot listen on 8.8.8.8:80",
+    ),
 ];
 
 #[test]

@@ -22,7 +22,13 @@ pub(crate) fn main(cli: &Cli, a: &ServeArgs) -> Result<Exit, Usage> {
     let listen = a
         .listen
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], w.port())));
-    let rt = doppel_real::runtime().map_err(|e| Usage(format!("serve: no runtime: {e}")))?;
+    let rt = match doppel_real::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{}: serve: no runtime: {e}", cli.name);
+            return Ok(Exit::Failed);
+        }
+    };
     let served = rt.block_on(serve(w, variant, listen, a.time));
     match served {
         Ok(()) => Ok(Exit::Ok),

@@ -170,12 +170,17 @@ async fn history(
     }
 }
 
-/// A status as the checker sees it: what a lost connection gives (retry), or the server's
-/// refusal (a failure: a correct client's calls are never refused).
+/// A status as the checker sees it: what a lost connection gives (retry), or anything the
+/// server or the decoder said (a failure: a correct server never refuses a correct client's
+/// call, and never sends a message that does not decode). tonic makes a transport error (the
+/// channel's hyper error, a stream's h2 reset) a status with that error as its source; a
+/// status the server sent, or a decoding failure, has none.
 fn classify<T>(status: Status) -> Result<Result<T, String>, String> {
     let what = format!("{:?}: {}", status.code(), status.message());
+    let transport = std::error::Error::source(&status).is_some();
     match status.code() {
-        Code::Unavailable | Code::Unknown | Code::Cancelled | Code::Internal => Err(what),
+        Code::Unavailable | Code::Cancelled => Err(what),
+        _ if transport => Err(what),
         _ => Ok(Err(what)),
     }
 }

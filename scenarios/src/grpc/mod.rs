@@ -8,9 +8,10 @@
 //! | `client.rs`  | the checking client: in-order appends, whole histories, retries        |
 //!
 //! Each key's records are appended in version order, and the service accepts version v only
-//! when the key holds v - 1 of them, answering a repeat of a stored version as it did the first
-//! time: so a client may retry an append whose answer a reset lost, and a history must be
-//! exactly versions 1 to the newest acknowledged, each with the value it wrote, in order.
+//! when the key holds v - 1 of them, and a repeat of a stored version with the value it wrote
+//! (answered with the key's count now): so a client may retry an append whose answer a reset
+//! lost, and a history must be exactly versions 1 to the newest acknowledged, each with the
+//! value it wrote, in order.
 
 use std::net::SocketAddr;
 

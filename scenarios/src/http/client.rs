@@ -111,6 +111,7 @@ impl Client {
                         format!("{method} {key}: the server closed the connection without answering the request"),
                     ))
                 }
+                Err(Lost::Wrong(what)) => return Err(self.fail(round, format!("{method} {key}: {what}"))),
                 Err(Lost::Conn(e)) => e.to_string(),
             };
             if self.reconnects >= self.load.reconnects {
@@ -152,7 +153,7 @@ impl Client {
             }
             serde_json::from_slice(&bytes)
                 .map(Answer::Entry)
-                .map_err(|e| Lost::Conn(io::Error::other(format!("not JSON: {e}"))))
+                .map_err(|e| Lost::Wrong(format!("a 200 whose body is not an entry: {e}")))
         };
         match self.load.deadline {
             None => attempt.await,
@@ -177,6 +178,9 @@ enum Lost {
     Closed,
     /// The connection was lost (reset, refused, timed out): retry on a new one.
     Conn(io::Error),
+    /// The server answered with something malformed: a response hyper cannot parse, or a
+    /// `200` whose whole body is not an entry. A failure, never retried.
+    Wrong(String),
 }
 
 /// A new HTTP/1.1 connection.
@@ -193,11 +197,15 @@ async fn connect(server: SocketAddr) -> Result<SendRequest<Full<Bytes>>, Lost> {
 }
 
 /// A hyper error as the checker sees it: an orderly close before the answer (hyper's
-/// "incomplete message" with no I/O error under it), or a lost connection.
+/// "incomplete message" with no I/O error under it), a malformed response, or a lost
+/// connection.
 fn classify(e: hyper::Error) -> Lost {
     let io = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<io::Error>());
     if e.is_incomplete_message() && io.is_none() {
         return Lost::Closed;
+    }
+    if e.is_parse() || e.is_parse_status() || e.is_user() {
+        return Lost::Wrong(e.to_string());
     }
     match io {
         Some(io) => Lost::Conn(io::Error::new(io.kind(), e.to_string())),

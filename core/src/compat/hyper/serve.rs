@@ -30,7 +30,9 @@ pub struct Options {
     /// The protocol.
     pub http: Http,
     /// HTTP/1.1: how long a client may take to send a request's head before the connection is
-    /// closed (hyper's `header_read_timeout`; `None`: forever).
+    /// closed (hyper's `header_read_timeout`; `None`: forever). hyper starts it when it waits
+    /// for a head, which includes a kept-alive connection waiting idle for its next request:
+    /// so it also closes connections idle this long.
     pub header_read_timeout: Option<Duration>,
     /// HTTP/1.1: keep connections open between requests.
     pub keep_alive: bool,
