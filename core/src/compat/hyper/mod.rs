@@ -13,13 +13,12 @@
 //!     Ok(Response::new("hello\n".to_string()))
 //! }
 //!
-//! fn main() -> std::io::Result<()> {
-//!     # fn runtime() -> std::io::Result<doppel_core::Runtime> { unimplemented!() }
-//!     runtime()?.block_on(async {
-//!         let listener = doppel_core::net::TcpListener::bind("127.0.0.1:8080")?;
-//!         let service = hyper::service::service_fn(hello);
-//!         doppel_core::compat::hyper::serve(listener, service).await
-//!     })
+//! /// Serves `hello` on port 8080; run it with `doppel::real::runtime()?.block_on(..)`, or as a
+//! /// host of a simulated world.
+//! async fn server() -> std::io::Result<()> {
+//!     let listener = doppel_core::net::TcpListener::bind("127.0.0.1:8080")?;
+//!     let service = hyper::service::service_fn(hello);
+//!     doppel_core::compat::hyper::serve(listener, service).await
 //! }
 //! ```
 //!
