@@ -515,3 +515,32 @@ fn help_lists_the_verbs_and_each_verb_has_its_own() {
     assert!(o.status.success());
     assert!(stdout(&o).contains("--seed <N>"), "{}", stdout(&o));
 }
+
+#[test]
+fn output_paths_that_are_not_regular_files_are_written_through_never_replaced() {
+    let dir = scratch("through");
+    let link = dir.join("sweep.json");
+    std::os::unix::fs::symlink("/dev/null", &link).unwrap();
+    let o = doppel(&[
+        "explore",
+        "echo-tiny",
+        "--seeds",
+        "0..5",
+        "--json",
+        link.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let o = doppel(&["run", "echo", "--seed", "3", "--trace", "/dev/stdout"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("# doppel trace backend=sim seed=3"),
+        "the trace went to stdout:\n{}",
+        stdout(&o)
+    );
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(names.len(), 1, "nothing but the link: {names:?}");
+}

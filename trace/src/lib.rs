@@ -3,7 +3,7 @@
 //! A [`Collector`] is a `tracing-subscriber` layer; [`capture`] installs it around a closure.
 //! Records are kept compact and unformatted; a [`Trace`] renders them as stable text lines
 //! (`0.001250000 server#0 t3 net read fd=7 n=64`) or JSON lines, compares two runs
-//! ([`Trace::diverges_from`]), and writes itself atomically.
+//! ([`Trace::diverges_from`]), and writes itself without clobbering ([`write_output`]).
 //!
 //! # Module map
 //!
@@ -15,6 +15,7 @@
 //! | `render`    | text and JSON lines                                               |
 //! | `trace`     | [`Trace`], [`Header`], [`Divergence`], [`Around`], [`trace_dir`]  |
 //! | `errno`     | errno names for traces                                            |
+//! | `output`    | [`write_output`]: atomic for a regular file, through for a device |
 //!
 //! With the `snapshots` feature, `assert_trace_snapshot!` snapshots a trace's body with insta
 //! into the calling crate's `snapshots/` folder.
@@ -22,16 +23,15 @@
 mod codec;
 mod collector;
 pub mod errno;
+mod output;
 mod record;
 pub mod render;
 mod trace;
 
 pub use collector::{capture, Collector};
+pub use output::{check_writable, write_output};
 pub use record::{Entries, Entry, Kind, Store, Value, CHECKPOINT};
-pub use trace::{
-    check_writable, snapshot_name_ok, trace_dir, write_atomic, Around, Divergence, Format, Header,
-    Trace,
-};
+pub use trace::{snapshot_name_ok, trace_dir, Around, Divergence, Format, Header, Trace};
 
 #[cfg(feature = "snapshots")]
 #[doc(hidden)]

@@ -2,7 +2,7 @@
 //! and writing to a file without ever leaving a partial one.
 
 use std::fmt;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::record::{Kind, Store};
@@ -251,54 +251,17 @@ impl Trace {
         })
     }
 
-    /// Writes the trace to `path`: to a temporary file beside it first, then renamed, so a
-    /// failure never leaves a partial file. The error names the path.
+    /// Writes the trace to `path` with [`crate::write_output`]: a regular file is replaced
+    /// whole or not at all, a device or `/dev/stdout` is written through. The error names the
+    /// path.
     pub fn write(&self, path: &Path, format: Format) -> io::Result<()> {
-        write_atomic(path, self.render(format).as_bytes()).map_err(|e| {
+        crate::write_output(path, self.render(format).as_bytes()).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("writing trace to {}: {e}", path.display()),
             )
         })
     }
-}
-
-/// Writes `bytes` to `path` whole or not at all: into a temporary file beside it, synced, then
-/// renamed over it. On an error the temporary file is removed and `path` is untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
-    let tmp = dir.join(format!(".{}.partial", file_name.to_string_lossy()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// Checks, before a long run, that `path` could be written: its folder exists and takes a new
-/// file. Leaves nothing behind.
-pub fn check_writable(path: &Path) -> io::Result<()> {
-    if path.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "is a directory",
-        ));
-    }
-    let probe = path.with_file_name(format!(
-        ".{}.probe",
-        path.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-    ));
-    std::fs::File::create(&probe)?;
-    std::fs::remove_file(&probe)
 }
 
 /// The header as one JSON line.

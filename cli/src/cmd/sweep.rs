@@ -223,7 +223,7 @@ impl SweepReport {
     /// Writes the report as pretty JSON, whole or not at all.
     pub(crate) fn write(&self, path: &std::path::Path) -> Result<(), Usage> {
         let text = serde_json::to_string_pretty(self).map_err(|e| Usage(format!("report: {e}")))?;
-        doppel_trace::write_atomic(path, text.as_bytes())
+        doppel_trace::write_output(path, text.as_bytes())
             .map_err(|e| Usage(format!("writing the report to {}: {e}", path.display())))
     }
 }

@@ -1,0 +1,145 @@
+//! Writing a result file (a trace, a sweep's JSON) without clobbering what is not one.
+//!
+//! A regular file, or a path where nothing is yet, is replaced whole or not at all: the bytes go
+//! to a temporary file beside it (`.NAME.XXXXXX.doppel-partial`, a unique name per writer, so
+//! two runs writing the same path never collide), synced, then renamed over it. A symlink is
+//! followed first, so the link stays a link and its target gets the new content. Anything else
+//! (a device such as `/dev/null`, a FIFO, a terminal) and every path under `/dev/` or `/proc/`
+//! (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`: what they name is the writer's own open file)
+//! is written through, never replaced. A temporary file is removed on every error; a process
+//! killed mid-write leaves at most that one, clearly named, beside the target.
+
+use std::fs::{self, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Symlinks followed at most before giving up, as the kernel does (`ELOOP`).
+const MAX_LINKS: usize = 40;
+
+/// What a path names, once its symlinks are followed.
+enum Target {
+    /// A regular file, or nothing yet: replaced atomically at this path.
+    File {
+        /// The path the temporary file is renamed to (symlinks resolved).
+        path: PathBuf,
+        /// The permissions the file had, kept by the replacement.
+        keep: Option<Permissions>,
+    },
+    /// A device, FIFO, socket or `/dev`, `/proc` path: written through.
+    Special,
+}
+
+/// Writes `bytes` to `path`: a regular file (or a new one) is replaced whole or not at all, a
+/// device, FIFO or `/dev/stdout` is written through (see the module docs).
+pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    match target(path)? {
+        Target::Special => OpenOptions::new().write(true).open(path)?.write_all(bytes),
+        Target::File { path, keep } => replace(&path, bytes, keep),
+    }
+}
+
+/// Checks, before a long run, that [`write_output`] could write `path`: it is no folder, its
+/// folder exists and takes a new file (a device must open for writing). Leaves nothing behind.
+pub fn check_writable(path: &Path) -> io::Result<()> {
+    match target(path)? {
+        Target::Special => {
+            if fs::metadata(path).is_ok_and(|m| is_fifo(&m)) {
+                // Opening a FIFO waits for its reader, which may start later: its type is enough.
+                return Ok(());
+            }
+            OpenOptions::new().write(true).open(path).map(drop)
+        }
+        Target::File { path, .. } => temp_in(&path, None).map(drop),
+    }
+}
+
+/// Classifies `path` (see [`Target`]); a folder is an error.
+fn target(path: &Path) -> io::Result<Target> {
+    if path.as_os_str().is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "an empty path"));
+    }
+    if path.starts_with("/dev") || path.starts_with("/proc") {
+        return Ok(Target::Special);
+    }
+    let real = follow_links(path)?;
+    match fs::metadata(&real) {
+        Ok(m) if m.is_dir() => Err(io::Error::from_raw_os_error(libc::EISDIR)),
+        Ok(m) if m.is_file() => Ok(Target::File {
+            path: real,
+            keep: Some(m.permissions()),
+        }),
+        Ok(_) => Ok(Target::Special),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Target::File {
+            path: real,
+            keep: None,
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The path `path`'s chain of symlinks ends at (which may not exist yet: a dangling link is
+/// followed to where its target would be).
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            Ok(_) => return Ok(p),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(p),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::from_raw_os_error(libc::ELOOP))
+}
+
+/// A new, uniquely named temporary file beside `path`, with `keep`'s permissions (or a new
+/// file's: 0666 less the umask). Dropped, it is removed.
+fn temp_in(path: &Path, keep: Option<Permissions>) -> io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".doppel-partial");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir)?;
+    if let Some(p) = keep {
+        tmp.as_file().set_permissions(p)?;
+    }
+    Ok(tmp)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
+fn replace(path: &Path, bytes: &[u8], keep: Option<Permissions>) -> io::Result<()> {
+    let mut tmp = temp_in(path, keep)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Whether `m` is a FIFO's.
+#[cfg(unix)]
+fn is_fifo(m: &fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    m.file_type().is_fifo()
+}
+
+/// Whether `m` is a FIFO's (no FIFOs here).
+#[cfg(not(unix))]
+fn is_fifo(_: &fs::Metadata) -> bool {
+    false
+}
