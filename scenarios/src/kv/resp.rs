@@ -4,11 +4,13 @@
 //!
 //! The parser works in place: it never copies an argument, it records each as a byte range of
 //! the buffer it was given, so a server can parse a whole pipeline out of one read without
-//! allocating. It is incremental in the cheapest way: a request that is not complete yet is
-//! reported as [`Parsed::Incomplete`] with the smallest buffer length that could complete it,
-//! and the caller parses it again from its first byte once that many bytes are there. Bad input
-//! is a [`ProtocolError`] (the server replies `-ERR Protocol error: ...` and closes, as Redis
-//! does), never a panic.
+//! allocating. It resumes where it stopped: a [`Parser`] given the start of a request that is
+//! not all there yet says [`Parsed::Incomplete`] with the smallest length that could complete
+//! it, and keeps the arguments, the position and the line search it had, so the next call with
+//! more of the same request scans only the new bytes. A request of N bytes costs O(N) however
+//! it is cut into reads, as Redis's `processMultibulkBuffer` does with its `multibulklen` and
+//! `bulklen` state. Bad input is a [`ProtocolError`] (the server replies
+//! `-ERR Protocol error: ...` and closes, as Redis does), never a panic.
 
 use std::fmt;
 use std::ops::Range;
@@ -17,8 +19,11 @@ use std::ops::Range;
 /// `PROTO_INLINE_MAX_SIZE`): a peer that sends more without a newline is not speaking RESP.
 pub const MAX_INLINE: usize = 64 * 1024;
 
-/// The most arguments one multi-bulk request may have (Redis's limit).
-pub const MAX_ARGS: i64 = 1024 * 1024;
+/// The most arguments one multi-bulk request may announce: `INT_MAX`, the bound Redis 7 checks
+/// (`ll > INT_MAX` in `processMultibulkBuffer`; older releases refused more than 1,048,576).
+/// Announcing many costs nothing here: an argument's range is stored only once its bytes have
+/// arrived, never reserved from the count.
+pub const MAX_ARGS: i64 = i32::MAX as i64;
 
 /// The longest bulk argument (Redis's default `proto-max-bulk-len`, 512 MB).
 pub const MAX_BULK: i64 = 512 * 1024 * 1024;
@@ -26,7 +31,7 @@ pub const MAX_BULK: i64 = 512 * 1024 * 1024;
 /// What the start of a buffer holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Parsed {
-    /// One complete request of `used` bytes; its arguments were pushed as ranges.
+    /// One complete request of `used` bytes; its arguments are in [`Parser::args`].
     Request {
         /// Bytes the request took, from the start of the buffer.
         used: usize,
@@ -55,44 +60,240 @@ impl fmt::Display for ProtocolError {
 
 impl std::error::Error for ProtocolError {}
 
-/// Parses the request at the start of `buf`, pushing its arguments (ranges into `buf`) onto
-/// `args`. `args` is cleared first, so a caller can reuse one vector for every request.
-pub fn parse(buf: &[u8], args: &mut Vec<Range<usize>>) -> Result<Parsed, ProtocolError> {
-    args.clear();
-    match buf.first() {
-        None => Ok(Parsed::Incomplete { need: 1 }),
-        Some(b'*') => multibulk(buf, args),
-        Some(_) => inline(buf, args),
+/// Where a multi-bulk request's parse stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// At a request's first byte.
+    Start,
+    /// `*N` is parsed; `left` bulk arguments are still to come, the next one's `$` at `pos`.
+    Bulks {
+        /// Arguments still to come.
+        left: i64,
+    },
+}
+
+/// A resumable parse of the request at the start of a buffer (see the module docs). One per
+/// connection; after a complete request (or an error) it starts afresh at the next one.
+#[derive(Debug)]
+pub struct Parser {
+    /// The request's arguments so far, as ranges of the buffer.
+    args: Vec<Range<usize>>,
+    /// How far the request is parsed.
+    stage: Stage,
+    /// The next byte to parse: the next `$` header (multi-bulk), or 0 (inline).
+    pos: usize,
+    /// Where the search for the end of the line being read resumes.
+    scan: usize,
+    /// Bytes the parser has examined, over its life: its work, whatever the time.
+    scanned: u64,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser::new()
     }
 }
 
-/// The end of the `\r\n`-terminated line starting at `from` (the index of its `\r`), `None` if
-/// the line is not all there yet, or an error if it is already longer than a header may be.
-fn line_end(buf: &[u8], from: usize, what: &str) -> Result<Option<usize>, ProtocolError> {
-    let rest = &buf[from..];
-    match rest.iter().position(|&b| b == b'\r') {
-        Some(i) if i + 1 < rest.len() => {
-            if rest[i + 1] == b'\n' {
-                Ok(Some(from + i))
-            } else {
-                Err(ProtocolError(format!(
-                    "expected '\\n' after '\\r' in {what}"
+/// The outcome of looking for a line's end.
+enum Line {
+    /// The line ends (its `\r`) here.
+    Ends(usize),
+    /// Not all there yet.
+    Partial,
+}
+
+impl Parser {
+    /// A parser at the start of a request.
+    pub fn new() -> Parser {
+        Parser {
+            args: Vec::with_capacity(8),
+            stage: Stage::Start,
+            pos: 0,
+            scan: 0,
+            scanned: 0,
+        }
+    }
+
+    /// The arguments of the request the last call completed, as ranges of its buffer.
+    pub fn args(&self) -> &[Range<usize>] {
+        &self.args
+    }
+
+    /// Bytes examined so far over every call: what a slow sender costs, counted, not timed.
+    pub fn scanned(&self) -> u64 {
+        self.scanned
+    }
+
+    /// Parses the request at the start of `buf`. After [`Parsed::Incomplete`], `buf` must
+    /// start with the same request again (with more bytes after what it had); after anything
+    /// else the next call starts a new request.
+    pub fn parse(&mut self, buf: &[u8]) -> Result<Parsed, ProtocolError> {
+        if self.stage == Stage::Start && self.pos == 0 && self.scan == 0 {
+            self.args.clear();
+        }
+        let result = match buf.first() {
+            None => Ok(Parsed::Incomplete { need: 1 }),
+            Some(b'*') => self.multibulk(buf),
+            Some(_) => self.inline(buf),
+        };
+        if !matches!(result, Ok(Parsed::Incomplete { .. })) {
+            self.stage = Stage::Start;
+            self.pos = 0;
+            self.scan = 0;
+        }
+        result
+    }
+
+    /// Finds the end of the `\r\n`-terminated line starting at `from`, resuming the search
+    /// where the last call left it; an error if the line is already longer than a header may be.
+    fn line_end(&mut self, buf: &[u8], from: usize, what: &str) -> Result<Line, ProtocolError> {
+        let at = self.scan.max(from);
+        let found = buf[at..].iter().position(|&b| b == b'\r').map(|i| at + i);
+        self.scanned += (found.map_or(buf.len(), |i| i + 1) - at) as u64;
+        match found {
+            Some(i) if i + 1 < buf.len() => {
+                self.scanned += 1;
+                self.scan = 0;
+                if buf[i + 1] == b'\n' {
+                    Ok(Line::Ends(i))
+                } else {
+                    Err(ProtocolError(format!(
+                        "expected '\\n' after '\\r' in {what}"
+                    )))
+                }
+            }
+            Some(i) if i - from <= MAX_INLINE => {
+                self.scan = i;
+                Ok(Line::Partial)
+            }
+            None if buf.len() - from <= MAX_INLINE => {
+                self.scan = buf.len();
+                Ok(Line::Partial)
+            }
+            _ => Err(ProtocolError(format!("too big {what}"))),
+        }
+    }
+
+    /// `*N\r\n` followed by N bulk strings `$LEN\r\nBYTES\r\n`.
+    fn multibulk(&mut self, buf: &[u8]) -> Result<Parsed, ProtocolError> {
+        let mut left = match self.stage {
+            Stage::Bulks { left } => left,
+            Stage::Start => {
+                let Line::Ends(end) = self.line_end(buf, 1, "mbulk count string")? else {
+                    return Ok(Parsed::Incomplete {
+                        need: buf.len() + 1,
+                    });
+                };
+                let count = parse_int(&buf[1..end])
+                    .filter(|&n| n <= MAX_ARGS)
+                    .ok_or_else(|| ProtocolError("invalid multibulk length".into()))?;
+                self.pos = end + 2;
+                if count <= 0 {
+                    return Ok(Parsed::Empty { used: self.pos });
+                }
+                count
+            }
+        };
+        while left > 0 {
+            self.stage = Stage::Bulks { left };
+            if let Some(need) = self.bulk(buf)? {
+                return Ok(Parsed::Incomplete { need });
+            }
+            left -= 1;
+        }
+        Ok(Parsed::Request { used: self.pos })
+    }
+
+    /// One bulk argument at `pos`: `None` once it is parsed (and `pos` is past it), or the
+    /// buffer length that could complete it.
+    fn bulk(&mut self, buf: &[u8]) -> Result<Option<usize>, ProtocolError> {
+        let pos = self.pos;
+        match buf.get(pos) {
+            None => return Ok(Some(pos + 1)),
+            Some(b'$') => {}
+            Some(&c) => {
+                return Err(ProtocolError(format!(
+                    "expected '$', got '{}'",
+                    char::from(c).escape_default()
                 )))
             }
         }
-        Some(i) if i <= MAX_INLINE => Ok(None),
-        None if rest.len() <= MAX_INLINE => Ok(None),
-        _ => Err(ProtocolError(format!("too big {what}"))),
+        let Line::Ends(end) = self.line_end(buf, pos + 1, "bulk count string")? else {
+            return Ok(Some(buf.len() + 1));
+        };
+        let len = parse_int(&buf[pos + 1..end])
+            .filter(|&n| (0..=MAX_BULK).contains(&n))
+            .ok_or_else(|| ProtocolError("invalid bulk length".into()))?;
+        let start = end + 2;
+        let stop = start + len as usize;
+        if buf.len() < stop + 2 {
+            // The header is parsed; resume at it, but skip the line search next time.
+            self.scan = end;
+            return Ok(Some(stop + 2));
+        }
+        self.scan = 0;
+        self.scanned += 2;
+        if &buf[stop..stop + 2] != b"\r\n" {
+            return Err(ProtocolError("expected CRLF after a bulk argument".into()));
+        }
+        self.args.push(start..stop);
+        self.pos = stop + 2;
+        Ok(None)
+    }
+
+    /// An inline command: one line (ending in `\n`, an optional `\r` before it), arguments
+    /// split on spaces and tabs, `"..."` or `'...'` quoting an argument that holds spaces (no
+    /// escapes).
+    fn inline(&mut self, buf: &[u8]) -> Result<Parsed, ProtocolError> {
+        let at = self.scan;
+        let Some(nl) = buf[at..].iter().position(|&b| b == b'\n').map(|i| at + i) else {
+            self.scanned += (buf.len() - at) as u64;
+            if buf.len() > MAX_INLINE {
+                return Err(ProtocolError("too big inline request".into()));
+            }
+            self.scan = buf.len();
+            return Ok(Parsed::Incomplete {
+                need: buf.len() + 1,
+            });
+        };
+        self.scanned += (nl + 1 - at) as u64 + nl as u64;
+        let end = if nl > 0 && buf[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        split_inline(buf, end, &mut self.args)?;
+        if self.args.is_empty() {
+            Ok(Parsed::Empty { used: nl + 1 })
+        } else {
+            Ok(Parsed::Request { used: nl + 1 })
+        }
     }
 }
 
-/// A decimal integer with an optional minus sign; `None` for anything else (or overflow).
+/// Parses the request at the start of `buf` in one go, pushing its arguments (ranges into
+/// `buf`) onto `args` (cleared first): a fresh [`Parser`]'s answer, for callers with the whole
+/// request at hand.
+pub fn parse(buf: &[u8], args: &mut Vec<Range<usize>>) -> Result<Parsed, ProtocolError> {
+    let mut p = Parser::new();
+    let result = p.parse(buf);
+    args.clear();
+    args.extend_from_slice(&p.args);
+    result
+}
+
+/// A decimal integer as Redis's `string2ll` reads one: an optional `-`, then `0` alone or
+/// digits that do not start with `0` (so `0004`, `+4` and `-0` are refused, as Redis refuses
+/// them); `None` for anything else (or overflow).
 pub fn parse_int(digits: &[u8]) -> Option<i64> {
     let (neg, digits) = match digits.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, digits),
     };
     if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    if digits[0] == b'0' && (digits.len() > 1 || neg) {
         return None;
     }
     let mut n: i64 = 0;
@@ -103,77 +304,6 @@ pub fn parse_int(digits: &[u8]) -> Option<i64> {
         n = n * 10 + i64::from(d - b'0');
     }
     Some(if neg { -n } else { n })
-}
-
-/// `*N\r\n` followed by N bulk strings `$LEN\r\nBYTES\r\n`.
-fn multibulk(buf: &[u8], args: &mut Vec<Range<usize>>) -> Result<Parsed, ProtocolError> {
-    let Some(end) = line_end(buf, 1, "mbulk count string")? else {
-        return Ok(Parsed::Incomplete {
-            need: buf.len() + 1,
-        });
-    };
-    let count = parse_int(&buf[1..end])
-        .filter(|&n| n <= MAX_ARGS)
-        .ok_or_else(|| ProtocolError("invalid multibulk length".into()))?;
-    let mut pos = end + 2;
-    if count <= 0 {
-        return Ok(Parsed::Empty { used: pos });
-    }
-    for _ in 0..count {
-        match buf.get(pos) {
-            None => return Ok(Parsed::Incomplete { need: pos + 1 }),
-            Some(b'$') => {}
-            Some(&c) => {
-                return Err(ProtocolError(format!(
-                    "expected '$', got '{}'",
-                    char::from(c).escape_default()
-                )))
-            }
-        }
-        let Some(end) = line_end(buf, pos + 1, "bulk count string")? else {
-            return Ok(Parsed::Incomplete {
-                need: buf.len() + 1,
-            });
-        };
-        let len = parse_int(&buf[pos + 1..end])
-            .filter(|&n| (0..=MAX_BULK).contains(&n))
-            .ok_or_else(|| ProtocolError("invalid bulk length".into()))?;
-        let start = end + 2;
-        let stop = start + len as usize;
-        if buf.len() < stop + 2 {
-            return Ok(Parsed::Incomplete { need: stop + 2 });
-        }
-        if &buf[stop..stop + 2] != b"\r\n" {
-            return Err(ProtocolError("expected CRLF after a bulk argument".into()));
-        }
-        args.push(start..stop);
-        pos = stop + 2;
-    }
-    Ok(Parsed::Request { used: pos })
-}
-
-/// An inline command: one line (ending in `\n`, an optional `\r` before it), arguments split
-/// on spaces and tabs, `"..."` or `'...'` quoting an argument that holds spaces (no escapes).
-fn inline(buf: &[u8], args: &mut Vec<Range<usize>>) -> Result<Parsed, ProtocolError> {
-    let Some(nl) = buf.iter().position(|&b| b == b'\n') else {
-        if buf.len() > MAX_INLINE {
-            return Err(ProtocolError("too big inline request".into()));
-        }
-        return Ok(Parsed::Incomplete {
-            need: buf.len() + 1,
-        });
-    };
-    let end = if nl > 0 && buf[nl - 1] == b'\r' {
-        nl - 1
-    } else {
-        nl
-    };
-    split_inline(buf, end, args)?;
-    if args.is_empty() {
-        Ok(Parsed::Empty { used: nl + 1 })
-    } else {
-        Ok(Parsed::Request { used: nl + 1 })
-    }
 }
 
 /// Splits `buf[..end]` into arguments.
@@ -269,6 +399,9 @@ mod tests {
             b"*99999999999\r\n",
             b"*1\rX",
             b"get \"k\r\n",
+            b"*1\r\n$0004\r\nPING\r\n",
+            b"*01\r\n$4\r\nPING\r\n",
+            b"*2147483648\r\n",
         ] {
             assert!(parse(bad, &mut args).is_err(), "{bad:?}");
         }
@@ -281,8 +414,87 @@ mod tests {
     fn integers_parse_strictly() {
         assert_eq!(parse_int(b"123"), Some(123));
         assert_eq!(parse_int(b"-1"), Some(-1));
-        for bad in [&b""[..], b"-", b"1x", b"+1", b"9999999999999999999"] {
+        assert_eq!(parse_int(b"0"), Some(0));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"1x",
+            b"+1",
+            b"9999999999999999999",
+            b"0004",
+            b"-0",
+            b"-01",
+        ] {
             assert_eq!(parse_int(bad), None, "{bad:?}");
         }
+    }
+
+    /// `DEL` with `keys` keys, as a client sends it.
+    fn big_del(keys: usize) -> Vec<u8> {
+        let mut req = format!("*{}\r\n$3\r\nDEL\r\n", keys + 1).into_bytes();
+        for k in 0..keys {
+            let key = format!("{k:06}");
+            req.extend_from_slice(format!("${}\r\n{key}\r\n", key.len()).as_bytes());
+        }
+        req
+    }
+
+    /// Feeds `req` to a fresh parser `chunk` bytes at a time, calling it as the server does
+    /// (only once the buffer holds what it said it needs); the outcome and the bytes scanned.
+    fn feed(req: &[u8], chunk: usize) -> (Parsed, usize, u64) {
+        let mut p = Parser::new();
+        let mut need = 1;
+        let mut have = 0;
+        loop {
+            have = (have + chunk).min(req.len());
+            if have < need {
+                continue;
+            }
+            match p.parse(&req[..have]).expect("valid") {
+                Parsed::Incomplete { need: n } => need = n,
+                done => return (done, p.args().len(), p.scanned()),
+            }
+        }
+    }
+
+    #[test]
+    fn a_request_sent_slowly_costs_what_it_costs_sent_whole() {
+        let req = big_del(1_048_575);
+        assert!(req.len() > 7_000_000, "{}", req.len());
+        let (whole, args, whole_work) = feed(&req, req.len());
+        assert_eq!(whole, Parsed::Request { used: req.len() });
+        assert_eq!(args, 1_048_576);
+        for chunk in [4096, 1000, 7] {
+            let (slow, slow_args, slow_work) = feed(&req, chunk);
+            assert_eq!((slow, slow_args), (whole.clone(), args), "chunk {chunk}");
+            assert!(
+                slow_work <= 2 * whole_work,
+                "chunk {chunk}: {slow_work} bytes scanned against {whole_work} whole"
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_inline_line_sent_a_byte_at_a_time_is_scanned_once() {
+        let mut line = vec![b'x'; MAX_INLINE - 2];
+        line.extend_from_slice(b"\r\n");
+        let (whole, _, whole_work) = feed(&line, line.len());
+        let (slow, _, slow_work) = feed(&line, 1);
+        assert_eq!(slow, whole);
+        assert!(
+            slow_work <= 2 * whole_work,
+            "{slow_work} against {whole_work}"
+        );
+    }
+
+    #[test]
+    fn the_parser_starts_afresh_after_each_request() {
+        let buf = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n";
+        let mut p = Parser::new();
+        assert_eq!(p.parse(&buf[..9]).unwrap(), Parsed::Incomplete { need: 13 });
+        assert_eq!(p.parse(&buf[..21]).unwrap(), Parsed::Request { used: 20 });
+        assert_eq!(p.args(), [8..11, 17..18]);
+        assert_eq!(p.parse(&buf[20..]).unwrap(), Parsed::Request { used: 6 });
+        assert_eq!(p.args(), [0..4]);
     }
 }

@@ -20,7 +20,6 @@
 //! orderly close may rely on it: whatever it sent that was not answered was not executed.
 
 use std::io;
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,8 +115,8 @@ struct Session {
     need: usize,
     /// Replies not yet written.
     out: Vec<u8>,
-    /// The current request's arguments (reused for every request).
-    args: Vec<Range<usize>>,
+    /// The request being parsed: resumes where the last read left it.
+    parser: resp::Parser,
     /// When the last read returned data: the idle clock starts there.
     last_read: Instant,
     /// When the request now arriving started arriving, if one is incomplete.
@@ -143,7 +142,7 @@ pub async fn handle(
         end: 0,
         need: 1,
         out: Vec::with_capacity(INITIAL_BUF),
-        args: Vec::with_capacity(8),
+        parser: resp::Parser::new(),
         last_read: Instant::now(),
         partial_since: None,
         armed: Armed::Nothing,
@@ -245,10 +244,10 @@ impl Session {
         let mut completed = false;
         while self.end - self.start >= self.need {
             let buf = &self.buf[self.start..self.end];
-            match resp::parse(buf, &mut self.args) {
+            match self.parser.parse(buf) {
                 Ok(Parsed::Request { used }) => {
-                    let flow =
-                        command::execute(&buf[..used], &self.args, &mut store, &mut self.out);
+                    let args = self.parser.args();
+                    let flow = command::execute(&buf[..used], args, &mut store, &mut self.out);
                     self.start += used;
                     self.need = 1;
                     completed = true;
