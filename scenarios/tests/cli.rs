@@ -388,7 +388,7 @@ const BAD: [(&str, &str); 30] = [
         "explore echo-tiny --json {dir}/newdir/",
         "names a folder, not a file",
     ),
-    ("explore echo-tiny --json {dir}", "is a directory"),
+    ("explore echo-tiny --json {dir}", "Is a directory"),
     (
         "run echo --seed 1 --trace {empty}",
         "an empty path names no file",

@@ -67,6 +67,7 @@ pub enum Variant {
 pub const WORKLOAD_CONFIG: Config = Config {
     idle_timeout: Duration::from_secs(10),
     request_timeout: Duration::from_secs(1),
+    max_reply_bytes: server::DEFAULT_MAX_REPLY,
 };
 
 /// The `kv` workload.

@@ -475,6 +475,21 @@ mod tests {
     }
 
     #[test]
+    fn a_big_bulk_argument_sent_in_pieces_parses_whole() {
+        let mut req = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$204800\r\n".to_vec();
+        req.extend(std::iter::repeat_n(b'v', 204_800));
+        req.extend_from_slice(b"\r\n");
+        for chunk in [4096, 16 * 1024, 100_000] {
+            let (p, args, _) = feed(&req, chunk);
+            assert_eq!(
+                (p, args),
+                (Parsed::Request { used: req.len() }, 3),
+                "{chunk}"
+            );
+        }
+    }
+
+    #[test]
     fn a_long_inline_line_sent_a_byte_at_a_time_is_scanned_once() {
         let mut line = vec![b'x'; MAX_INLINE - 2];
         line.extend_from_slice(b"\r\n");

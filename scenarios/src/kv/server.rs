@@ -15,6 +15,17 @@
 //! (`set_read_deadline`); the idle one is re-armed lazily (only when it fires early), so a busy
 //! connection pays for a timer about once per idle period, not once per read.
 //!
+//! Replies are bounded per connection. Once [`FLUSH_AT`] bytes of them are queued, the server
+//! writes them before it executes the next request of the batch, so a client that pipelines
+//! a thousand `GET`s of a 1 MiB value (nine KB of requests) makes the server hold 64 KiB and
+//! one reply, not a gigabyte: a client that does not read its replies stops its own requests
+//! from running. A single reply bigger than [`Config::max_reply_bytes`] (default
+//! [`DEFAULT_MAX_REPLY`], 64 MiB) closes the connection instead, as Redis's
+//! `client-output-buffer-limit` does: the replies before it are sent, that request is not
+//! answered, the store counts the close ([`super::Store::reply_limit_closes`]) and the trace
+//! says `kv reply limit`. A server's reply memory is so at most its connections times
+//! (`FLUSH_AT` + `max_reply_bytes`).
+//!
 //! When it closes a connection on its own (a deadline, `QUIT`, a protocol error), the server
 //! has answered every request it read: replies go out before the close. A client that sees an
 //! orderly close may rely on it: whatever it sent that was not answered was not executed.
@@ -37,13 +48,22 @@ const INITIAL_BUF: usize = 16 * 1024;
 /// The least free space worth a `read`; below it the buffer is compacted or grown first.
 const MIN_READ: usize = 4 * 1024;
 
-/// The server's deadlines.
+/// Reply bytes queued at which the server writes them before executing the next request.
+pub const FLUSH_AT: usize = 64 * 1024;
+
+/// The default of [`Config::max_reply_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_REPLY: usize = 64 * 1024 * 1024;
+
+/// The server's deadlines and its reply bound.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Config {
     /// How long a connection may sit with no request pending before the server closes it.
     pub idle_timeout: Duration,
     /// How long a request may take to arrive once its first byte has been read.
     pub request_timeout: Duration,
+    /// The most reply bytes one connection may have queued: a reply that takes it beyond
+    /// closes the connection (see the module docs).
+    pub max_reply_bytes: usize,
 }
 
 impl Default for Config {
@@ -51,6 +71,7 @@ impl Default for Config {
         Config {
             idle_timeout: Duration::from_secs(300),
             request_timeout: Duration::from_secs(5),
+            max_reply_bytes: DEFAULT_MAX_REPLY,
         }
     }
 }
@@ -163,15 +184,27 @@ pub async fn handle(
         };
         s.end += n;
         s.last_read = Instant::now();
-        let flow = s.process();
-        if !s.out.is_empty() {
-            s.conn.write_all(&s.out).await?;
-            s.out.clear();
-        }
-        if flow == Flow::Close {
-            return Ok(());
+        loop {
+            let next = s.process();
+            s.flush().await?;
+            match next {
+                Next::Read => break,
+                Next::Write => continue,
+                Next::Close => return Ok(()),
+            }
         }
     }
+}
+
+/// What a connection does after a batch of requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    /// Read more: every complete request read is answered.
+    Read,
+    /// Write the replies queued ([`FLUSH_AT`] reached), then execute the rest of the batch.
+    Write,
+    /// Write the replies queued, then close.
+    Close,
 }
 
 impl Session {
@@ -238,21 +271,39 @@ impl Session {
         }
     }
 
-    /// Parses and executes every complete request in the buffer, appending the replies.
-    fn process(&mut self) -> Flow {
+    /// Writes the queued replies, and gives back a reply buffer a big reply grew.
+    async fn flush(&mut self) -> io::Result<()> {
+        if !self.out.is_empty() {
+            self.conn.write_all(&self.out).await?;
+            self.out.clear();
+        }
+        if self.out.capacity() > 4 * FLUSH_AT {
+            self.out = Vec::with_capacity(INITIAL_BUF);
+        }
+        Ok(())
+    }
+
+    /// Parses and executes the complete requests in the buffer, appending the replies, until
+    /// none is left ([`Next::Read`]), [`FLUSH_AT`] reply bytes are queued ([`Next::Write`]),
+    /// or the connection is to close.
+    fn process(&mut self) -> Next {
         let mut store = store::lock(&self.store);
         let mut completed = false;
         while self.end - self.start >= self.need {
             let buf = &self.buf[self.start..self.end];
             match self.parser.parse(buf) {
                 Ok(Parsed::Request { used }) => {
-                    let args = self.parser.args();
+                    let (args, before) = (self.parser.args(), self.out.len());
                     let flow = command::execute(&buf[..used], args, &mut store, &mut self.out);
                     self.start += used;
                     self.need = 1;
                     completed = true;
-                    if flow == Flow::Close {
-                        return Flow::Close;
+                    let limit = self.config.max_reply_bytes;
+                    if flow == Flow::Close || over_limit(&mut self.out, before, limit, &mut store) {
+                        return Next::Close;
+                    }
+                    if self.out.len() >= FLUSH_AT {
+                        break;
                     }
                 }
                 Ok(Parsed::Empty { used }) => {
@@ -262,15 +313,33 @@ impl Session {
                 Ok(Parsed::Incomplete { need }) => self.need = need,
                 Err(e) => {
                     reply::error(&mut self.out, &format!("ERR Protocol error: {e}"));
-                    return Flow::Close;
+                    return Next::Close;
                 }
             }
         }
+        let more = self.end - self.start >= self.need && self.out.len() >= FLUSH_AT;
         if self.start == self.end {
             self.partial_since = None;
         } else if completed || self.partial_since.is_none() {
             self.partial_since = Some(self.last_read);
         }
-        Flow::Continue
+        if more {
+            Next::Write
+        } else {
+            Next::Read
+        }
     }
+}
+
+/// Drops the last reply (`out[before..]`) if it takes the queue beyond `limit`, counting and
+/// tracing the close: true if it did, and the connection is to close (see the module docs).
+fn over_limit(out: &mut Vec<u8>, before: usize, limit: usize, store: &mut store::Store) -> bool {
+    let queued = out.len();
+    if queued <= limit {
+        return false;
+    }
+    out.truncate(before);
+    store.count_reply_limit_close();
+    tracing::info!(target: "kv", queued, limit, "reply limit");
+    true
 }

@@ -28,6 +28,8 @@ pub fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
 pub struct Store {
     /// The data.
     map: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// Connections closed for a reply beyond `Config::max_reply_bytes`.
+    reply_limit_closes: u64,
 }
 
 impl Store {
@@ -63,6 +65,16 @@ impl Store {
     /// How many keys are set.
     pub fn len(&self) -> usize {
         self.map.len()
+    }
+
+    /// How many connections the server closed for a reply beyond its limit.
+    pub fn reply_limit_closes(&self) -> u64 {
+        self.reply_limit_closes
+    }
+
+    /// Counts one such close.
+    pub fn count_reply_limit_close(&mut self) {
+        self.reply_limit_closes += 1;
     }
 
     /// True if no key is set.

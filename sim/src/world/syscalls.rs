@@ -315,6 +315,13 @@ impl World {
         if n > 1 && self.fault(FaultClass::ShortWrite, At::Sock(sref)) {
             n = self.rng.faults.between(1, n as u64 - 1) as usize;
             self.writable_soon(sref);
+        } else if n == space {
+            // The write filled the window: the socket is not writable now, as a kernel's is
+            // not after a short write, and the reader's freeing space raises the edge. (A
+            // runtime may wait for that edge instead of writing again to see `EAGAIN`.)
+            if let Some(st) = self.socks.get(sref).and_then(|s| s.stream()) {
+                st.writer_blocked = true;
+            }
         }
         let p = self
             .socks
