@@ -349,7 +349,7 @@ const BAD: [(&str, &str); 30] = [
     ),
     (
         "run {dir}/s.toml --real",
-        "s.toml:3: server.sub_reactors: 0 is too small (expected at least 1)",
+        "s.toml:3: server.sub_reactors: 0 is too small (expected 1 to 64)",
     ),
     ("run {dir}/m.toml --seed 1", "m.toml:1:"),
     ("explore echo --seeds 10..3", "is reversed"),
@@ -389,6 +389,10 @@ const BAD: [(&str, &str); 30] = [
         "names a folder, not a file",
     ),
     ("explore echo-tiny --json {dir}", "Is a directory"),
+    (
+        "run echo",
+        "the following required arguments were not provided: --seed <N>; see `doppel run --help`",
+    ),
     (
         "run echo --seed 1 --trace {empty}",
         "an empty path names no file",

@@ -135,7 +135,10 @@ fn server_table_errors_name_the_file_line_and_key() {
             "sub_reactors = 0\n",
             "x.toml:3: server.sub_reactors: 0 is too small",
         ),
-        ("workers = 65\n", "x.toml:3: server.workers: 65 is too many"),
+        (
+            "workers = 65\n",
+            "x.toml:3: server.workers: 65 is too large (expected 0 to 64)",
+        ),
         (
             "max_connections = 0\n",
             "x.toml:3: server.max_connections: 0 is too small",
@@ -165,4 +168,33 @@ fn server_table_errors_name_the_file_line_and_key() {
     let none =
         Spec::parse_with("x.toml", "workload = \"kv\"\n", workload::all()).expect("no table");
     assert_eq!(none.server, None);
+}
+
+#[test]
+fn every_number_out_of_its_range_is_an_error_naming_the_key() {
+    let cases = [
+        ("[load]\nmax_size = 1000000000000\n", "x.toml:3: load.max_size: 1000000000000 is too large (expected 1 to 16777216)"),
+        ("[load]\nmax_size = 18446744073709551615\n", "x.toml:3"),
+        ("[load]\nmax_size = 0\n", "x.toml:3: load.max_size: 0 is too small"),
+        ("[load]\npipeline = 4294967295\n", "x.toml:3: load.pipeline: 4294967295 is too large (expected 1 to 1024)"),
+        ("[load]\nclients = 100000\n", "x.toml:3: load.clients: 100000 is too large"),
+        ("[load]\nrounds = 4294967295\n", "x.toml:3: load.rounds: 4294967295 is too large"),
+        ("[load]\nreconnects = 4294967295\n", "x.toml:3: load.reconnects: 4294967295 is too large"),
+        ("[load]\nclients = -1\n", "x.toml:3: load.clients: invalid value"),
+        ("[network]\nwindow = 1000000000000\n", "x.toml:3: network.window: 1000000000000 is too large"),
+        ("[network]\nbacklog = 70000\n", "x.toml:3: network.backlog: 70000 is too large"),
+        ("[network]\nstrategy = \"pct:4294967295\"\n", "x.toml:3: network.strategy: \"pct:4294967295\": expected \"random\" or \"pct:DEPTH\" with DEPTH from 1 to 1000"),
+        ("[network]\nlatency = \"9999999s\"\n", "x.toml:3: network.latency: 9999999s is too long (expected at most 1000000s)"),
+        ("[faults]\nmax_eintr_streak = 4294967295\n", "x.toml:3: faults.max_eintr_streak: 4294967295 is too large (expected 1 to 1000)"),
+        ("[faults]\nstall_max = \"99999999999s\"\n", "x.toml:3: faults.stall_max: \"99999999999s\" is too long"),
+        ("time_limit = \"2000000s\"\n", "x.toml:2: time_limit: 2000000s is too long"),
+        ("[server]\nmax_connections = 1000000000000\n", "x.toml:3: server.max_connections: 1000000000000 is too large"),
+        ("[server]\nworker_queue = 1000000000000\n", "x.toml:3: server.worker_queue: 1000000000000 is too large"),
+    ];
+    for (body, want) in cases {
+        let text = format!("workload = \"kv\"\n{body}");
+        let e = Spec::parse_with("x.toml", &text, workload::all()).expect_err(body);
+        assert!(e.to_string().starts_with(want), "{body}: {e}");
+        assert_eq!(e.to_string().lines().count(), 1, "{body}: one line: {e}");
+    }
 }

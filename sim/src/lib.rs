@@ -58,7 +58,7 @@ pub use faults::{
 };
 pub use net::LinkConfig;
 pub use report::{ConfigError, Failure, FailureKind, Outcome, Report, SimError};
-pub use sched::Strategy;
+pub use sched::{Strategy, MAX_PCT_DEPTH};
 pub use seeds::{SeedRange, Shard};
 pub use shrink::{shrink, Shrink, Shrunk};
 pub use sim::Sim;

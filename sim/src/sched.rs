@@ -17,20 +17,26 @@ pub enum Strategy {
     /// random steps the running task's priority drops below all others. Finds bugs that need a
     /// few specific orderings far more often than uniform choice.
     Pct {
-        /// The bug depth aimed for (the number of ordering constraints).
+        /// The bug depth aimed for (the number of ordering constraints), 1 to
+        /// [`MAX_PCT_DEPTH`] (a larger one set in code runs as `MAX_PCT_DEPTH`).
         depth: u32,
     },
 }
 
+/// The deepest PCT a strategy may ask for: a run draws `depth - 1` change points, and bugs of
+/// depth beyond a handful are out of PCT's reach anyway (its guarantee falls as `1/k^(d-1)`).
+pub const MAX_PCT_DEPTH: u32 = 1_000;
+
 impl std::str::FromStr for Strategy {
     type Err = String;
 
-    /// `random` or `pct:DEPTH` (DEPTH at least 1).
+    /// `random` or `pct:DEPTH` (DEPTH from 1 to [`MAX_PCT_DEPTH`]).
     ///
     /// ```
     /// use doppel_sim::Strategy;
     /// assert_eq!("pct:3".parse(), Ok(Strategy::Pct { depth: 3 }));
     /// assert!("pct:0".parse::<Strategy>().is_err());
+    /// assert!("pct:4294967295".parse::<Strategy>().is_err());
     /// ```
     fn from_str(s: &str) -> Result<Strategy, String> {
         let s = s.trim();
@@ -38,9 +44,9 @@ impl std::str::FromStr for Strategy {
             return Ok(Strategy::Random);
         }
         match s.strip_prefix("pct:").map(|d| d.trim().parse::<u32>()) {
-            Some(Ok(depth)) if depth >= 1 => Ok(Strategy::Pct { depth }),
+            Some(Ok(depth)) if (1..=MAX_PCT_DEPTH).contains(&depth) => Ok(Strategy::Pct { depth }),
             _ => Err(format!(
-                "{s:?}: expected \"random\" or \"pct:DEPTH\" with DEPTH at least 1"
+                "{s:?}: expected \"random\" or \"pct:DEPTH\" with DEPTH from 1 to {MAX_PCT_DEPTH}"
             )),
         }
     }
@@ -103,6 +109,8 @@ impl Picker {
     pub(crate) fn new(strategy: Strategy, rng: &mut Stream) -> Picker {
         let change_points = match strategy {
             Strategy::Pct { depth } => {
+                // A depth set in code, past the parser's check, is held to its bound too.
+                let depth = depth.min(MAX_PCT_DEPTH);
                 let mut v: Vec<u64> = (1..depth).map(|_| rng.below(PCT_HORIZON)).collect();
                 v.sort_unstable();
                 v

@@ -97,9 +97,18 @@ fn clap_exit(name: &str, e: &clap::Error) -> ExitCode {
     let mut error = String::new();
     let mut tips = Vec::new();
     let mut help = format!("{name} help");
+    // The lines right after `error:` (the missing arguments, one a line) belong to it.
+    let mut in_error = false;
     for line in rendered.lines().map(str::trim) {
         if let Some(m) = line.strip_prefix("error: ") {
             error = m.to_string();
+            in_error = true;
+        } else if line.is_empty() {
+            in_error = false;
+        } else if in_error && !line.starts_with("tip: ") && !line.starts_with("Usage: ") {
+            let sep = if error.ends_with(':') { " " } else { ", " };
+            error.push_str(sep);
+            error.push_str(line);
         } else if let Some(t) = line.strip_prefix("tip: ") {
             tips.push(t.to_string());
         } else if let Some(u) = line.strip_prefix("Usage: ") {

@@ -64,9 +64,10 @@ impl Checker<'_> {
         )
     }
 
-    /// A duration value.
+    /// A duration value, at most [`MAX_DURATION`].
     fn duration(&self, v: &Text, key: &str) -> Result<Duration, SpecError> {
-        duration::parse(v.get_ref()).map_err(|m| self.err(v.span().start, key, m))
+        let d = duration::parse(v.get_ref()).map_err(|m| self.err(v.span().start, key, m))?;
+        self.bounded(d, v, key)
     }
 
     /// An optional duration, or `default`.
@@ -79,42 +80,46 @@ impl Checker<'_> {
         v.as_ref().map_or(Ok(default), |v| self.duration(v, key))
     }
 
-    /// A number that must be at least `min`.
-    fn at_least<T: Copy + PartialOrd + std::fmt::Display>(
+    /// A number that must lie in `min..=max` (its documented range), or `default` if absent.
+    fn between<T: Copy + PartialOrd + std::fmt::Display>(
         &self,
         v: &Option<Spanned<T>>,
         key: &str,
-        min: T,
+        (min, max): (T, T),
         default: T,
     ) -> Result<T, SpecError> {
-        match v {
-            None => Ok(default),
-            Some(s) if *s.get_ref() >= min => Ok(*s.get_ref()),
-            Some(s) => Err(self.err(
-                s.span().start,
-                key,
-                format!("{} is too small (expected at least {min})", s.get_ref()),
-            )),
-        }
+        let Some(s) = v else {
+            return Ok(default);
+        };
+        let n = *s.get_ref();
+        let size = if n < min {
+            "small"
+        } else if n > max {
+            "large"
+        } else {
+            return Ok(n);
+        };
+        Err(self.err(
+            s.span().start,
+            key,
+            format!("{n} is too {size} (expected {min} to {max})"),
+        ))
     }
 
-    /// A number that must lie in `min..=max`.
-    fn between(
-        &self,
-        v: &Option<Spanned<u64>>,
-        key: &str,
-        (min, max): (u64, u64),
-        default: usize,
-    ) -> Result<usize, SpecError> {
-        let n = self.at_least(v, key, min, default as u64)?;
-        match v {
-            Some(s) if n > max => Err(self.err(
-                s.span().start,
+    /// A duration at most [`MAX_DURATION`].
+    fn bounded(&self, d: Duration, v: &Text, key: &str) -> Result<Duration, SpecError> {
+        if d > MAX_DURATION {
+            return Err(self.err(
+                v.span().start,
                 key,
-                format!("{n} is too many (expected at most {max}: on loopback each is a thread)"),
-            )),
-            _ => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+                format!(
+                    "{} is too long (expected at most {})",
+                    v.get_ref().trim(),
+                    duration::show(MAX_DURATION)
+                ),
+            ));
         }
+        Ok(d)
     }
 
     /// The whole spec.
@@ -177,25 +182,28 @@ impl Checker<'_> {
             return Ok(None);
         };
         let d = GroupConfig::default();
-        let reactors = (1, MAX_REACTORS);
+        let n = |v: &Option<Spanned<u64>>, key: &str, range: (u64, u64), default: usize| {
+            self.between(v, key, range, default as u64)
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        };
         let config = GroupConfig {
-            sub_reactors: self.between(
+            sub_reactors: n(
                 &raw.sub_reactors,
                 "server.sub_reactors",
-                reactors,
+                (1, MAX_REACTORS),
                 d.sub_reactors,
             )?,
-            workers: self.between(&raw.workers, "server.workers", (0, MAX_REACTORS), d.workers)?,
-            max_connections: self.between(
+            workers: n(&raw.workers, "server.workers", (0, MAX_REACTORS), d.workers)?,
+            max_connections: n(
                 &raw.max_connections,
                 "server.max_connections",
-                (1, u64::MAX),
+                (1, MAX_CONNECTIONS),
                 d.max_connections,
             )?,
-            worker_queue: self.between(
+            worker_queue: n(
                 &raw.worker_queue,
                 "server.worker_queue",
-                (1, u64::MAX),
+                (1, MAX_WORKER_QUEUE),
                 d.worker_queue,
             )?,
             placement: self.placement(&raw.placement)?,
@@ -227,13 +235,28 @@ impl Checker<'_> {
             Some(t) => Some(self.duration(t, "load.deadline")?),
             None => d.deadline,
         };
-        let max_size = self.at_least(&raw.max_size, "load.max_size", 1, d.max_size as u64)?;
+        let max_size = self.between(
+            &raw.max_size,
+            "load.max_size",
+            (1, MAX_SIZE),
+            d.max_size as u64,
+        )?;
         Ok(Load {
-            clients: self.at_least(&raw.clients, "load.clients", 1, d.clients)?,
-            rounds: self.at_least(&raw.rounds, "load.rounds", 1, d.rounds)?,
+            clients: self.between(&raw.clients, "load.clients", (1, MAX_CLIENTS), d.clients)?,
+            rounds: self.between(&raw.rounds, "load.rounds", (1, MAX_ROUNDS), d.rounds)?,
             max_size: usize::try_from(max_size).unwrap_or(usize::MAX),
-            pipeline: self.at_least(&raw.pipeline, "load.pipeline", 1, d.pipeline)?,
-            reconnects: raw.reconnects.unwrap_or(d.reconnects),
+            pipeline: self.between(
+                &raw.pipeline,
+                "load.pipeline",
+                (1, MAX_PIPELINE),
+                d.pipeline,
+            )?,
+            reconnects: self.between(
+                &raw.reconnects,
+                "load.reconnects",
+                (0, MAX_RECONNECTS),
+                d.reconnects,
+            )?,
             deadline,
         })
     }
@@ -257,11 +280,11 @@ impl Checker<'_> {
             links.push((a, b, cfg));
         }
         let window = match &raw.window {
-            Some(_) => Some(self.at_least(&raw.window, "network.window", 1, 0)?),
+            Some(_) => Some(self.between(&raw.window, "network.window", (1, MAX_WINDOW), 0)?),
             None => None,
         };
         let backlog = match &raw.backlog {
-            Some(_) => Some(self.at_least(&raw.backlog, "network.backlog", 1, 0)?),
+            Some(_) => Some(self.between(&raw.backlog, "network.backlog", (1, MAX_BACKLOG), 0)?),
             None => None,
         };
         Ok(Network {
@@ -323,7 +346,12 @@ impl Checker<'_> {
         if raw.swarm.unwrap_or(false) && plan.swarm == doppel_sim::Swarm::Off {
             plan.swarm = doppel_sim::Swarm::All;
         }
-        plan.max_eintr_streak = raw.max_eintr_streak.unwrap_or(plan.max_eintr_streak);
+        plan.max_eintr_streak = self.between(
+            &raw.max_eintr_streak,
+            "faults.max_eintr_streak",
+            (1, MAX_EINTR_STREAK),
+            plan.max_eintr_streak,
+        )?;
         plan.stall_max = self.duration_or(&raw.stall_max, "faults.stall_max", plan.stall_max)?;
         for (i, p) in raw.partition.iter().enumerate() {
             let key = |k: &str| format!("faults.partition[{i}].{k}");
@@ -359,8 +387,33 @@ impl Checker<'_> {
     }
 }
 
+// Every number's range, as `docs/specs.md` documents it. Each bound keeps one run's memory and
+// time within what a sweep can afford: a spec beyond one is an error before anything runs.
+
 /// The most sub-reactors (or workers) a spec may ask for: each is an OS thread on loopback.
-const MAX_REACTORS: u64 = 64;
+pub(crate) const MAX_REACTORS: u64 = 64;
+/// `server.max_connections` at most.
+pub(crate) const MAX_CONNECTIONS: u64 = 1_000_000;
+/// `server.worker_queue` at most.
+pub(crate) const MAX_WORKER_QUEUE: u64 = 1_000_000;
+/// `load.clients` at most: each is a simulated host (a task on loopback).
+pub(crate) const MAX_CLIENTS: u32 = 10_000;
+/// `load.rounds` at most.
+pub(crate) const MAX_ROUNDS: u32 = 10_000_000;
+/// `load.max_size` at most (16 MiB): a client holds a few messages of this size at once.
+pub(crate) const MAX_SIZE: u64 = 16 * 1024 * 1024;
+/// `load.pipeline` at most: requests in flight per client.
+pub(crate) const MAX_PIPELINE: u32 = 1024;
+/// `load.reconnects` at most.
+pub(crate) const MAX_RECONNECTS: u32 = 1_000_000;
+/// `network.window` at most (16 MiB), bytes per connection direction.
+pub(crate) const MAX_WINDOW: u64 = 16 * 1024 * 1024;
+/// `network.backlog` at most (a listen backlog is 16 bits in Linux's `listen`).
+pub(crate) const MAX_BACKLOG: u32 = 65_535;
+/// `faults.max_eintr_streak` at most.
+pub(crate) const MAX_EINTR_STREAK: u32 = 1_000;
+/// Every duration in a spec at most: about 11.6 days, of virtual time or wall time.
+pub(crate) const MAX_DURATION: Duration = Duration::from_secs(1_000_000);
 
 /// The per-class keys of `[faults]`, with their classes.
 fn class_keys(raw: &RawFaults) -> [(FaultClass, &Option<Spanned<f64>>); 11] {

@@ -3,6 +3,7 @@
 //! network, the fault plan, a virtual-time limit, a seed range and, optionally, the group of
 //! reactors the server runs on. A spec is checked whole before
 //! anything runs; an error names the file, the line and the key, and says what is expected.
+//! `docs/specs.md` lists every key with its type, its range and its default.
 //!
 //! ```toml
 //! about = "echo under every random fault class"

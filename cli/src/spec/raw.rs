@@ -68,7 +68,7 @@ pub(crate) struct RawLoad {
     /// Requests in flight per client.
     pub(crate) pipeline: Option<Spanned<u32>>,
     /// Reconnects a client may make.
-    pub(crate) reconnects: Option<u32>,
+    pub(crate) reconnects: Option<Spanned<u32>>,
     /// How long a client waits for a reply (`none`: forever).
     pub(crate) deadline: Option<Text>,
 }
@@ -118,7 +118,7 @@ pub(crate) struct RawFaults {
     pub(crate) swarm: Option<bool>,
     /// Longest run of injected EINTRs.
     #[serde(rename = "max_eintr_streak")]
-    pub(crate) max_eintr_streak: Option<u32>,
+    pub(crate) max_eintr_streak: Option<Spanned<u32>>,
     /// Longest stall.
     #[serde(rename = "stall_max")]
     pub(crate) stall_max: Option<Text>,
