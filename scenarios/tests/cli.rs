@@ -333,7 +333,7 @@ fn the_race_between_reactors_is_explored_replayed_and_shrunk() {
 }
 
 /// Bad command lines (`{dir}` is the scratch folder) and what their one line of error says.
-const BAD: [(&str, &str); 30] = [
+const BAD: [(&str, &str); 31] = [
     ("run nosuch --seed 1", "no such scenario"),
     (
         "run {dir}/t.toml --seed 1",

@@ -81,6 +81,8 @@ pub struct SimBuilder {
     /// Cut writes into segments at seeded boundaries (the default), or send each write whole
     /// up to the MSS, as loopback does.
     pub(crate) split: bool,
+    /// Steps in a row without going idle after which the run is a livelock.
+    pub(crate) livelock_steps: u64,
 }
 
 impl Clone for SimBuilder {
@@ -98,6 +100,7 @@ impl Clone for SimBuilder {
             backlog: self.backlog,
             trace: self.trace,
             split: self.split,
+            livelock_steps: self.livelock_steps,
         }
     }
 }
@@ -127,6 +130,7 @@ impl SimBuilder {
             backlog: None,
             trace: false,
             split: true,
+            livelock_steps: crate::spin::DEFAULT_LIVELOCK_STEPS,
         }
     }
 
@@ -240,6 +244,15 @@ impl SimBuilder {
         self
     }
 
+    /// How many steps (reactor turns) in a row a run may take without going idle (without
+    /// virtual time moving or anything arriving) before it ends as a livelock failure naming
+    /// the tasks that kept running and what they called; default
+    /// [`DEFAULT_LIVELOCK_STEPS`](crate::DEFAULT_LIVELOCK_STEPS), at least 1,000.
+    pub fn livelock_steps(mut self, steps: u64) -> Self {
+        self.livelock_steps = steps;
+        self
+    }
+
     /// The receive window of each connection direction, in bytes.
     pub fn window(mut self, bytes: usize) -> Self {
         self.window = bytes;
@@ -311,8 +324,21 @@ impl SimBuilder {
         Ok(self.build()?.run()?)
     }
 
+    /// The numbers with a lower bound of their own.
+    fn validate_bounds(&self) -> Result<(), ConfigError> {
+        if self.livelock_steps < crate::spin::WINDOW {
+            return Err(ConfigError(format!(
+                "livelock steps: {} is too few (expected at least {})",
+                self.livelock_steps,
+                crate::spin::WINDOW
+            )));
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError(m));
+        self.validate_bounds()?;
         if self.limit.is_zero() {
             return bad("time limit: 0s; the run needs some virtual time".into());
         }

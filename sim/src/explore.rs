@@ -457,6 +457,7 @@ fn kind_name(kind: &crate::report::FailureKind) -> &'static str {
         crate::report::FailureKind::Client { .. } => "client",
         crate::report::FailureKind::Stall { .. } => "stall",
         crate::report::FailureKind::TimeLimit { .. } => "time-limit",
+        crate::report::FailureKind::Livelock { .. } => "livelock",
     }
 }
 

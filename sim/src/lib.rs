@@ -13,6 +13,7 @@
 //! | `net`       | sockets, the event queue, links (latency, jitter, stalls, partitions)   |
 //! | [`faults`]  | [`FaultClass`], [`FaultPlan`], [`FaultCounts`]                          |
 //! | `sched`     | [`Strategy`]: seeded random choice, and PCT                             |
+//! | `spin`      | livelock detection: steps without going idle, and what the busy tasks called |
 //! | `seeds`     | [`SeedRange`] (`A..B`, `A..=B`, `N`) and [`Shard`] (`K/N`)              |
 //! | [`rng`]     | named ChaCha8 streams derived from the seed                             |
 //! | `check`     | [`check_seeds`], [`check_determinism`]: run seeds twice, honour `DOPPEL_SEED` |
@@ -44,6 +45,7 @@ mod seeds;
 pub mod shrink;
 mod sim;
 mod site;
+mod spin;
 pub mod testing;
 mod trace;
 mod world;
@@ -62,3 +64,4 @@ pub use sched::{Strategy, MAX_PCT_DEPTH};
 pub use seeds::{SeedRange, Shard};
 pub use shrink::{shrink, Shrink, Shrunk};
 pub use sim::Sim;
+pub use spin::DEFAULT_LIVELOCK_STEPS;

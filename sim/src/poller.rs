@@ -66,6 +66,12 @@ impl SimPoller {
     fn w(&self) -> std::cell::RefMut<'_, World> {
         self.world.borrow_mut()
     }
+
+    /// `r`, noted for the livelock report (a no-op unless a livelock is near: see `spin`).
+    fn noted<T>(&self, call: &'static str, r: io::Result<T>) -> io::Result<T> {
+        self.w().spin.note(self.reactor, call, &r);
+        r
+    }
 }
 
 impl Scheduler for SimPoller {
@@ -75,7 +81,12 @@ impl Scheduler for SimPoller {
 
     fn poll(&mut self, _timeout: Option<Duration>, events: &mut Vec<Event>) -> io::Result<()> {
         let r = self.reactor;
-        self.w().sys_poll(r, events)
+        let res = self.w().sys_poll(r, events);
+        // The reactor's own poll is no task's call: only an `EINTR` from it is worth naming.
+        match res {
+            Ok(()) => Ok(()),
+            Err(e) => self.noted("poll", Err(e)),
+        }
     }
 
     fn pick(&mut self, runnable: &[TaskId]) -> usize {
@@ -113,9 +124,8 @@ impl Scheduler for SimPoller {
 
     fn accept(&mut self, listener: Fd) -> io::Result<(Fd, SocketAddr)> {
         let r = self.reactor;
-        self.w()
-            .sys_accept(r, listener.0)
-            .map(|(fd, a)| (Fd(fd), a))
+        let res = self.w().sys_accept(r, listener.0);
+        self.noted("accept", res).map(|(fd, a)| (Fd(fd), a))
     }
 
     fn socket(&mut self, _addr: SocketAddr) -> io::Result<Fd> {
@@ -125,7 +135,8 @@ impl Scheduler for SimPoller {
 
     fn connect(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
         let r = self.reactor;
-        self.w().sys_connect(r, fd.0, addr)
+        let res = self.w().sys_connect(r, fd.0, addr);
+        self.noted("connect", res)
     }
 
     fn take_error(&mut self, fd: Fd) -> io::Result<Option<io::Error>> {
@@ -135,12 +146,14 @@ impl Scheduler for SimPoller {
 
     fn read(&mut self, fd: Fd, buf: &mut [u8]) -> io::Result<usize> {
         let r = self.reactor;
-        self.w().sys_read(r, fd.0, buf)
+        let res = self.w().sys_read(r, fd.0, buf);
+        self.noted("read", res)
     }
 
     fn write(&mut self, fd: Fd, buf: &[u8]) -> io::Result<usize> {
         let r = self.reactor;
-        self.w().sys_write(r, fd.0, buf)
+        let res = self.w().sys_write(r, fd.0, buf);
+        self.noted("write", res)
     }
 
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> io::Result<()> {
@@ -150,7 +163,8 @@ impl Scheduler for SimPoller {
 
     fn close(&mut self, fd: Fd) -> io::Result<()> {
         let r = self.reactor;
-        self.w().sys_close(r, fd.0)
+        let res = self.w().sys_close(r, fd.0);
+        self.noted("close", res)
     }
 
     fn local_addr(&self, fd: Fd) -> io::Result<SocketAddr> {

@@ -94,6 +94,18 @@ pub enum FailureKind {
         /// The limit.
         limit: Duration,
     },
+    /// The run took `steps` steps in a row without going idle (virtual time stood still at
+    /// `at`: some task was ready at every turn), so it would never have ended. Each line of
+    /// `busy` names a task, a call it kept making and its result, with a count over the last
+    /// 1,000 steps (`server: t2 read -> EINTR x997`); empty if the tasks made no socket calls.
+    Livelock {
+        /// Steps taken without going idle.
+        steps: u64,
+        /// The virtual instant time stood still at.
+        at: Duration,
+        /// What the busy tasks called, busiest first.
+        busy: Vec<String>,
+    },
 }
 
 impl FailureKind {
@@ -116,6 +128,13 @@ impl FailureKind {
             },
             FailureKind::TimeLimit { limit } => {
                 format!("the clients had not finished at the time limit of {limit:?}")
+            }
+            FailureKind::Livelock { steps, at, busy } => {
+                let what = match busy.first() {
+                    Some(b) => format!("{b}; {} busy", busy.len()),
+                    None => "no socket calls: a task was ready at every turn".into(),
+                };
+                format!("livelock: {steps} steps without virtual time moving, at {at:?} ({what})")
             }
         }
     }
@@ -154,6 +173,15 @@ impl fmt::Display for Failure {
                 f,
                 "the clients had not finished at the time limit of {limit:?}"
             )?,
+            FailureKind::Livelock { steps, at, busy } => {
+                write!(
+                    f,
+                    "livelock: {steps} steps without virtual time moving, at {at:?}"
+                )?;
+                for b in busy {
+                    write!(f, "\n  {b}")?;
+                }
+            }
         }
         write!(f, "\n  ({})", self.report)
     }

@@ -204,8 +204,14 @@ impl Sim {
                 (n > 0).then(|| w.ready.nth(w.picker.pick_reactor(n, w.clock)))
             };
             match pick {
-                Some(r) => self.step(r),
+                Some(r) => {
+                    self.step(r);
+                    if let Some(kind) = self.livelock() {
+                        return Err(self.fail(kind));
+                    }
+                }
                 None => {
+                    self.world.borrow_mut().spin.reset();
                     if let Err(kind) = self.advance() {
                         return Err(self.fail(kind));
                     }
@@ -233,6 +239,27 @@ impl Sim {
         w.timers.set(r, next);
         drop(w);
         self.collect_outcome(self.reactor_host[r]);
+    }
+
+    /// A livelock, once the run has taken its bound of steps without going idle (see `spin`).
+    fn livelock(&mut self) -> Option<FailureKind> {
+        if !self.world.borrow_mut().spin.tick() {
+            return None;
+        }
+        let w = self.world.borrow();
+        let busy = w.spin.busy;
+        let name = |r: usize| {
+            let h = &self.hosts[self.reactor_host[r]];
+            match r - h.reactors.start {
+                0 => h.name.clone(),
+                k => format!("{}#{k}", h.name),
+            }
+        };
+        Some(FailureKind::Livelock {
+            steps: busy,
+            at: w.clock - Instant::ZERO,
+            busy: w.spin.lines(name),
+        })
     }
 
     /// Records a client's outcome once its main has returned.

@@ -510,6 +510,6 @@ mod tests {
         assert_eq!(p.parse(&buf[..21]).unwrap(), Parsed::Request { used: 20 });
         assert_eq!(p.args(), [8..11, 17..18]);
         assert_eq!(p.parse(&buf[20..]).unwrap(), Parsed::Request { used: 6 });
-        assert_eq!(p.args(), [0..4]);
+        assert_eq!(p.args(), std::slice::from_ref(&(0..4)));
     }
 }

@@ -116,6 +116,8 @@ pub(crate) enum HostRequest {
 pub(crate) struct World {
     /// Virtual time.
     pub(crate) clock: Instant,
+    /// What busy tasks call as a livelock nears.
+    pub(crate) spin: crate::spin::Spin,
     /// The seeded streams.
     pub(crate) rng: Rngs,
     /// The fault plan, resolved for this seed.
@@ -215,7 +217,7 @@ impl World {
     /// Opportunity `op` of `class` at `site` falls due: unless the plan's
     /// [`FaultPlan::only`] list leaves it out, it is counted, traced and recorded, and fires.
     pub(crate) fn inject(&mut self, class: FaultClass, site: String, op: u64) -> bool {
-        if !self.plan.allows(class, &site, op) {
+        if !self.plan.allows(class, &site, op) || self.spin.tripped {
             return false;
         }
         self.fault_id += 1;

@@ -103,6 +103,7 @@ impl World {
         }
         World {
             clock: Instant::ZERO,
+            spin: crate::spin::Spin::new(b.livelock_steps),
             rng,
             plan,
             counts,
