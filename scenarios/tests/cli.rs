@@ -230,6 +230,49 @@ fn shards_combine_into_the_whole_sweep() {
         "{}",
         stdout(&o)
     );
+    // A report edited by hand is refused, naming what is wrong, before anything is merged.
+    let s2 = read("s2.json");
+    let forgeries: [(&str, fn(&mut serde_json::Value), &str); 5] = [
+        (
+            "digest",
+            |v| v["digest"] = "not-hex-at-all!!".into(),
+            "digest: \"not-hex-at-all!!\" is not 16 hex digits",
+        ),
+        (
+            "count",
+            |v| v["seeds_run"] = 1000.into(),
+            "seeds_run is 1000 but the covered slices hold",
+        ),
+        (
+            "seed",
+            |v| v["failed"][0]["seed"] = 5000.into(),
+            "failing seed 5000 is outside the covered slices",
+        ),
+        (
+            "hash",
+            |v| v["failed"][0]["hash"] = "zz".into(),
+            "hash: \"zz\" is not 16 hex digits",
+        ),
+        (
+            "class",
+            |v| v["faults"]["gremlins"] = 3.into(),
+            "fault class \"gremlins\"",
+        ),
+    ];
+    for (name, forge, want) in forgeries {
+        let mut v = s2.clone();
+        forge(&mut v);
+        let file = path(&format!("forged-{name}.json"));
+        std::fs::write(&file, serde_json::to_string(&v).unwrap()).unwrap();
+        let o = doppel(&["combine", &path("s1.json"), &file, &path("s3.json")]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stdout(&o));
+        assert!(stderr(&o).contains(want), "{name}: {}", stderr(&o));
+        assert!(
+            stdout(&o).is_empty(),
+            "{name}: nothing merged: {}",
+            stdout(&o)
+        );
+    }
 }
 
 #[test]
@@ -547,4 +590,23 @@ fn output_paths_that_are_not_regular_files_are_written_through_never_replaced() 
     );
     let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(names.len(), 1, "nothing but the link: {names:?}");
+}
+
+#[test]
+fn a_spec_name_with_a_newline_keeps_the_summary_on_one_line() {
+    let dir = scratch("newline-name");
+    let spec = dir.join("n.toml");
+    std::fs::write(
+        &spec,
+        "name = \"two\\nlines\"\nworkload = \"echo\"\n[load]\nclients = 1\nrounds = 2\n",
+    )
+    .unwrap();
+    let o = doppel(&["explore", spec.to_str().unwrap(), "--seeds", "0..3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("two\\nlines (echo/correct): 3 seeds run, 0 failed"),
+        "{out}"
+    );
 }

@@ -198,3 +198,11 @@ fn every_number_out_of_its_range_is_an_error_naming_the_key() {
         assert_eq!(e.to_string().lines().count(), 1, "{body}: one line: {e}");
     }
 }
+
+#[test]
+fn a_name_or_about_with_a_newline_stays_on_one_line() {
+    let text = "name = \"two\\nlines\"\nabout = \"tab\\there\\r\"\nworkload = \"echo\"\n";
+    let spec = Spec::parse_with("x.toml", text, workload::all()).expect("a valid spec");
+    assert_eq!(spec.name, "two\\nlines");
+    assert_eq!(spec.about, "tab\\there\\r");
+}

@@ -59,7 +59,7 @@ pub use faults::{
     CrashSpec, FaultClass, FaultCounts, FaultName, FaultPlan, Fired, PartitionSpec, Swarm,
 };
 pub use net::LinkConfig;
-pub use report::{ConfigError, Failure, FailureKind, Outcome, Report, SimError};
+pub use report::{one_line, ConfigError, Failure, FailureKind, Outcome, Report, SimError};
 pub use sched::{Strategy, MAX_PCT_DEPTH};
 pub use seeds::{SeedRange, Shard};
 pub use shrink::{shrink, Shrink, Shrunk};

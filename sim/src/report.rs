@@ -118,7 +118,9 @@ impl FailureKind {
     /// ```
     pub fn line(&self) -> String {
         match self {
-            FailureKind::Client { host, error } => format!("client {host} failed: {error}"),
+            FailureKind::Client { host, error } => {
+                format!("client {host} failed: {}", one_line(error))
+            }
             FailureKind::Stall { blocked } => match blocked.first() {
                 Some(b) => format!(
                     "stall: nothing can run and nothing is pending ({b}; {} blocked)",
@@ -264,4 +266,23 @@ impl From<Box<Failure>> for SimError {
     fn from(e: Box<Failure>) -> Self {
         SimError::Failed(e)
     }
+}
+
+/// `text` fit for one line of a summary: control characters (a newline, a carriage return, a
+/// tab, an escape) are written as Rust escapes (`\n`, `\u{1b}`), everything else as it is.
+///
+/// ```
+/// assert_eq!(doppel_sim::one_line("bad\nname"), "bad\\nname");
+/// assert_eq!(doppel_sim::one_line("plain ok"), "plain ok");
+/// ```
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

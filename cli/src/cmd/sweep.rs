@@ -139,6 +139,73 @@ impl SweepReport {
         gaps
     }
 
+    /// Checks that the report is one `explore` could have written: a 16-hex-digit digest, a
+    /// plan and class names doppel reads, slices inside the range that do not overlap and
+    /// count `seeds_run`, failing seeds inside them (each once, with a hex hash where it has
+    /// one). A report edited by hand or cut short is refused before anything is merged; one
+    /// forged consistently passes (only replaying its seeds would show it).
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        hex_digest(&self.digest).map_err(|e| format!("digest: {e}"))?;
+        self.plan
+            .parse::<FaultPlan>()
+            .map_err(|e| format!("plan {:?}: {}", self.plan, e.0))?;
+        for class in self.faults.keys().chain(&self.enabled) {
+            class
+                .parse::<doppel_sim::FaultClass>()
+                .map_err(|e| format!("fault class {class:?}: {}", e.0))?;
+        }
+        let [start, end] = self.range;
+        if start > end || self.shards == 0 {
+            return Err(format!(
+                "range {start}..{end} in {} shards is no sweep",
+                self.shards
+            ));
+        }
+        let mut covered: u64 = 0;
+        let mut last_end = start;
+        for (i, c) in self.covered.iter().enumerate() {
+            if c[0] > c[1] || c[0] < start || c[1] > end || (i > 0 && c[0] < last_end) {
+                return Err(format!(
+                    "covered slice {}..{} is reversed, outside {start}..{end} or overlaps another",
+                    c[0], c[1]
+                ));
+            }
+            last_end = c[1];
+            covered += c[1] - c[0];
+        }
+        if covered != self.seeds_run {
+            return Err(format!(
+                "seeds_run is {} but the covered slices hold {covered} seeds",
+                self.seeds_run
+            ));
+        }
+        self.validate_failed()?;
+        if !(self.wall_seconds.is_finite() && self.wall_seconds >= 0.0) {
+            return Err(format!("wall_seconds {} is no duration", self.wall_seconds));
+        }
+        Ok(())
+    }
+
+    /// The failing seeds: each inside a covered slice, once, with a hex hash or none.
+    fn validate_failed(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &self.failed {
+            if !self.covered.iter().any(|c| c[0] <= f.seed && f.seed < c[1]) {
+                return Err(format!(
+                    "failing seed {} is outside the covered slices",
+                    f.seed
+                ));
+            }
+            if !seen.insert(f.seed) {
+                return Err(format!("failing seed {} is listed twice", f.seed));
+            }
+            if !f.hash.is_empty() {
+                hex_digest(&f.hash).map_err(|e| format!("seed {}: hash: {e}", f.seed))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Merges another shard of the same sweep into this one.
     pub(crate) fn merge(&mut self, other: SweepReport) -> Result<(), String> {
         let same = self.scenario == other.scenario
@@ -177,8 +244,8 @@ impl SweepReport {
         for (k, v) in other.faults {
             *self.faults.entry(k).or_insert(0) += v;
         }
-        let a = u64::from_str_radix(&self.digest, 16).unwrap_or(0);
-        let b = u64::from_str_radix(&other.digest, 16).unwrap_or(0);
+        let a = hex_digest(&self.digest)?;
+        let b = hex_digest(&other.digest)?;
         self.digest = format!("{:016x}", a.wrapping_add(b));
         self.wall_seconds += other.wall_seconds;
         self.settle();
@@ -228,6 +295,14 @@ impl SweepReport {
     }
 }
 
+/// A digest or hash as reports write them: exactly 16 hex digits.
+fn hex_digest(text: &str) -> Result<u64, String> {
+    let ok = text.len() == 16 && text.bytes().all(|b| b.is_ascii_hexdigit());
+    ok.then(|| u64::from_str_radix(text, 16).ok())
+        .flatten()
+        .ok_or_else(|| format!("{text:?} is not 16 hex digits"))
+}
+
 /// `combine REPORT.json... [--json FILE]`: one report from a sweep's shards.
 pub(crate) fn combine_main(a: &CombineArgs) -> Result<Exit, Usage> {
     let mut merged: Option<SweepReport> = None;
@@ -237,6 +312,8 @@ pub(crate) fn combine_main(a: &CombineArgs) -> Result<Exit, Usage> {
             std::fs::read_to_string(path).map_err(|e| Usage(format!("combine: {p}: {e}")))?;
         let r: SweepReport = serde_json::from_str(&text)
             .map_err(|e| Usage(format!("combine: {p}: not a doppel explore report ({e})")))?;
+        r.validate()
+            .map_err(|e| Usage(format!("combine: {p}: not a doppel explore report: {e}")))?;
         match &mut merged {
             None => merged = Some(r),
             Some(m) => m

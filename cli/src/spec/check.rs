@@ -156,9 +156,9 @@ impl Checker<'_> {
             ));
         }
         Ok(Spec {
-            name: raw.name.unwrap_or(stem),
+            name: doppel_sim::one_line(&raw.name.unwrap_or(stem)),
             source: self.file.to_string(),
-            about: raw.about.unwrap_or_default(),
+            about: doppel_sim::one_line(&raw.about.unwrap_or_default()),
             workload: w,
             variant,
             load,
