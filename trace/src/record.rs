@@ -554,6 +554,9 @@ fn decode_value(r: &mut Reader<'_>, s: &Store) -> Value {
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -340,6 +340,9 @@ fn split_inline(buf: &[u8], end: usize, args: &mut Vec<Range<usize>>) -> Result<
 }
 
 #[cfg(test)]
+mod props;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
