@@ -72,6 +72,7 @@ fn endless_eintr_is_a_livelock_naming_the_call_that_kept_failing() {
         busy,
     }
     .line();
+    eprintln!("{line}");
     assert!(
         line.starts_with("livelock: 200") && line.contains("steps without virtual time moving"),
         "{line}"

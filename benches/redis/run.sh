@@ -25,9 +25,11 @@ source "$ROOT/benches/common.sh"
 need_pkg redis-benchmark redis-tools
 need_pkg redis-server redis-server
 
-echo "building examples/kv.rs (release)" >&2
-cargo build --release --quiet --example kv
-KV_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/kv
+if [ -z "${KV_BIN:-}" ]; then # KV_BIN=path: measure that build instead (a commit before)
+    echo "building examples/kv.rs (release)" >&2
+    cargo build --release --quiet --example kv
+    KV_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/kv
+fi
 
 wait_up() { # wait_up PORT: until the server answers PING
     for _ in $(seq 100); do

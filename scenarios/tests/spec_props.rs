@@ -57,7 +57,9 @@ fn apply(text: &str, e: &Edit) -> String {
             lines.remove(i.index(lines.len()));
         }
         Edit::Value(i, v) => {
-            let keyed: Vec<usize> = (0..lines.len()).filter(|&k| lines[k].contains('=')).collect();
+            let keyed: Vec<usize> = (0..lines.len())
+                .filter(|&k| lines[k].contains('='))
+                .collect();
             if !keyed.is_empty() {
                 let k = keyed[i.index(keyed.len())];
                 let key = lines[k].split('=').next().unwrap_or_default().to_string();

@@ -24,7 +24,10 @@ fn parse_as_served(stream: &[u8], cuts: &[usize]) -> Outcome {
         error: None,
     };
     while have < stream.len() {
-        let step = cuts.get(k % cuts.len().max(1)).copied().unwrap_or(stream.len());
+        let step = cuts
+            .get(k % cuts.len().max(1))
+            .copied()
+            .unwrap_or(stream.len());
         have = (have + step.max(1)).min(stream.len());
         k += 1;
         while have - start >= need {
