@@ -66,12 +66,6 @@ impl SimPoller {
     fn w(&self) -> std::cell::RefMut<'_, World> {
         self.world.borrow_mut()
     }
-
-    /// `r`, noted for the livelock report (a no-op unless a livelock is near: see `spin`).
-    fn noted<T>(&self, call: &'static str, r: io::Result<T>) -> io::Result<T> {
-        self.w().spin.note(self.reactor, call, &r);
-        r
-    }
 }
 
 impl Scheduler for SimPoller {
@@ -81,12 +75,13 @@ impl Scheduler for SimPoller {
 
     fn poll(&mut self, _timeout: Option<Duration>, events: &mut Vec<Event>) -> io::Result<()> {
         let r = self.reactor;
-        let res = self.w().sys_poll(r, events);
+        let mut w = self.w();
+        let res = w.sys_poll(r, events);
         // The reactor's own poll is no task's call: only an `EINTR` from it is worth naming.
-        match res {
-            Ok(()) => Ok(()),
-            Err(e) => self.noted("poll", Err(e)),
+        if res.is_err() {
+            w.spin.note(r, "poll", &res);
         }
+        res
     }
 
     fn pick(&mut self, runnable: &[TaskId]) -> usize {
@@ -124,8 +119,10 @@ impl Scheduler for SimPoller {
 
     fn accept(&mut self, listener: Fd) -> io::Result<(Fd, SocketAddr)> {
         let r = self.reactor;
-        let res = self.w().sys_accept(r, listener.0);
-        self.noted("accept", res).map(|(fd, a)| (Fd(fd), a))
+        let mut w = self.w();
+        let res = w.sys_accept(r, listener.0);
+        w.spin.note(r, "accept", &res);
+        res.map(|(fd, a)| (Fd(fd), a))
     }
 
     fn socket(&mut self, _addr: SocketAddr) -> io::Result<Fd> {
@@ -135,8 +132,10 @@ impl Scheduler for SimPoller {
 
     fn connect(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
         let r = self.reactor;
-        let res = self.w().sys_connect(r, fd.0, addr);
-        self.noted("connect", res)
+        let mut w = self.w();
+        let res = w.sys_connect(r, fd.0, addr);
+        w.spin.note(r, "connect", &res);
+        res
     }
 
     fn take_error(&mut self, fd: Fd) -> io::Result<Option<io::Error>> {
@@ -146,14 +145,18 @@ impl Scheduler for SimPoller {
 
     fn read(&mut self, fd: Fd, buf: &mut [u8]) -> io::Result<usize> {
         let r = self.reactor;
-        let res = self.w().sys_read(r, fd.0, buf);
-        self.noted("read", res)
+        let mut w = self.w();
+        let res = w.sys_read(r, fd.0, buf);
+        w.spin.note(r, "read", &res);
+        res
     }
 
     fn write(&mut self, fd: Fd, buf: &[u8]) -> io::Result<usize> {
         let r = self.reactor;
-        let res = self.w().sys_write(r, fd.0, buf);
-        self.noted("write", res)
+        let mut w = self.w();
+        let res = w.sys_write(r, fd.0, buf);
+        w.spin.note(r, "write", &res);
+        res
     }
 
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> io::Result<()> {
@@ -163,8 +166,10 @@ impl Scheduler for SimPoller {
 
     fn close(&mut self, fd: Fd) -> io::Result<()> {
         let r = self.reactor;
-        let res = self.w().sys_close(r, fd.0);
-        self.noted("close", res)
+        let mut w = self.w();
+        let res = w.sys_close(r, fd.0);
+        w.spin.note(r, "close", &res);
+        res
     }
 
     fn local_addr(&self, fd: Fd) -> io::Result<SocketAddr> {

@@ -57,6 +57,8 @@ pub struct Sim {
     seed: u64,
     /// Turns taken.
     steps: u64,
+    /// The last step reached the livelock bound (see `spin`).
+    livelocked: bool,
     /// Clients whose main has not returned yet (the run ends at zero).
     clients_left: usize,
     /// The first client failure, once one happens.
@@ -113,6 +115,7 @@ impl Sim {
             limit,
             seed: b.seed,
             steps: 0,
+            livelocked: false,
             clients_left,
             failed: None,
             traced: b.trace,
@@ -232,6 +235,7 @@ impl Sim {
         rt.turn();
         let (runnable, next) = (rt.has_runnable(), rt.next_timer());
         let mut w = self.world.borrow_mut();
+        self.livelocked = w.spin.tick();
         let due = next.is_some_and(|t| t <= w.clock);
         if !(runnable || due || !w.reactors[r].pending.is_empty()) {
             w.ready.remove(r);
@@ -243,7 +247,7 @@ impl Sim {
 
     /// A livelock, once the run has taken its bound of steps without going idle (see `spin`).
     fn livelock(&mut self) -> Option<FailureKind> {
-        if !self.world.borrow_mut().spin.tick() {
+        if !self.livelocked {
             return None;
         }
         let w = self.world.borrow();

@@ -4,9 +4,9 @@
 //! network event or timer. A task that is always ready (it retries an `EINTR` forever, or spins
 //! on `yield_now` waiting for something that never comes) keeps its reactor busy, so the clock
 //! never moves, `time_limit` never fires, and the run would go on for ever. The simulator counts
-//! the steps since it last went idle, a step being a reactor turn or a socket call (a retry
-//! loop that meets `EINTR` at every call never ends its turn, so turns alone would not see
-//! it); past [`DEFAULT_LIVELOCK_STEPS`] (or `SimBuilder::livelock_steps`) the run ends as a
+//! the steps since it last went idle, a step being a reactor turn or a failed socket call (a
+//! retry loop that meets `EINTR` at every call never ends its turn, so turns alone would not
+//! see it); past [`DEFAULT_LIVELOCK_STEPS`] (or `SimBuilder::livelock_steps`) the run ends as a
 //! `livelock` failure. A bound reached inside a call trips the counter: from then on no fault
 //! fires, so the retry loop's next call goes through and the turn ends, and the driver ends the
 //! run there (nothing unwinds through the runtime). For the last [`WINDOW`] steps before the bound it records which task made which
@@ -53,6 +53,7 @@ impl Spin {
     }
 
     /// Counts one step; true once the bound is reached (and from then on).
+    #[inline]
     pub(crate) fn tick(&mut self) -> bool {
         if self.tripped {
             return true;
@@ -65,9 +66,15 @@ impl Spin {
         self.tripped
     }
 
-    /// Counts one socket call on `reactor` and notes its result if recording (see the module
-    /// docs).
+    /// Counts one failed socket call on `reactor`, and notes any call's result while
+    /// recording (see the module docs).
+    #[inline]
     pub(crate) fn note<T>(&mut self, reactor: usize, call: &'static str, r: &io::Result<T>) {
+        // A loop inside one call is a retry loop, and it retries errors only: a call that
+        // succeeds ends it, so only errors count (successes are noted while recording).
+        if r.is_ok() && !self.on {
+            return;
+        }
         let recording = self.on && !self.tripped;
         self.tick();
         if recording {
@@ -76,6 +83,7 @@ impl Spin {
     }
 
     /// Adds one call to the record.
+    #[cold]
     fn record<T>(&mut self, reactor: usize, call: &'static str, r: &io::Result<T>) {
         let task = doppel_core::current_task().map_or_else(|| "-".to_string(), |t| t.to_string());
         let result = match r {
