@@ -25,30 +25,9 @@ source "$ROOT/benches/common.sh"
 need_pkg redis-benchmark redis-tools
 need_pkg redis-server redis-server
 
-if [ -z "${KV_BIN:-}" ]; then # KV_BIN=path: measure that build instead (a commit before)
-    echo "building examples/kv.rs (release)" >&2
-    cargo build --release --quiet --example kv
-    KV_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/kv
-fi
-
-wait_up() { # wait_up PORT: until the server answers PING
-    for _ in $(seq 100); do
-        [ "$(redis-cli -p "$1" PING 2>/dev/null)" = PONG ] && return 0
-        sleep 0.05
-    done
-    echo "no server answers on port $1" >&2
-    exit 1
-}
-
-"$KV_BIN" --addr "127.0.0.1:$DOPPEL_PORT" >"$WORK/kv.log" 2>&1 &
-DOPPEL_PID=$!
-PIDS+=("$DOPPEL_PID")
-redis-server --port "$REDIS_PORT" --save '' --appendonly no --bind 127.0.0.1 \
-    --daemonize no >"$WORK/redis.log" 2>&1 &
-REDIS_PID=$!
-PIDS+=("$REDIS_PID")
-wait_up "$DOPPEL_PORT"
-wait_up "$REDIS_PORT"
+# shellcheck source=servers.sh
+source "$ROOT/benches/redis/servers.sh"
+start_servers "$DOPPEL_PORT" "$REDIS_PORT"
 
 bench() { # bench PORT PIPELINE COUNT TEST: prints the requests/s redis-benchmark reports
     redis-benchmark -p "$1" -t "$4" -n "$3" -c "$CLIENTS" -P "$2" -q 2>&1 |

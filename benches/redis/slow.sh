@@ -19,48 +19,18 @@ need_pkg redis-server redis-server
 need_pkg redis-cli redis-tools
 need_pkg valgrind valgrind
 
-if [ -z "${KV_BIN:-}" ]; then # KV_BIN=path: measure that build instead (a commit before)
-    echo "building examples/kv.rs (release)" >&2
-    cargo build --release --quiet --example kv
-    KV_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/kv
-fi
-
-wait_up() { # wait_up PORT: until the server answers PING
-    for _ in $(seq 200); do
-        [ "$(redis-cli -p "$1" PING 2>/dev/null)" = PONG ] && return 0
-        sleep 0.05
-    done
-    echo "no server answers on port $1" >&2
-    exit 1
-}
-
-"$KV_BIN" --addr "127.0.0.1:$DOPPEL_PORT" >"$WORK/kv.log" 2>&1 &
-DOPPEL_PID=$!
-PIDS+=("$DOPPEL_PID")
-redis-server --port "$REDIS_PORT" --save '' --appendonly no --bind 127.0.0.1 \
-    --daemonize no >"$WORK/redis.log" 2>&1 &
-REDIS_PID=$!
-PIDS+=("$REDIS_PID")
-wait_up "$DOPPEL_PORT"
-wait_up "$REDIS_PORT"
-
+# shellcheck source=servers.sh
+source "$ROOT/benches/redis/servers.sh"
+start_servers "$DOPPEL_PORT" "$REDIS_PORT"
 python3 "$ROOT/benches/redis/slow_request.py" cpu \
     "doppel:$DOPPEL_PORT:$DOPPEL_PID" "redis:$REDIS_PORT:$REDIS_PID"
 kill "$DOPPEL_PID" "$REDIS_PID"
 
+# The same two again under callgrind, each writing its counts where `ir` reads them.
 CG_DOPPEL_PORT=$((DOPPEL_PORT + 10)) CG_REDIS_PORT=$((REDIS_PORT + 10))
-valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.doppel" \
-    "$KV_BIN" --addr "127.0.0.1:$CG_DOPPEL_PORT" >"$WORK/cg-kv.log" 2>&1 &
-CG_DOPPEL_PID=$!
-PIDS+=("$CG_DOPPEL_PID")
-valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.redis" \
-    redis-server --port "$CG_REDIS_PORT" --save '' --appendonly no --bind 127.0.0.1 \
-    --daemonize no >"$WORK/cg-redis.log" 2>&1 &
-CG_REDIS_PID=$!
-PIDS+=("$CG_REDIS_PID")
-wait_up "$CG_DOPPEL_PORT"
-wait_up "$CG_REDIS_PORT"
+start_servers "$CG_DOPPEL_PORT" "$CG_REDIS_PORT" \
+    valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.%p"
 echo
 python3 "$ROOT/benches/redis/slow_request.py" ir \
-    "doppel:$CG_DOPPEL_PORT:$CG_DOPPEL_PID:$WORK/cg.doppel" \
-    "redis:$CG_REDIS_PORT:$CG_REDIS_PID:$WORK/cg.redis"
+    "doppel:$CG_DOPPEL_PORT:$DOPPEL_PID:$WORK/cg.$DOPPEL_PID" \
+    "redis:$CG_REDIS_PORT:$REDIS_PID:$WORK/cg.$REDIS_PID"
