@@ -610,6 +610,22 @@ fn output_paths_that_are_not_regular_files_are_written_through_never_replaced() 
         "the trace went to stdout:\n{}",
         stdout(&o)
     );
+    // Standard output redirected to a file: the summary stays and the trace follows it.
+    let out_path = dir.join("out.txt");
+    let out = std::fs::File::create(&out_path).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_doppel"))
+        .args(["run", "echo", "--seed", "3", "--trace", "/dev/stdout"])
+        .stdout(out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&out_path).unwrap();
+    assert!(
+        text.contains("echo (echo/correct) seed 3: passed"),
+        "{text}"
+    );
+    assert!(text.contains("# doppel trace backend=sim seed=3"), "{text}");
+    std::fs::remove_file(&out_path).unwrap();
     let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert_eq!(names.len(), 1, "nothing but the link: {names:?}");
 }

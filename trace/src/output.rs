@@ -4,10 +4,12 @@
 //! to a temporary file beside it (`.NAME.XXXXXX.doppel-partial`, a unique name per writer, so
 //! two runs writing the same path never collide), synced, then renamed over it. A symlink is
 //! followed first, so the link stays a link and its target gets the new content. Anything else
-//! (a device such as `/dev/null`, a FIFO, a terminal) and every path under `/dev/` or `/proc/`
-//! (`/dev/stdout`, `/dev/fd/N`, `/proc/self/fd/N`: what they name is the writer's own open file)
-//! is written through, never replaced. A temporary file is removed on every error; a process
-//! killed mid-write leaves at most that one, clearly named, beside the target.
+//! (a device such as `/dev/null`, a FIFO, a terminal) is written through, never replaced. The
+//! names of the writer's own open files (`/dev/stdout`, `/dev/stderr`, `/dev/fd/N`,
+//! `/proc/self/fd/N`) are written through that file, after what the process already wrote
+//! there: `doppel run ... --trace /dev/stdout > out` keeps the summary and adds the trace. A
+//! temporary file is removed on every error; a process killed mid-write leaves at most that
+//! one, clearly named, beside the target.
 
 use std::fs::{self, OpenOptions, Permissions};
 use std::io::{self, Write};
@@ -25,8 +27,32 @@ enum Target {
         /// The permissions the file had, kept by the replacement.
         keep: Option<Permissions>,
     },
-    /// A device, FIFO, socket or `/dev`, `/proc` path: written through.
+    /// A device, FIFO or socket: written through.
     Special,
+    /// One of the writer's own open files, by name: appended to (see the module docs).
+    Own(Own),
+}
+
+/// Which of the process's open files a path names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Own {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+    /// Another descriptor, opened again by its name, for appending.
+    Other,
+}
+
+/// Whether `path` names one of the process's own open files.
+fn own_file(path: &Path) -> Option<Own> {
+    let p = path.to_str()?;
+    match p {
+        "/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1" => Some(Own::Stdout),
+        "/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2" => Some(Own::Stderr),
+        _ if p.starts_with("/dev/fd/") || p.starts_with("/proc/self/fd/") => Some(Own::Other),
+        _ => None,
+    }
 }
 
 /// Writes `bytes` to `path`: a regular file (or a new one) is replaced whole or not at all, a
@@ -34,6 +60,12 @@ enum Target {
 pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
     match target(path)? {
         Target::Special => OpenOptions::new().write(true).open(path)?.write_all(bytes),
+        Target::Own(Own::Stdout) => {
+            let mut out = io::stdout().lock();
+            out.write_all(bytes).and_then(|()| out.flush())
+        }
+        Target::Own(Own::Stderr) => io::stderr().lock().write_all(bytes),
+        Target::Own(Own::Other) => OpenOptions::new().append(true).open(path)?.write_all(bytes),
         Target::File { path, keep } => replace(&path, bytes, keep),
     }
 }
@@ -42,6 +74,8 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// folder exists and takes a new file (a device must open for writing). Leaves nothing behind.
 pub fn check_writable(path: &Path) -> io::Result<()> {
     match target(path)? {
+        Target::Own(Own::Stdout | Own::Stderr) => Ok(()),
+        Target::Own(Own::Other) => OpenOptions::new().append(true).open(path).map(drop),
         Target::Special => {
             if fs::metadata(path).is_ok_and(|m| is_fifo(&m)) {
                 // Opening a FIFO waits for its reader, which may start later: its type is enough.
@@ -58,10 +92,10 @@ fn target(path: &Path) -> io::Result<Target> {
     if path.as_os_str().is_empty() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "an empty path"));
     }
-    if path.starts_with("/dev") || path.starts_with("/proc") {
-        return Ok(Target::Special);
-    }
     let real = follow_links(path)?;
+    if let Some(own) = own_file(&real) {
+        return Ok(Target::Own(own));
+    }
     match fs::metadata(&real) {
         Ok(m) if m.is_dir() => Err(io::Error::from_raw_os_error(libc::EISDIR)),
         Ok(m) if m.is_file() => Ok(Target::File {
@@ -78,10 +112,14 @@ fn target(path: &Path) -> io::Result<Target> {
 }
 
 /// The path `path`'s chain of symlinks ends at (which may not exist yet: a dangling link is
-/// followed to where its target would be).
+/// followed to where its target would be), or the name of one of the process's own open files
+/// met on the way (their links, such as `pipe:[123]`, name no path).
 fn follow_links(path: &Path) -> io::Result<PathBuf> {
     let mut p = path.to_path_buf();
     for _ in 0..MAX_LINKS {
+        if own_file(&p).is_some() {
+            return Ok(p);
+        }
         match fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
                 let to = fs::read_link(&p)?;
