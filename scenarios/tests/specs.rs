@@ -206,3 +206,19 @@ fn a_name_or_about_with_a_newline_stays_on_one_line() {
     assert_eq!(spec.name, "two\\nlines");
     assert_eq!(spec.about, "tab\\there\\r");
 }
+
+#[test]
+fn every_random_fault_class_is_a_spec_key_by_its_name() {
+    // The keys come from the one fault class table, as the class names do.
+    for class in doppel::sim::FaultClass::RANDOM {
+        let text = format!("workload = \"echo\"\n[faults]\n{} = 0.25\n", class.name());
+        let spec = Spec::parse_with("x.toml", &text, workload::all())
+            .unwrap_or_else(|e| panic!("{class}: {e}"));
+        assert_eq!(spec.faults.probability(class), 0.25, "{class}");
+        let others = doppel::sim::FaultClass::RANDOM
+            .into_iter()
+            .filter(|c| *c != class)
+            .all(|c| spec.faults.probability(c) == 0.0);
+        assert!(others, "{class}: only its own class is set");
+    }
+}

@@ -84,7 +84,7 @@ impl Stream {
 #[derive(Debug, Clone)]
 pub struct FaultDice {
     /// Per class: the key of its sequence.
-    keys: [u64; 13],
+    keys: [u64; crate::faults::FaultClass::COUNT],
     /// The follow-up draws of the last roll: its base and how many were taken.
     detail: (u64, u64),
 }
@@ -109,7 +109,7 @@ fn unit(x: u64) -> f64 {
 
 impl FaultDice {
     /// The dice of the run seeded with `seed`; `names` are the classes' names, in index order.
-    pub fn new(seed: u64, names: [&str; 13]) -> FaultDice {
+    pub fn new(seed: u64, names: [&str; crate::faults::FaultClass::COUNT]) -> FaultDice {
         let seed_key = mix(seed ^ 0x6661_756c_7473_2f2f);
         FaultDice {
             keys: names.map(|n| mix(seed_key ^ name_hash(n).rotate_left(13))),

@@ -139,7 +139,7 @@ pub(crate) struct Site {
     /// Its key: the seed and the label's identity, mixed.
     key: u64,
     /// Per fault class: the next opportunity's number.
-    next: [u64; 13],
+    next: [u64; crate::faults::FaultClass::COUNT],
     /// Network draws taken (segment boundaries, jitter).
     net: u64,
 }
@@ -154,7 +154,7 @@ impl Site {
         Site {
             label,
             key: mix(seed ^ identity.rotate_left(29)),
-            next: [0; 13],
+            next: [0; crate::faults::FaultClass::COUNT],
             net: 0,
         }
     }

@@ -25,27 +25,30 @@ pub(crate) fn fault(class: FaultClass, site: &str, op: u64) {
     if to_sink(&ev) {
         return;
     }
-    macro_rules! ev {
-        ($name:literal) => {
-            tracing::event!(name: $name, target: "doppel::fault", tracing::Level::TRACE, site, op)
-        };
-    }
-    match class {
-        FaultClass::Spurious => ev!("spurious"),
-        FaultClass::Late => ev!("late"),
-        FaultClass::PollEintr => ev!("eintr-poll"),
-        FaultClass::Eintr => ev!("eintr"),
-        FaultClass::AcceptAbort => ev!("accept-abort"),
-        FaultClass::Reset => ev!("reset"),
-        FaultClass::ShortRead => ev!("short-read"),
-        FaultClass::ShortWrite => ev!("short-write"),
-        FaultClass::Stall => ev!("stall"),
-        FaultClass::DeadlineRace => ev!("deadline-race"),
-        FaultClass::Backlog => ev!("backlog"),
-        FaultClass::Partition => ev!("partition"),
-        FaultClass::Crash => ev!("crash"),
-    }
+    tracing_fallback(class, site, op);
 }
+
+/// The fault's event through `tracing`, when no doppel collector listens: `tracing` names an
+/// event at compile time, so there is one callsite per class, from the table.
+macro_rules! tracing_fallback {
+    (
+        random { $( $(#[$doc:meta])* $v:ident, $key:ident, $name:literal, $group:ident; )* }
+        scheduled { $( $(#[$sdoc:meta])* $sv:ident, $skey:ident, $sname:literal; )* }
+    ) => {
+        fn tracing_fallback(class: FaultClass, site: &str, op: u64) {
+            match class {
+                $( FaultClass::$v => tracing::event!(
+                    name: $name, target: "doppel::fault", tracing::Level::TRACE, site, op
+                ), )*
+                $( FaultClass::$sv => tracing::event!(
+                    name: $sname, target: "doppel::fault", tracing::Level::TRACE, site, op
+                ), )*
+            }
+        }
+    };
+}
+
+crate::fault_class_table!(tracing_fallback);
 
 /// The stamp of events the network raises between turns (deliveries, and faults decided then).
 pub(crate) fn net_stamp(now: Instant) -> Stamp {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use doppel_core::group::{GroupConfig, Placement};
-use doppel_sim::{CrashSpec, FaultClass, FaultPlan, LinkConfig, PartitionSpec, Strategy};
+use doppel_sim::{CrashSpec, FaultPlan, LinkConfig, PartitionSpec, Strategy};
 use toml::Spanned;
 
 use super::raw::{RawFaults, RawLoad, RawNetwork, RawServer, RawSpec, Text};
@@ -331,7 +331,7 @@ impl Checker<'_> {
                     self.err(p.span().start, "faults.plan", e.0)
                 })?,
         };
-        for (class, v) in class_keys(raw) {
+        for (class, v) in raw.classes() {
             let Some(v) = v else { continue };
             let p = *v.get_ref();
             if !(0.0..=1.0).contains(&p) {
@@ -414,24 +414,6 @@ pub(crate) const MAX_BACKLOG: u32 = 65_535;
 pub(crate) const MAX_EINTR_STREAK: u32 = 1_000;
 /// Every duration in a spec at most: about 11.6 days, of virtual time or wall time.
 pub(crate) const MAX_DURATION: Duration = Duration::from_secs(1_000_000);
-
-/// The per-class keys of `[faults]`, with their classes.
-fn class_keys(raw: &RawFaults) -> [(FaultClass, &Option<Spanned<f64>>); 11] {
-    use FaultClass::*;
-    [
-        (Spurious, &raw.spurious),
-        (Late, &raw.late),
-        (PollEintr, &raw.eintr_poll),
-        (Eintr, &raw.eintr),
-        (AcceptAbort, &raw.accept_abort),
-        (Reset, &raw.reset),
-        (ShortRead, &raw.short_read),
-        (ShortWrite, &raw.short_write),
-        (Stall, &raw.stall),
-        (DeadlineRace, &raw.deadline_race),
-        (Backlog, &raw.backlog),
-    ]
-}
 
 /// The hosts of the default world: `server` and `load.clients` clients.
 struct Hosts(u32);

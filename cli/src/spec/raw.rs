@@ -2,6 +2,7 @@
 //! key is an error that lists the known ones). Values that need checking beyond their type keep
 //! their position, so the error names the line. `mod.rs` turns this into a checked [`super::Spec`].
 
+use doppel_sim::FaultClass;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -108,49 +109,50 @@ pub(crate) struct RawLink {
     pub(crate) jitter: Option<Text>,
 }
 
-/// `[faults]`: a plan string and/or one key per random class.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub(crate) struct RawFaults {
-    /// A plan as `--faults` takes it (`all=0.02`, `benign=0.05`, `swarm`, `eintr=0.1,...`).
-    pub(crate) plan: Option<Text>,
-    /// Swarm mode.
-    pub(crate) swarm: Option<bool>,
-    /// Longest run of injected EINTRs.
-    #[serde(rename = "max_eintr_streak")]
-    pub(crate) max_eintr_streak: Option<Spanned<u32>>,
-    /// Longest stall.
-    #[serde(rename = "stall_max")]
-    pub(crate) stall_max: Option<Text>,
-    /// Probability of a spurious edge.
-    pub(crate) spurious: Option<Spanned<f64>>,
-    /// Probability of a late edge.
-    pub(crate) late: Option<Spanned<f64>>,
-    /// Probability of EINTR from poll.
-    pub(crate) eintr_poll: Option<Spanned<f64>>,
-    /// Probability of EINTR from a socket call.
-    pub(crate) eintr: Option<Spanned<f64>>,
-    /// Probability of ECONNABORTED at accept.
-    pub(crate) accept_abort: Option<Spanned<f64>>,
-    /// Probability of a reset.
-    pub(crate) reset: Option<Spanned<f64>>,
-    /// Probability of a short read.
-    pub(crate) short_read: Option<Spanned<f64>>,
-    /// Probability of a short write.
-    pub(crate) short_write: Option<Spanned<f64>>,
-    /// Probability of a link stall.
-    pub(crate) stall: Option<Spanned<f64>>,
-    /// Probability of data racing a deadline.
-    pub(crate) deadline_race: Option<Spanned<f64>>,
-    /// Probability of a dropped SYN.
-    pub(crate) backlog: Option<Spanned<f64>>,
-    /// Scheduled partitions.
-    #[serde(default)]
-    pub(crate) partition: Vec<RawPartition>,
-    /// Scheduled crashes.
-    #[serde(default)]
-    pub(crate) crash: Vec<RawCrash>,
+/// `[faults]` and its per-class keys, from the fault class table (one `Option<Spanned<f64>>`
+/// key per random class, named as the class is), so a new class needs no edit here.
+macro_rules! raw_faults {
+    (
+        random { $( $(#[$doc:meta])* $v:ident, $key:ident, $name:literal, $group:ident; )* }
+        scheduled { $( $(#[$sdoc:meta])* $sv:ident, $skey:ident, $sname:literal; )* }
+    ) => {
+        /// `[faults]`: a plan string and/or one key per random class.
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+        pub(crate) struct RawFaults {
+            /// A plan as `--faults` takes it (`all=0.02`, `benign=0.05`, `swarm`, `eintr=0.1,...`).
+            pub(crate) plan: Option<Text>,
+            /// Swarm mode.
+            pub(crate) swarm: Option<bool>,
+            /// Longest run of injected EINTRs.
+            #[serde(rename = "max_eintr_streak")]
+            pub(crate) max_eintr_streak: Option<Spanned<u32>>,
+            /// Longest stall.
+            #[serde(rename = "stall_max")]
+            pub(crate) stall_max: Option<Text>,
+            $(
+                $(#[$doc])*
+                #[serde(rename = $name)]
+                pub(crate) $key: Option<Spanned<f64>>,
+            )*
+            /// Scheduled partitions.
+            #[serde(default)]
+            pub(crate) partition: Vec<RawPartition>,
+            /// Scheduled crashes.
+            #[serde(default)]
+            pub(crate) crash: Vec<RawCrash>,
+        }
+
+        impl RawFaults {
+            /// Each random class with its key's value, in the table's order.
+            pub(crate) fn classes(&self) -> Vec<(FaultClass, &Option<Spanned<f64>>)> {
+                vec![$( (FaultClass::$v, &self.$key), )*]
+            }
+        }
+    };
 }
+
+doppel_sim::fault_class_table!(raw_faults);
 
 /// `[[faults.partition]]`.
 #[derive(Debug, Deserialize)]
