@@ -1,5 +1,6 @@
 //! Close while waiting: closing a listener or a stream from another task wakes its parked
-//! acceptor or reader with an error in the same reactor turn (Go's `pollUnblock`).
+//! acceptor or reader with an error in the same reactor turn (Go's `pollUnblock`). Each body
+//! runs on the real backend and in the simulator, with and without benign faults.
 
 mod common;
 
@@ -8,13 +9,13 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::run_real;
+use common::both;
 use doppel::net::{TcpListener, TcpStream};
 use doppel::time::sleep;
 
 #[test]
 fn closing_a_listener_wakes_its_acceptor_in_the_same_turn() {
-    run_real(Duration::from_secs(10), async {
+    both("listener close", || async {
         let listener = Rc::new(TcpListener::bind("127.0.0.1:0")?);
         let closed_at = Rc::new(Cell::new(0));
         let acceptor = {
@@ -42,7 +43,7 @@ fn closing_a_listener_wakes_its_acceptor_in_the_same_turn() {
 
 #[test]
 fn closing_a_stream_wakes_its_reader_in_the_same_turn() {
-    run_real(Duration::from_secs(10), async {
+    both("stream close", || async {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let (client, accepted) = futures::join!(TcpStream::connect(addr), listener.accept());

@@ -1,17 +1,18 @@
 //! Bad input and failing syscalls: each is an `io::Error` naming the address or fd and what
-//! happened; nothing panics.
+//! happened, with the same errno on the real backend and in the simulator (each body runs on
+//! both); nothing panics.
 
 mod common;
 
 use std::io;
 use std::time::Duration;
 
-use common::run_real;
+use common::both;
 use doppel::net::{TcpListener, TcpStream};
 
 #[test]
 fn connecting_to_a_closed_port_names_the_address() {
-    run_real(Duration::from_secs(10), async {
+    both("refused", || async {
         let port = {
             let l = TcpListener::bind("127.0.0.1:0")?;
             l.local_addr()?.port()
@@ -30,7 +31,7 @@ fn connecting_to_a_closed_port_names_the_address() {
 
 #[test]
 fn binding_a_busy_or_bad_address_names_it() {
-    run_real(Duration::from_secs(10), async {
+    both("bind errors", || async {
         let l = TcpListener::bind("127.0.0.1:0")?;
         let busy = l.local_addr()?;
         let err = TcpListener::bind(busy).unwrap_err();
@@ -47,7 +48,7 @@ fn binding_a_busy_or_bad_address_names_it() {
 
 #[test]
 fn reading_a_closed_stream_names_the_fd() {
-    run_real(Duration::from_secs(10), async {
+    both("closed stream", || async {
         let l = TcpListener::bind("127.0.0.1:0")?;
         let s = TcpStream::connect(l.local_addr()?).await?;
         let fd = s.fd();
@@ -62,7 +63,7 @@ fn reading_a_closed_stream_names_the_fd() {
 
 #[test]
 fn peer_reset_is_an_error_not_a_panic() {
-    run_real(Duration::from_secs(10), async {
+    both("peer reset", || async {
         let l = TcpListener::bind("127.0.0.1:0")?;
         let (c, a) = futures::join!(TcpStream::connect(l.local_addr()?), l.accept());
         let (c, (a, _)) = (c?, a?);

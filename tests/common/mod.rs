@@ -1,5 +1,6 @@
-//! Helpers shared by the real-backend integration tests: a bounded runner, an echo server, the
-//! deterministic payload (re-exported from `doppel_scenarios::wire`), and an fd counter. Every test binds 127.0.0.1 only.
+//! Helpers shared by the integration tests: a bounded real-backend runner, one body run on both
+//! backends (`both`, `both_fault_free`), an echo server, the deterministic payload (re-exported
+//! from `doppel_scenarios::wire`), and an fd counter. Every real run binds 127.0.0.1 only.
 #![allow(dead_code)]
 
 use std::future::Future;
@@ -77,11 +78,34 @@ where
     Fut: Future<Output = io::Result<T>> + 'static,
     T: PartialEq + std::fmt::Debug + Clone + 'static,
 {
-    let (real, _) = run_real(Duration::from_secs(60), body());
-    for plan in [
+    let plans = [
         doppel::sim::FaultPlan::none(),
         doppel::sim::FaultPlan::benign(0.05),
-    ] {
+    ];
+    both_under(name, &plans, body)
+}
+
+/// [`both`], with the simulator's runs under no faults only: for bodies that assert timing
+/// the benign plan's link stalls (up to 500 ms) would legitimately change.
+pub fn both_fault_free<F, Fut, T>(name: &str, body: F) -> T
+where
+    F: Fn() -> Fut + Clone + 'static,
+    Fut: Future<Output = io::Result<T>> + 'static,
+    T: PartialEq + std::fmt::Debug + Clone + 'static,
+{
+    both_under(name, &[doppel::sim::FaultPlan::none()], body)
+}
+
+/// Runs `body` on the real backend, then in the simulator under each of `plans` for seeds
+/// 0..8, and checks every result equals the real one.
+pub fn both_under<F, Fut, T>(name: &str, plans: &[doppel::sim::FaultPlan], body: F) -> T
+where
+    F: Fn() -> Fut + Clone + 'static,
+    Fut: Future<Output = io::Result<T>> + 'static,
+    T: PartialEq + std::fmt::Debug + Clone + 'static,
+{
+    let (real, _) = run_real(Duration::from_secs(60), body());
+    for plan in plans {
         for seed in 0..8 {
             let out = std::rc::Rc::new(std::cell::RefCell::new(None));
             let (b, o) = (body.clone(), out.clone());
