@@ -14,7 +14,7 @@ use doppel_core::time::Instant;
 use doppel_core::{JoinHandle, Runtime};
 
 use crate::builder::{Main, Role, SimBuilder};
-use crate::net::queue::NetEvent;
+use crate::net::queue::WorldEvent;
 use crate::poller::{Pokes, SimPoller};
 use crate::report::{ConfigError, Failure, FailureKind, Outcome, Report};
 use crate::world::{HostRequest, World};
@@ -390,7 +390,7 @@ impl Sim {
             }
             if let Some(d) = restart_after {
                 let at = w.clock + d;
-                w.queue.push(at, NetEvent::Restart { host });
+                w.queue.push(at, WorldEvent::Restart { host });
             }
         }
         let rts = std::mem::take(&mut self.hosts[host].rts);

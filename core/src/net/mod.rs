@@ -18,4 +18,4 @@ pub use addr::{name_not_known, ToSocketAddr};
 pub use detach::Detached;
 pub use listener::{Accept, TcpListener};
 pub use serve::{serve, serve_with, ServeOptions};
-pub use stream::{Read, Ready, TcpStream, Write, WriteAll};
+pub use stream::{Read, TcpStream, WaitReady, Write, WriteAll};

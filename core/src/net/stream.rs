@@ -131,16 +131,16 @@ impl TcpStream {
     }
 
     /// Waits until a read may make progress (data, EOF, an error, or an expired deadline).
-    pub fn readable(&self) -> Ready<'_> {
-        Ready {
+    pub fn readable(&self) -> WaitReady<'_> {
+        WaitReady {
             reg: &self.reg,
             guard: ParkGuard::new(&self.reg, Direction::Read),
         }
     }
 
     /// Waits until a write may make progress.
-    pub fn writable(&self) -> Ready<'_> {
-        Ready {
+    pub fn writable(&self) -> WaitReady<'_> {
+        WaitReady {
             reg: &self.reg,
             guard: ParkGuard::new(&self.reg, Direction::Write),
         }
@@ -385,14 +385,14 @@ impl Future for WriteAll<'_> {
 
 /// The future of [`TcpStream::readable`] and [`TcpStream::writable`].
 #[derive(Debug)]
-pub struct Ready<'a> {
+pub struct WaitReady<'a> {
     /// The socket.
     reg: &'a Registration,
     /// The slot, and un-parking on drop.
     guard: ParkGuard<'a>,
 }
 
-impl Future for Ready<'_> {
+impl Future for WaitReady<'_> {
     type Output = io::Result<()>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();

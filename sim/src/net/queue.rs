@@ -12,9 +12,10 @@ use doppel_core::{Ready, Token};
 
 use super::socket::SockRef;
 
-/// Something the network will do at an instant.
+/// Something the world will do at an instant: a network delivery, or a scheduled host crash or
+/// restart.
 #[derive(Debug)]
-pub(crate) enum NetEvent {
+pub(crate) enum WorldEvent {
     /// A SYN reaches `to`'s host; `from` is the connecting socket.
     Syn {
         /// The connecting socket.
@@ -91,7 +92,7 @@ struct Scheduled {
     /// Tie-breaker: events at one instant happen in the order they were scheduled.
     seq: u64,
     /// What happens.
-    event: NetEvent,
+    event: WorldEvent,
 }
 
 impl PartialEq for Scheduled {
@@ -123,7 +124,7 @@ pub(crate) struct EventQueue {
 
 impl EventQueue {
     /// Schedules `event` at `at`.
-    pub(crate) fn push(&mut self, at: Instant, event: NetEvent) {
+    pub(crate) fn push(&mut self, at: Instant, event: WorldEvent) {
         self.seq += 1;
         self.heap.push(Scheduled {
             at,
@@ -138,7 +139,7 @@ impl EventQueue {
     }
 
     /// Pops the next event if it is due at `now`.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<NetEvent> {
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<WorldEvent> {
         if self.heap.peek()?.at > now {
             return None;
         }

@@ -19,7 +19,7 @@ pub(crate) struct SockRef {
 }
 
 /// Which reactor watches a socket, and the token its events carry.
-pub(crate) type Registration = Option<(usize, Token)>;
+pub(crate) type Watch = Option<(usize, Token)>;
 
 /// A listening socket.
 #[derive(Debug)]
@@ -48,7 +48,7 @@ pub(crate) enum Phase {
 
 /// One end of a TCP connection.
 #[derive(Debug)]
-pub(crate) struct Stream {
+pub(crate) struct TcpConn {
     /// Our address.
     pub(crate) local: SocketAddr,
     /// The address we connected to, or accepted from.
@@ -81,7 +81,7 @@ pub(crate) struct Stream {
     pub(crate) orphan: bool,
 }
 
-impl Stream {
+impl TcpConn {
     /// Bytes that have arrived and not been read.
     pub(crate) fn readable(&self) -> usize {
         self.arrived
@@ -116,8 +116,8 @@ impl Stream {
     }
 
     /// A stream in the given phase.
-    pub(crate) fn new(local: SocketAddr, peer_addr: SocketAddr, phase: Phase) -> Stream {
-        Stream {
+    pub(crate) fn new(local: SocketAddr, peer_addr: SocketAddr, phase: Phase) -> TcpConn {
+        TcpConn {
             local,
             peer_addr,
             peer: None,
@@ -144,7 +144,7 @@ pub(crate) enum Kind {
     /// Listening.
     Listener(Listener),
     /// A connection end.
-    Stream(Box<Stream>),
+    Stream(Box<TcpConn>),
 }
 
 /// A simulated socket.
@@ -156,14 +156,14 @@ pub(crate) struct Socket {
     /// socket uses its host's).
     pub(crate) site: Option<crate::site::Site>,
     /// Which reactor watches it.
-    pub(crate) reg: Registration,
+    pub(crate) reg: Watch,
     /// What it is.
     pub(crate) kind: Kind,
 }
 
 impl Socket {
     /// The stream, if this is one.
-    pub(crate) fn stream(&mut self) -> Option<&mut Stream> {
+    pub(crate) fn stream(&mut self) -> Option<&mut TcpConn> {
         match &mut self.kind {
             Kind::Stream(s) => Some(s),
             _ => None,

@@ -7,8 +7,8 @@ use doppel_core::Ready;
 
 use super::{At, HostRequest, World};
 use crate::faults::FaultClass;
-use crate::net::queue::NetEvent;
-use crate::net::socket::{Kind, Phase, SockRef, Socket, Stream};
+use crate::net::queue::WorldEvent;
+use crate::net::socket::{Kind, Phase, SockRef, Socket, TcpConn};
 
 /// Linux's SYN retransmissions before `connect` fails with `ETIMEDOUT` (`tcp_syn_retries`).
 const SYN_RETRIES: u32 = 6;
@@ -20,26 +20,26 @@ fn hangup() -> Ready {
 
 impl World {
     /// Carries out one network event.
-    pub(crate) fn deliver(&mut self, event: NetEvent) {
+    pub(crate) fn deliver(&mut self, event: WorldEvent) {
         self.delivered += 1;
         match event {
-            NetEvent::Syn { from, to } => self.on_syn(from, to),
-            NetEvent::SynRetry { sock } => self.on_syn_retry(sock),
-            NetEvent::SynAck { to, server } => self.on_syn_ack(to, server),
-            NetEvent::Data { to, from, len } => self.on_data(to, from, len),
-            NetEvent::Fin { to } => self.on_fin(to),
-            NetEvent::Rst { to, errno } => self.on_rst(to, errno),
-            NetEvent::Window { to } => self.raise(to, Ready::WRITABLE),
-            NetEvent::Edge {
+            WorldEvent::Syn { from, to } => self.on_syn(from, to),
+            WorldEvent::SynRetry { sock } => self.on_syn_retry(sock),
+            WorldEvent::SynAck { to, server } => self.on_syn_ack(to, server),
+            WorldEvent::Data { to, from, len } => self.on_data(to, from, len),
+            WorldEvent::Fin { to } => self.on_fin(to),
+            WorldEvent::Rst { to, errno } => self.on_rst(to, errno),
+            WorldEvent::Window { to } => self.raise(to, Ready::WRITABLE),
+            WorldEvent::Edge {
                 reactor,
                 token,
                 ready,
             } => self.queue_edge(reactor, token, ready),
-            NetEvent::Crash {
+            WorldEvent::Crash {
                 host,
                 restart_after,
             } => self.requests.push(HostRequest::Crash(host, restart_after)),
-            NetEvent::Restart { host } => self.requests.push(HostRequest::Restart(host)),
+            WorldEvent::Restart { host } => self.requests.push(HostRequest::Restart(host)),
         }
     }
 
@@ -67,7 +67,7 @@ impl World {
             _ => {
                 let at = self.arrive(dest, client_host, from);
                 let e = libc::ECONNREFUSED;
-                self.queue.push(at, NetEvent::Rst { to: from, errno: e });
+                self.queue.push(at, WorldEvent::Rst { to: from, errno: e });
                 return;
             }
         };
@@ -80,7 +80,7 @@ impl World {
         } else {
             to
         };
-        let mut st = Stream::new(local, client_local, Phase::Established);
+        let mut st = TcpConn::new(local, client_local, Phase::Established);
         st.peer = Some(from);
         let site = Some(self.conn_site(dest, local, client_local, client_host));
         let server = self.socks.insert(Socket {
@@ -94,7 +94,7 @@ impl World {
         }
         self.raise(listener, Ready::READABLE);
         let at = self.arrive(dest, client_host, server);
-        self.queue.push(at, NetEvent::SynAck { to: from, server });
+        self.queue.push(at, WorldEvent::SynAck { to: from, server });
     }
 
     /// The dropped SYN's retransmission timer, doubling from one second as Linux's does.
@@ -109,7 +109,7 @@ impl World {
             _ => return,
         };
         let at = self.clock + Duration::from_secs(1u64 << retries.min(6));
-        self.queue.push(at, NetEvent::SynRetry { sock });
+        self.queue.push(at, WorldEvent::SynRetry { sock });
     }
 
     /// Resends a SYN, or gives up with `ETIMEDOUT`.
@@ -134,7 +134,7 @@ impl World {
         let to = st.peer_addr;
         let dest = self.resolve(host, to).unwrap_or(host);
         let at = self.arrive(host, dest, sock);
-        self.queue.push(at, NetEvent::Syn { from: sock, to });
+        self.queue.push(at, WorldEvent::Syn { from: sock, to });
     }
 
     /// The SYN-ACK completes the client's connect; a client that gave up meanwhile resets the

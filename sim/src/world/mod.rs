@@ -17,7 +17,7 @@ use doppel_core::{Event, Ready, Token};
 use crate::faults::{FaultClass, FaultCounts, FaultPlan, Fired};
 use crate::host::{HostId, HostState};
 use crate::net::link::Links;
-use crate::net::queue::{EventQueue, NetEvent};
+use crate::net::queue::{EventQueue, WorldEvent};
 use crate::net::socket::{Kind, SockRef, Sockets};
 use crate::rng::Rngs;
 use crate::sched::Picker;
@@ -328,7 +328,7 @@ impl World {
         let at = self.clock + delay;
         self.queue.push(
             at,
-            NetEvent::Edge {
+            WorldEvent::Edge {
                 reactor,
                 token,
                 ready,

@@ -7,7 +7,7 @@ use crate::builder::SimBuilder;
 use crate::faults::{FaultClass, FaultCounts, FaultPlan};
 use crate::host::HostState;
 use crate::net::link::{Cut, Links};
-use crate::net::queue::{EventQueue, NetEvent};
+use crate::net::queue::{EventQueue, WorldEvent};
 use crate::net::socket::{Kind, Sockets};
 use crate::rng::Rngs;
 use crate::sched::Picker;
@@ -52,7 +52,7 @@ fn crashes(plan: &FaultPlan, index: &dyn Fn(&str) -> usize) -> EventQueue {
         let restart_after = c.restart_after;
         queue.push(
             Instant::ZERO + c.at,
-            NetEvent::Crash {
+            WorldEvent::Crash {
                 host,
                 restart_after,
             },

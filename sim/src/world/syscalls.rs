@@ -11,8 +11,8 @@ use doppel_core::{Event, Ready, Token};
 use super::{errno, sock_site, At, World};
 use crate::faults::FaultClass;
 use crate::host::HostId;
-use crate::net::queue::NetEvent;
-use crate::net::socket::{Kind, Listener, Phase, SockRef, Socket, Stream};
+use crate::net::queue::WorldEvent;
+use crate::net::socket::{Kind, Listener, Phase, SockRef, Socket, TcpConn};
 
 /// The listen backlog when none is given: Linux's `somaxconn` default.
 const DEFAULT_BACKLOG: usize = 4096;
@@ -125,7 +125,7 @@ impl World {
             .ephemeral_port()
             .ok_or_else(|| errno(libc::EADDRNOTAVAIL))?;
         let local = SocketAddr::new(local_ip, port);
-        let stream = Stream::new(local, addr, Phase::SynSent { retries: 0 });
+        let stream = TcpConn::new(local, addr, Phase::SynSent { retries: 0 });
         let site = Some(self.conn_site(host, local, addr, host));
         let sock = self.socks.get(sref).expect("checked above");
         sock.kind = Kind::Stream(Box::new(stream));
@@ -135,7 +135,7 @@ impl World {
                 let at = self.arrive(host, to_host, sref);
                 self.queue.push(
                     at,
-                    NetEvent::Syn {
+                    WorldEvent::Syn {
                         from: sref,
                         to: addr,
                     },
@@ -144,7 +144,7 @@ impl World {
             None => {
                 let at = self.clock + Duration::from_secs(3);
                 let e = libc::EHOSTUNREACH;
-                self.queue.push(at, NetEvent::Rst { to: sref, errno: e });
+                self.queue.push(at, WorldEvent::Rst { to: sref, errno: e });
             }
         }
         if self.eintr(reactor, FaultClass::Eintr, At::Sock(sref)) {
@@ -248,7 +248,7 @@ impl World {
         let at = self.clock + delay;
         self.queue.push(
             at,
-            NetEvent::Data {
+            WorldEvent::Data {
                 to: sref,
                 from,
                 len: rest,
@@ -274,7 +274,7 @@ impl World {
         }
         pst.writer_blocked = false;
         let at = self.arrive(me, peer_host, sref);
-        self.queue.push(at, NetEvent::Window { to: peer });
+        self.queue.push(at, WorldEvent::Window { to: peer });
     }
 
     /// The other end of a stream, if known.
@@ -383,7 +383,7 @@ impl World {
             let at = self.arrival(from, to);
             self.queue.push(
                 at,
-                NetEvent::Data {
+                WorldEvent::Data {
                     to,
                     from: Some(from),
                     len: seg,
@@ -482,7 +482,7 @@ impl World {
         st.fin_out = true;
         if let Some(peer) = st.peer {
             let at = self.arrival(sref, peer);
-            self.queue.push(at, NetEvent::Fin { to: peer });
+            self.queue.push(at, WorldEvent::Fin { to: peer });
         }
     }
 
@@ -649,7 +649,7 @@ impl World {
                 let at = self.arrive(host, peer_host, sref);
                 self.queue.push(
                     at,
-                    NetEvent::Rst {
+                    WorldEvent::Rst {
                         to: peer,
                         errno: peer_errno,
                     },
