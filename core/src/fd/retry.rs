@@ -1,5 +1,9 @@
-//! The one I/O retry loop. Every socket call of every doppel type goes through [`poll_io`];
-//! no other code matches on `Interrupted`, `WouldBlock` or `ConnectionAborted`.
+//! The one I/O retry loop. Every socket call of every doppel type goes through [`poll_io`]
+//! (connect's `SO_ERROR` wait and the refusal `net::serve` writes included), except the raw
+//! `read_once`/`write_once`, whose point is to hand over the raw result. No other code retries
+//! on `Interrupted`, `WouldBlock` or `ConnectionAborted`; the only other matches give `EINTR` a
+//! meaning rather than a retry: an empty poll round (F1, in the turn), a handshake going on in
+//! the background (F3, connect), a close that has closed (F4, the reactor).
 //!
 //! It is Go's `internal/poll/fd_unix.go` loop with the short-transfer shortcut:
 //!

@@ -113,21 +113,21 @@ where
     }
 }
 
-/// Writes `msg` to a refused connection without waiting: `EINTR` is retried and a short write
+/// Writes `msg` to a refused connection without waiting, through the retry loop's
+/// non-parking calls (`write_now`, `read_now`: `EINTR` is retried there): a short write
 /// continues, but a full send buffer (`WouldBlock`) or an error gives up (a bounded number of
 /// calls in all: the accept loop never stalls on a refused client). Then it half-closes and
 /// discards what the client already sent, so the close that follows is a FIN, not a reset
-/// that could destroy the message before the client reads it (a client that sends more
-/// after this still gets a reset: best effort).
+/// that could destroy the message before the client reads it (a client that sends more after
+/// this still gets a reset: best effort).
 fn tell(conn: &TcpStream, msg: &[u8]) {
     let mut rest = msg;
     for _ in 0..16 {
         if rest.is_empty() {
             break;
         }
-        match conn.write_once(rest) {
+        match conn.write_now(rest) {
             Ok(n) => rest = &rest[n..],
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
     }
@@ -137,9 +137,8 @@ fn tell(conn: &TcpStream, msg: &[u8]) {
     let _ = conn.shutdown(std::net::Shutdown::Write);
     let mut sink = [0u8; 4096];
     for _ in 0..16 {
-        match conn.read_once(&mut sink) {
+        match conn.read_now(&mut sink) {
             Ok(n) if n > 0 => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             _ => return,
         }
     }

@@ -12,7 +12,7 @@ use crate::error;
 use crate::fd::registration::{ParkGuard, Registration};
 use crate::fd::retry::{Parked, Retry, Wait};
 use crate::fd::Direction;
-use crate::scheduler::Fd;
+use crate::scheduler::{Fd, Scheduler};
 use crate::time::Instant;
 use crate::trace::{self, Call};
 
@@ -34,6 +34,32 @@ fn connect_pending(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EINPROGRESS | libc::EALREADY | libc::EINTR)
     ) || e.kind() == io::ErrorKind::Interrupted
+}
+
+/// Where a connect in progress stands once its socket is writable: `Ok` connected, an error
+/// it failed with, or `WouldBlock` still in progress (a spurious edge, F16; or `SO_ERROR` says
+/// so). A socket that hung up without saying why is `ENOTCONN`, since waiting again on a
+/// hang-up would return at once and spin.
+fn connect_outcome(s: &mut dyn Scheduler, fd: Fd, reg: &Registration) -> io::Result<()> {
+    let so_error = s.take_error(fd);
+    let errno = match &so_error {
+        Ok(e) => e.as_ref().map_or(0, trace::errno_of),
+        Err(e) => trace::errno_of(e),
+    };
+    trace::event!("doppel::net", "so_error", fd = fd.0, errno = errno);
+    match so_error {
+        Ok(Some(e)) | Err(e) if connect_pending(&e) => {}
+        Ok(Some(e)) | Err(e) => return Err(e),
+        Ok(None) => match s.peer_addr(fd) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => {}
+            Err(e) => return Err(e),
+        },
+    }
+    if reg.hung_up(Direction::Write) {
+        return Err(io::Error::from_raw_os_error(libc::ENOTCONN));
+    }
+    Err(io::ErrorKind::WouldBlock.into())
 }
 
 impl TcpStream {
@@ -63,38 +89,23 @@ impl TcpStream {
             Err(e) if connect_pending(&e) => reg.drained(Direction::Write),
             Err(e) => return Err(ctx(e)),
         }
-        loop {
-            {
-                let mut guard = ParkGuard::new(&reg, Direction::Write);
-                poll_fn(|cx| reg.poll_ready(Direction::Write, cx, &mut guard.parked))
-                    .await
-                    .map_err(ctx)?;
-            }
-            let so_error = reg.with_sched(|s, fd| s.take_error(fd));
-            let errno = match &so_error {
-                Ok(e) => e.as_ref().map_or(0, trace::errno_of),
-                Err(e) => trace::errno_of(e),
-            };
-            trace::event!("doppel::net", "so_error", fd = fd.0, errno = errno);
-            let pending = match so_error {
-                Ok(Some(e)) | Err(e) if connect_pending(&e) => true,
-                Ok(Some(e)) | Err(e) => return Err(ctx(e)),
-                Ok(None) => match reg.with_sched(|s, fd| s.peer_addr(fd)) {
-                    Ok(_) => false,
-                    Err(e) if e.raw_os_error() == Some(libc::ENOTCONN) => true,
-                    Err(e) => return Err(ctx(e)),
-                },
-            };
-            if !pending {
-                return Ok(TcpStream { reg });
-            }
-            if reg.hung_up(Direction::Write) {
-                // Hang-up is final, so waiting again would return at once: a connection that
-                // died without reporting why must fail rather than spin.
-                return Err(ctx(io::Error::from_raw_os_error(libc::ENOTCONN)));
-            }
-            reg.drained(Direction::Write);
-        }
+        // One call of the retry loop: wait for writability, then ask `SO_ERROR`; "still in
+        // progress" is `WouldBlock` to it, so it waits again.
+        let mut guard = ParkGuard::new(&reg, Direction::Write);
+        poll_fn(|cx| {
+            reg.poll_io(
+                Call::Wait,
+                Direction::Write,
+                Wait::Park(cx, true),
+                Retry::Plain,
+                &mut guard.parked,
+                |s, fd| connect_outcome(s, fd, &reg),
+            )
+        })
+        .await
+        .map_err(ctx)?;
+        drop(guard);
+        Ok(TcpStream { reg })
     }
 
     /// The socket's descriptor (for diagnostics; the stream owns it).
@@ -193,6 +204,41 @@ impl TcpStream {
         let got = self.reg.with_sched(|s, fd| s.write(fd, buf));
         trace::raw_call(Call::Write, self.fd(), buf.len(), &got);
         got
+    }
+
+    /// One `write(2)` through the retry loop that never parks and keeps no short-write
+    /// shortcut: `EINTR` is retried there, a full send buffer is `WouldBlock`, and a call
+    /// after a short write tries the kernel again. For callers that must not wait at all (the
+    /// refusal `net::serve` writes from its accept loop).
+    pub(crate) fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
+        let res = self.reg.poll_io(
+            Call::Write,
+            Direction::Write,
+            Wait::NoPark,
+            Retry::Plain,
+            &mut None,
+            |s, fd| s.write(fd, buf),
+        );
+        match res {
+            Poll::Ready(r) => r,
+            Poll::Pending => unreachable!("doppel: write_now parked"),
+        }
+    }
+
+    /// One `read(2)` the same way (see [`TcpStream::write_now`]).
+    pub(crate) fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let res = self.reg.poll_io(
+            Call::Read,
+            Direction::Read,
+            Wait::NoPark,
+            Retry::Plain,
+            &mut None,
+            |s, fd| s.read(fd, buf),
+        );
+        match res {
+            Poll::Ready(r) => r,
+            Poll::Pending => unreachable!("doppel: read_now parked"),
+        }
     }
 
     /// Shuts down the read half, the write half (sends FIN), or both.
