@@ -15,7 +15,7 @@
 //! | `sched`     | [`Strategy`]: seeded random choice, and PCT                             |
 //! | `spin`      | livelock detection: steps without going idle, and what the busy tasks called |
 //! | `seeds`     | [`SeedRange`] (`A..B`, `A..=B`, `N`) and [`Shard`] (`K/N`)              |
-//! | [`rng`]     | named ChaCha8 streams derived from the seed                             |
+//! | `rng`       | named ChaCha8 streams derived from the seed, and the fault dice         |
 //! | `check`     | [`check_seeds`], [`check_determinism`]: run seeds twice, honour `DOPPEL_SEED` |
 //! | [`explore`](mod@explore) | [`Explore`], [`Sweep`]: the one seed sweep (threads, budget, counts)   |
 //! | [`shrink`](mod@shrink)  | [`Shrink`], [`Shrunk`]: a failing seed's faults, down to a 1-minimal set |
@@ -39,7 +39,7 @@ mod host;
 mod net;
 mod poller;
 mod report;
-pub mod rng;
+mod rng;
 mod sched;
 mod seeds;
 pub mod shrink;

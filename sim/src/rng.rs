@@ -57,11 +57,6 @@ impl Stream {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
-    /// A number in `lo..=hi`.
-    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo + 1)
-    }
-
     /// True with probability `p` (0.0 never draws: a disabled knob disturbs nothing).
     pub fn chance(&mut self, p: f64) -> bool {
         if p <= 0.0 {
@@ -235,8 +230,6 @@ mod tests {
         let mut s = Stream::new(3, "x");
         for _ in 0..1000 {
             assert!(s.below(7) < 7);
-            let v = s.between(5, 9);
-            assert!((5..=9).contains(&v));
         }
         assert!(!s.chance(0.0));
         assert!(s.chance(1.0));
