@@ -211,33 +211,27 @@ impl TcpStream {
     /// after a short write tries the kernel again. For callers that must not wait at all (the
     /// refusal `net::serve` writes from its accept loop).
     pub(crate) fn write_now(&self, buf: &[u8]) -> io::Result<usize> {
-        let res = self.reg.poll_io(
-            Call::Write,
-            Direction::Write,
-            Wait::NoPark,
-            Retry::Plain,
-            &mut None,
-            |s, fd| s.write(fd, buf),
-        );
-        match res {
-            Poll::Ready(r) => r,
-            Poll::Pending => unreachable!("doppel: write_now parked"),
-        }
+        self.now(Call::Write, Direction::Write, |s, fd| s.write(fd, buf))
     }
 
     /// One `read(2)` the same way (see [`TcpStream::write_now`]).
     pub(crate) fn read_now(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let res = self.reg.poll_io(
-            Call::Read,
-            Direction::Read,
-            Wait::NoPark,
-            Retry::Plain,
-            &mut None,
-            |s, fd| s.read(fd, buf),
-        );
-        match res {
+        self.now(Call::Read, Direction::Read, |s, fd| s.read(fd, buf))
+    }
+
+    /// `op` through the retry loop, without parking.
+    fn now(
+        &self,
+        call: Call,
+        dir: Direction,
+        op: impl FnMut(&mut dyn Scheduler, Fd) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        match self
+            .reg
+            .poll_io(call, dir, Wait::NoPark, Retry::Plain, &mut None, op)
+        {
             Poll::Ready(r) => r,
-            Poll::Pending => unreachable!("doppel: read_now parked"),
+            Poll::Pending => unreachable!("doppel: a call that never parks parked"),
         }
     }
 
