@@ -22,7 +22,7 @@ pub(crate) type Loopback = Arc<dyn Fn() -> io::Result<RealOutcome> + Send + Sync
 /// One scenario, ready to run.
 #[derive(Clone)]
 pub struct Scenario {
-    /// Its name.
+    /// What summaries and reports call it (a spec's `name`, or its file's stem).
     pub name: String,
     /// One line on what it shows.
     pub about: String,

@@ -35,7 +35,6 @@ pub(crate) const IO_BUDGET: u32 = 128;
 
 /// Releases a task's slab entry and clears the current task if its poll unwinds.
 struct PollGuard<'a> {
-    /// The reactor.
     reactor: &'a Reactor,
     /// The task being polled.
     id: TaskId,

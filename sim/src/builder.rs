@@ -29,13 +29,11 @@ pub(crate) enum Role {
 /// One host of the setup.
 #[derive(Clone)]
 pub(crate) struct HostSpec {
-    /// Its name.
     pub(crate) name: String,
     /// Its address, as given.
     pub(crate) addr: String,
     /// Server or client.
     pub(crate) role: Role,
-    /// Its main.
     pub(crate) main: Main,
     /// A group of reactors (main, sub-reactors, workers) instead of one, if set.
     pub(crate) group: Option<doppel_core::group::GroupConfig>,

@@ -93,7 +93,7 @@ impl std::fmt::Debug for Explore<'_> {
 /// One failing seed of a sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailedSeed {
-    /// The seed.
+    /// The seed to replay it with.
     pub seed: u64,
     /// Its run's hash, as 16 hex digits (empty when the run never ended: a panic).
     pub hash: String,

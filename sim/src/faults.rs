@@ -540,7 +540,7 @@ impl FromStr for FaultPlan {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FaultName {
-    /// The class.
+    /// The class, the name's first part (`CLASS@SITE:OP`).
     pub class: FaultClass,
     /// Where it was decided (a socket, a reactor or a host).
     pub site: String,
@@ -618,7 +618,7 @@ impl FaultName {
 pub struct Fired {
     /// Injection order in the run, from 1.
     pub id: u64,
-    /// Its class.
+    /// What kind of fault fired: with the site and opportunity, its `--only` name.
     pub class: FaultClass,
     /// Its site (the `site` field of its trace event).
     pub site: String,

@@ -28,7 +28,6 @@ pub(crate) struct Pokes {
 struct SimWake {
     /// Shared with the driver.
     pokes: Arc<Pokes>,
-    /// The reactor.
     reactor: usize,
 }
 
@@ -52,11 +51,9 @@ impl WakeHandle for SimWake {
 /// One reactor's scheduler in the simulated world.
 #[derive(Debug)]
 pub(crate) struct SimPoller {
-    /// The world.
     pub(crate) world: Rc<RefCell<World>>,
     /// Which reactor this is.
     pub(crate) reactor: usize,
-    /// Its host.
     pub(crate) host: usize,
     /// Where cross-reactor wakes go.
     pub(crate) pokes: Arc<Pokes>,

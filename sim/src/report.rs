@@ -31,7 +31,7 @@ pub enum Outcome {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Report {
-    /// The seed.
+    /// The seed the run was built from: with the plan, all a replay needs.
     pub seed: u64,
     /// The fault plan as resolved for this seed (swarm mode picks concrete probabilities).
     pub plan: FaultPlan,
@@ -78,9 +78,9 @@ impl fmt::Display for Report {
 pub enum FailureKind {
     /// A client's main returned an error.
     Client {
-        /// The client.
+        /// The client host whose main failed: what shrinking keeps the same.
         host: String,
-        /// Its error.
+        /// The error its main returned, as text.
         error: String,
     },
     /// Nothing could run, nothing was pending, and the clients had not finished: a stall. Each
@@ -91,7 +91,7 @@ pub enum FailureKind {
     },
     /// The clients had not finished when virtual time reached the limit.
     TimeLimit {
-        /// The limit.
+        /// The virtual time the run was given (`SimBuilder::time_limit`).
         limit: Duration,
     },
     /// The run took `steps` steps in a row without going idle (virtual time stood still at
@@ -218,7 +218,7 @@ pub enum SimError {
 /// Two runs of one seed that differed, and where.
 #[derive(Clone, Debug)]
 pub struct Nondeterminism {
-    /// The seed.
+    /// The seed whose two runs differed.
     pub seed: u64,
     /// The first differing event (`None` if the traces agree although the runs' hashes or
     /// outcomes differ).

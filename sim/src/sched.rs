@@ -64,7 +64,6 @@ impl std::fmt::Display for Strategy {
 /// The strategy's state for one run.
 #[derive(Debug)]
 pub(crate) struct Picker {
-    /// The strategy.
     strategy: Strategy,
     /// PCT: priorities by (reactor, task spawn number), assigned on first sight.
     priorities: std::collections::BTreeMap<(usize, u64), u64>,

@@ -71,7 +71,7 @@ impl Default for Shrink {
 /// ```
 #[derive(Clone, Debug)]
 pub struct Shrunk {
-    /// The seed.
+    /// The failing seed the shrink started from (and its replay needs).
     pub seed: u64,
     /// How many faults the original failing run injected.
     pub original: usize,
@@ -136,7 +136,6 @@ impl std::error::Error for ShrinkError {}
 struct Session<'a> {
     /// Builds the world.
     build: &'a dyn Fn(u64) -> SimBuilder,
-    /// The seed.
     seed: u64,
     /// The plan, without an `only` list.
     base: FaultPlan,
@@ -144,7 +143,6 @@ struct Session<'a> {
     want: FailureKind,
     /// Runs made.
     runs: u64,
-    /// The limits.
     limits: Shrink,
     /// When shrinking started.
     started: std::time::Instant,

@@ -21,7 +21,6 @@ use crate::world::{HostRequest, World};
 
 /// A host's runtime and main.
 struct HostRt {
-    /// Its name.
     name: String,
     /// Its name as its trace label.
     label: std::sync::Arc<str>,
@@ -53,7 +52,6 @@ pub struct Sim {
     pokes: Arc<Pokes>,
     /// The virtual time limit.
     limit: Instant,
-    /// The seed.
     seed: u64,
     /// Turns taken.
     steps: u64,

@@ -35,9 +35,7 @@ pub(crate) enum Label {
     Reactor(HostId, u32),
     /// A listener: `HOST:PORT`, then `HOST:PORT~N` for the N-th time the port is bound again.
     Listener {
-        /// Its host.
         host: HostId,
-        /// Its port.
         port: u16,
         /// How many times the host bound this port before.
         again: u32,
@@ -45,7 +43,6 @@ pub(crate) enum Label {
     /// One end of a connection: `HOST:PORT/PEER:PORT`, then `~N` once the client's ephemeral
     /// ports have wrapped N times (so a reused port names a new site).
     Conn {
-        /// Its host.
         host: HostId,
         /// Its local port.
         port: u16,

@@ -60,7 +60,7 @@ pub(crate) struct FaultList(pub(crate) Vec<FaultName>);
 /// `run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
-    /// The scenario.
+    /// A built-in scenario (`doppel list`) or a spec file's path.
     pub(crate) scenario: String,
     /// The seed (required unless --real).
     #[arg(long, value_name = "N", value_parser = seed, required_unless_present = "real")]
@@ -85,7 +85,7 @@ pub(crate) struct RunArgs {
 /// `explore`.
 #[derive(Debug, Args)]
 pub(crate) struct ExploreArgs {
-    /// The scenario.
+    /// A built-in scenario (`doppel list`) or a spec file's path.
     pub(crate) scenario: String,
     /// The seeds (A..B, A..=B or N; default: the scenario's).
     #[arg(long, value_name = "RANGE", value_parser = seeds)]
@@ -121,7 +121,7 @@ pub(crate) struct CombineArgs {
 /// `replay`.
 #[derive(Debug, Args)]
 pub(crate) struct ReplayArgs {
-    /// The scenario.
+    /// A built-in scenario (`doppel list`) or a spec file's path.
     pub(crate) scenario: String,
     /// The seed.
     #[arg(long, value_name = "N", value_parser = seed)]
@@ -149,7 +149,7 @@ pub(crate) struct ReplayArgs {
 /// `shrink`.
 #[derive(Debug, Args)]
 pub(crate) struct ShrinkArgs {
-    /// The scenario.
+    /// A built-in scenario (`doppel list`) or a spec file's path.
     pub(crate) scenario: String,
     /// The failing seed.
     #[arg(long, value_name = "N", value_parser = seed)]

@@ -16,7 +16,6 @@ use crate::Cli;
 /// One failing seed.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub(crate) struct FailedSeed {
-    /// The seed.
     pub(crate) seed: u64,
     /// The run's hash, hex.
     pub(crate) hash: String,
@@ -45,7 +44,6 @@ pub(crate) struct SweepReport {
     pub(crate) shards: u64,
     /// The slices of the range this report covers, `[start, end)` each, sorted.
     pub(crate) covered: Vec<[u64; 2]>,
-    /// Seeds run.
     pub(crate) seeds_run: u64,
     /// Failing seeds, in seed order.
     pub(crate) failed: Vec<FailedSeed>,

@@ -69,7 +69,7 @@ pub struct Spec {
     pub source: String,
     /// One line on what it shows.
     pub about: String,
-    /// The workload.
+    /// The server and checking client it runs, from `workload = "..."`.
     pub workload: &'static dyn Workload,
     /// The server variant, as an index into the workload's variants.
     pub variant: usize,

@@ -105,7 +105,6 @@ pub(crate) struct RawLink {
     pub(crate) b: Text,
     /// Its one-way latency.
     pub(crate) latency: Option<Text>,
-    /// Its jitter.
     pub(crate) jitter: Option<Text>,
 }
 
@@ -174,7 +173,6 @@ pub(crate) struct RawPartition {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCrash {
-    /// The host.
     pub(crate) host: Text,
     /// When.
     pub(crate) at: Text,

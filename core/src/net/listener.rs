@@ -152,7 +152,6 @@ impl TcpListener {
 /// The future of [`TcpListener::accept`].
 #[derive(Debug)]
 pub struct Accept<'a> {
-    /// The listener.
     listener: &'a TcpListener,
     /// Un-parks on drop.
     guard: ParkGuard<'a>,

@@ -356,7 +356,6 @@ impl TcpStream {
 /// The future of [`TcpStream::read`].
 #[derive(Debug)]
 pub struct Read<'a> {
-    /// The stream.
     stream: &'a TcpStream,
     /// Where the bytes go.
     buf: &'a mut [u8],
@@ -376,7 +375,6 @@ impl Future for Read<'_> {
 /// The future of [`TcpStream::write`].
 #[derive(Debug)]
 pub struct Write<'a> {
-    /// The stream.
     stream: &'a TcpStream,
     /// The bytes.
     buf: &'a [u8],
@@ -396,7 +394,6 @@ impl Future for Write<'_> {
 /// The future of [`TcpStream::write_all`].
 #[derive(Debug)]
 pub struct WriteAll<'a> {
-    /// The stream.
     stream: &'a TcpStream,
     /// What is left to write.
     buf: &'a [u8],

@@ -62,7 +62,6 @@ struct Chan<T> {
     /// front one may take a freed slot; a sender that gives up leaves the line and, if it was
     /// at the front, passes the turn on.
     waiting: VecDeque<(u64, Waker)>,
-    /// The next ticket.
     next_ticket: u64,
 }
 

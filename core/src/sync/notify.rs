@@ -25,7 +25,6 @@ struct State {
 /// Wakes tasks that wait for it.
 #[derive(Default)]
 pub struct Notify {
-    /// The state.
     state: Mutex<State>,
 }
 
@@ -114,7 +113,6 @@ impl Notify {
 /// a `notify_one` it received but never collected to the next waiter (a `notify_waiters` wake
 /// is not passed on: it stores no permit).
 struct Unwait<'a> {
-    /// The notify.
     notify: &'a Notify,
     /// The ticket still registered.
     ticket: Option<u64>,

@@ -34,13 +34,11 @@ struct Slot<T> {
 
 /// Sends the one value.
 pub struct Sender<T> {
-    /// The slot.
     slot: Arc<Mutex<Slot<T>>>,
 }
 
 /// Receives the one value; a future.
 pub struct Receiver<T> {
-    /// The slot.
     slot: Arc<Mutex<Slot<T>>>,
 }
 

@@ -22,7 +22,6 @@ struct State {
 /// A semaphore; clone it to share.
 #[derive(Clone)]
 pub struct Semaphore {
-    /// The state.
     state: Arc<Mutex<State>>,
 }
 

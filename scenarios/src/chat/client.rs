@@ -94,7 +94,6 @@ impl Lines {
 
 /// One client's state across its connections.
 struct Client {
-    /// Its id.
     id: u64,
     /// The load it runs.
     load: Load,

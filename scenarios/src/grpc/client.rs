@@ -20,9 +20,7 @@ type Conn = LedgerClient<Channel<tonic::body::Body>>;
 struct Client {
     /// `http://HOST:PORT`.
     origin: String,
-    /// Its id.
     id: u64,
-    /// Its load.
     load: Load,
     /// The open connection, if any.
     conn: Option<Conn>,

@@ -24,11 +24,8 @@ pub fn value_of(key: &str, version: u64, max: usize) -> String {
 
 /// One client's state.
 struct Client {
-    /// The server.
     server: SocketAddr,
-    /// Its id.
     id: u64,
-    /// Its load.
     load: Load,
     /// The open connection, if any.
     conn: Option<SendRequest<Full<Bytes>>>,

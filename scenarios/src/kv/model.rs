@@ -36,7 +36,6 @@ pub enum Lost {
 /// A client's keys, by number.
 #[derive(Clone, Debug)]
 pub struct Model {
-    /// The keys.
     keys: Vec<Key>,
 }
 

@@ -63,7 +63,6 @@ pub(crate) enum WorldEvent {
     },
     /// A readiness edge delivered late (or a writable edge after a short write).
     Edge {
-        /// The reactor.
         reactor: usize,
         /// The registration.
         token: Token,
@@ -72,16 +71,12 @@ pub(crate) enum WorldEvent {
     },
     /// A scheduled crash or restart of a host.
     Crash {
-        /// The host.
         host: usize,
         /// Restart after this long, if at all.
         restart_after: Option<std::time::Duration>,
     },
     /// A crashed host comes back.
-    Restart {
-        /// The host.
-        host: usize,
-    },
+    Restart { host: usize },
 }
 
 /// A queued event.

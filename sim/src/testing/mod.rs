@@ -187,7 +187,6 @@ pub fn try_run(spec: &TestSpec, build: impl Fn(u64) -> SimBuilder + Sync) -> Res
 struct Session<'a> {
     /// The test.
     spec: &'a TestSpec,
-    /// Its path.
     path: String,
     /// The sweep, with the environment's overrides.
     explore: Explore<'a>,

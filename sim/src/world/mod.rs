@@ -28,7 +28,6 @@ pub(crate) use ready::ReadySet;
 /// A reactor as the world sees it: whose it is and what is waiting for its next `poll`.
 #[derive(Debug)]
 pub(crate) struct ReactorState {
-    /// Its host.
     pub(crate) host: HostId,
     /// Where its own faults are numbered (`eintr-poll`, `spurious`): `HOST#N`.
     pub(crate) site: Site,
@@ -130,13 +129,11 @@ pub(crate) struct World {
     pub(crate) queue: EventQueue,
     /// Latencies, stalls, partitions.
     pub(crate) links: Links,
-    /// Hosts.
     pub(crate) hosts: Vec<HostState>,
     /// Hosts by address, so a SYN finds its host in O(log n).
     pub(crate) by_ip: std::collections::BTreeMap<std::net::IpAddr, HostId>,
     /// The reactors of each host (its simulated threads): a contiguous range of indexes.
     pub(crate) host_reactors: Vec<std::ops::Range<usize>>,
-    /// Reactors.
     pub(crate) reactors: Vec<ReactorState>,
     /// Reactors that may have work now.
     pub(crate) ready: ReadySet,
