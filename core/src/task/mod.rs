@@ -41,8 +41,8 @@ impl TaskId {
         number: u64::MAX,
     };
 
-    /// Builds an id (the slab's job; public for schedulers' tests).
-    pub const fn new(slot: u32, number: u64) -> TaskId {
+    /// Builds an id: the slab's job alone.
+    pub(crate) const fn new(slot: u32, number: u64) -> TaskId {
         TaskId { slot, number }
     }
 
