@@ -40,6 +40,16 @@ struct HostRt {
     outcome: Option<Outcome>,
 }
 
+impl HostRt {
+    /// How reports name the host's reactor `k`: the host, then `host#k` for its others.
+    fn reactor_label(&self, k: usize) -> String {
+        match k {
+            0 => self.name.clone(),
+            k => format!("{}#{k}", self.name),
+        }
+    }
+}
+
 /// A built world, ready to run. Make one with [`SimBuilder`].
 pub struct Sim {
     /// Everything simulated.
@@ -252,10 +262,7 @@ impl Sim {
         let busy = w.spin.busy;
         let name = |r: usize| {
             let h = &self.hosts[self.reactor_host[r]];
-            match r - h.reactors.start {
-                0 => h.name.clone(),
-                k => format!("{}#{k}", h.name),
-            }
+            h.reactor_label(r - h.reactors.start)
         };
         Some(FailureKind::Livelock {
             steps: busy,
@@ -426,10 +433,7 @@ impl Sim {
         if let FailureKind::Stall { blocked } = &mut kind {
             for h in &self.hosts {
                 for (k, rt) in h.rts.iter().enumerate() {
-                    let who = match k {
-                        0 => h.name.clone(),
-                        k => format!("{}#{k}", h.name),
-                    };
+                    let who = h.reactor_label(k);
                     blocked.extend(rt.blocked().into_iter().map(|b| format!("{who}: {b}")));
                 }
             }

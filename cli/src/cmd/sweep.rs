@@ -73,7 +73,7 @@ impl SweepReport {
             .failed
             .iter()
             .map(|f| {
-                let hash = u64::from_str_radix(&f.hash, 16).ok();
+                let hash = hex_digest(&f.hash).ok();
                 FailedSeed {
                     seed: f.seed,
                     hash: f.hash.clone(),
