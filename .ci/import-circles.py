@@ -1,6 +1,7 @@
 """The largest import circle among a crate's files: every `crate::a::b` path (in `use` lines and
-in code) and `super::x` path is an edge from the file that names it to the file of the module it
-names; the largest strongly connected component is the circle.
+in code), `super::x` path, and `use child::x` / `use self::child::x` (a module re-exporting its
+child's items) is an edge from the file that names it to the file of the module it names; the
+largest strongly connected component is the circle. A `mod child;` declaration is not an edge.
 
     python3 .ci/import-circles.py core/src sim/src
 
@@ -52,9 +53,19 @@ def edges(mods):
                 item = item.strip().split("::")[0].split(" ")[0]
                 if item and item != "self":
                     found.append((root, base + [item]))
+        # `use child::...` (or `self::child::...`), also `pub use` and `pub(crate) use`: the
+        # module depends on its child's file for what it re-exports.
+        for child, rest in re.findall(r"\buse\s+(?:self::)?(\w+)((?:::\w+)*)", text):
+            if tuple(m) + (child,) in mods:
+                found.append(("self", [child] + rest.strip(":").split("::")))
         for root, path in found:
             # `super::` from a file names its parent module's items.
-            full = path if root == "crate" else list(m[:-1]) + path
+            if root == "crate":
+                full = path
+            elif root == "self":
+                full = list(m) + path
+            else:
+                full = list(m[:-1]) + path
             target = resolve(mods, full)
             if target and target != f:
                 graph[f].add(target)

@@ -67,13 +67,13 @@
 //! ```
 
 pub use doppel_core::{
-    compat, current_task, error, group, net, reactors, scheduler, spawn, stats, sync, task, time,
-    Direction, JoinError, JoinHandle, Runtime, Scheduler, Stats, TaskId, Turn,
+    compat, current_task, driver, error, group, net, reactors, spawn, stats, sync, task, time,
+    Direction, JoinError, JoinHandle, Runtime, Scheduler, Stats, TaskId,
 };
 
 /// Traces: the collector, rendering, comparison, snapshots.
 pub mod trace {
-    pub use doppel_core::trace::{stamp, with_stamp, Label, Stamp};
+    pub use doppel_core::driver::{stamp, with_stamp, Label, Stamp};
     pub use doppel_trace::*;
 }
 

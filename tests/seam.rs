@@ -10,8 +10,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use doppel::driver::{Event, Fd, Ready, Token, WakeHandle};
 use doppel::net::{TcpListener, TcpStream};
-use doppel::scheduler::{Event, Fd, Ready, Token, WakeHandle};
 use doppel::time::Instant;
 use doppel::{Runtime, Scheduler, TaskId};
 

@@ -9,8 +9,8 @@
 use std::fmt;
 use std::io;
 
-use crate::fd::Direction;
-use crate::scheduler::Fd;
+use crate::driver::fd::Fd;
+use crate::driver::ready::Direction;
 
 /// A syscall error with what was being done and to what.
 #[derive(Debug)]

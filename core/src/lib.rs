@@ -9,12 +9,13 @@
 //! | module        | concept                                                               |
 //! |---------------|-----------------------------------------------------------------------|
 //! | [`compat`]    | tokio's I/O traits and hyper's `rt` traits on doppel's types (features)  |
-//! | [`scheduler`] | the seam: the [`Scheduler`] trait and the contract every backend keeps |
-//! | [`runtime`]   | [`Runtime`]: `block_on`, `spawn`, `turn` (steppable for the simulator) |
+//! | [`driver`]    | the seam: [`Scheduler`] and its contract, the vocabulary a backend shares, [`driver::Drive`] (stepping a hosted runtime), the trace collector's sink and stamps |
+//! | [`runtime`]   | [`Runtime`]: `new`, `block_on`, `spawn`, `enter`, `stats`              |
+//! | `current`     | [`spawn`], [`stats()`], [`current_task`]: the runtime code runs in     |
+//! | `reactor`     | the per-thread engine, composed of rooms, and the one thread-local    |
 //! | `turn`        | one reactor turn: Go's `findrunnable` (run, timers, poll, dispatch)    |
-//! | `reactor`     | the per-thread engine: tasks, pollDescs, timers, counters              |
-//! | [`task`]      | task ids, the task slab, wakers and the run queue, [`JoinHandle`]      |
-//! | `fd`          | the pollDesc layer and the one I/O retry loop                          |
+//! | [`task`]      | the executor, the task slab, wakers and the run queue, [`JoinHandle`]  |
+//! | `fd`          | the fd driver, the pollDesc layer and the one I/O retry loop           |
 //! | [`net`]       | [`net::TcpListener`], [`net::TcpStream`]                               |
 //! | [`time`]      | [`time::Instant`], [`time::sleep`], [`time::timeout`]                  |
 //! | [`error`]     | error context at the API edge; [`error::errno`]                        |
@@ -22,7 +23,7 @@
 //! | [`group`]     | groups of reactors: main, sub-reactors, workers; [`group::Remote`]     |
 //! | [`reactors`]  | what server code asks of its group: `spawn_on`, `run_blocking`         |
 //! | [`sync`]      | channels, oneshot, notify, semaphore: correct across reactors         |
-//! | [`trace`]     | runtime events through `tracing`, and the stamp each carries           |
+//! | `trace`       | runtime events through `tracing` or the collector's direct sink        |
 //!
 //! # Rules this crate keeps
 //!
@@ -33,22 +34,22 @@
 //!   except the uncontended run-queue mutex that makes wakers `Send`.
 
 pub mod compat;
-mod context;
+mod current;
+pub mod driver;
 pub mod error;
 mod fd;
 pub mod group;
 pub mod net;
 mod reactor;
 pub mod runtime;
-pub mod scheduler;
 pub mod stats;
 pub mod sync;
 pub mod task;
 pub mod time;
-pub mod trace;
+mod trace;
 mod turn;
 
-pub use context::{current_task, spawn, stats};
+pub use current::{current_task, spawn, stats};
 
 /// What server code asks of the group of reactors it runs in (see [`group`]).
 pub mod reactors {
@@ -57,12 +58,10 @@ pub mod reactors {
         WorkerError,
     };
 }
-pub use fd::Direction;
+pub use driver::{Direction, Scheduler, TaskId};
 pub use runtime::Runtime;
-pub use scheduler::{Event, Fd, Ready, Scheduler, Token, WakeHandle};
 pub use stats::Stats;
-pub use task::{JoinError, JoinHandle, TaskId};
-pub use turn::Turn;
+pub use task::{JoinError, JoinHandle};
 
 #[cfg(test)]
 mod layout {
@@ -71,7 +70,7 @@ mod layout {
     #[test]
     fn per_connection_structures_stay_compact() {
         use std::mem::size_of;
-        assert!(size_of::<std::cell::RefCell<crate::fd::PollDesc>>() <= 104);
+        assert!(size_of::<std::cell::RefCell<crate::fd::poll_desc::PollDesc>>() <= 104);
         assert!(size_of::<crate::task::queue::TaskWaker>() <= 32);
         assert!(size_of::<crate::task::JoinCell<()>>() <= 32);
         assert!(size_of::<crate::task::slab::Task>() <= 40);

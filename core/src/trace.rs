@@ -18,48 +18,12 @@
 
 use std::cell::RefCell;
 use std::io;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crate::context;
-use crate::scheduler::Fd;
-use crate::task::TaskId;
-use crate::time::Instant;
-
-/// Where and when an event happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stamp {
-    /// The reactor's clock, or `None` where time is elided (the real backend).
-    pub time: Option<Instant>,
-    /// The host (or runtime) label.
-    pub host: Arc<str>,
-    /// The reactor's number on its host.
-    pub reactor: u32,
-    /// The task being polled, if any.
-    pub task: Option<TaskId>,
-}
-
-/// How a runtime labels its events.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Label {
-    /// The host (or runtime) name printed on each event.
-    pub host: Arc<str>,
-    /// The reactor's number on its host.
-    pub reactor: u32,
-    /// Whether events carry the reactor's clock (virtual time) or elide it (wall time would
-    /// make two runs differ).
-    pub time: bool,
-}
-
-impl Default for Label {
-    fn default() -> Self {
-        Label {
-            host: Arc::from("main"),
-            reactor: 0,
-            time: true,
-        }
-    }
-}
+use crate::driver::fd::Fd;
+use crate::driver::ready::Direction;
+use crate::driver::sink::{FieldValue, RuntimeEvent, Sink};
+use crate::driver::stamp::{Stamp, StampRef};
 
 thread_local! {
     /// The stamp for events raised outside any reactor (the simulator's network, between turns).
@@ -67,52 +31,6 @@ thread_local! {
     /// doppel's own collector, when it is listening on this thread: runtime events go to it
     /// directly instead of through `tracing`'s dispatcher (a tenth of the cost per event).
     static SINK: RefCell<Option<std::rc::Rc<dyn Sink>>> = const { RefCell::new(None) };
-}
-
-/// A runtime event's field value.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldValue<'a> {
-    /// Unsigned.
-    U(u64),
-    /// Signed.
-    I(i64),
-    /// Text (a simulated fault's site; rare, so it takes the collector's slower path).
-    S(&'a str),
-}
-
-macro_rules! field_from {
-    ($($t:ty => $v:ident),*) => {$(
-        impl From<$t> for FieldValue<'_> {
-            fn from(x: $t) -> Self {
-                FieldValue::$v(x as _)
-            }
-        }
-    )*};
-}
-
-impl<'a> From<&'a str> for FieldValue<'a> {
-    fn from(s: &'a str) -> Self {
-        FieldValue::S(s)
-    }
-}
-field_from!(u64 => U, u32 => U, u16 => U, u8 => U, usize => U, i64 => I, i32 => I);
-
-/// A runtime event as the direct path delivers it: the same target, name and fields the
-/// `tracing` event would carry.
-#[derive(Clone, Copy, Debug)]
-pub struct RuntimeEvent<'a> {
-    /// The target (`doppel::net`, ...).
-    pub target: &'static str,
-    /// The event's name (`read`, ...).
-    pub name: &'static str,
-    /// Its fields, in order.
-    pub fields: &'a [(&'static str, FieldValue<'a>)],
-}
-
-/// Receives runtime events directly (implemented by doppel's collector).
-pub trait Sink {
-    /// Records one event.
-    fn record(&self, event: &RuntimeEvent<'_>);
 }
 
 /// Installs (or, with `None`, removes) this thread's direct sink; returns the previous one.
@@ -134,41 +52,17 @@ pub fn to_sink(event: &RuntimeEvent<'_>) -> bool {
     })
 }
 
-/// The stamp of an event raised now on this thread: the current reactor's, or the one set by
-/// [`with_stamp`] outside any reactor.
-pub fn stamp() -> Option<Stamp> {
-    if let Some(r) = context::current() {
-        let label = &r.label;
-        return Some(Stamp {
-            time: label.time.then(|| r.trace_now.get()),
-            host: label.host.clone(),
-            reactor: label.reactor,
-            task: r.current_task.get(),
-        });
-    }
-    OUTSIDE.with(|s| s.borrow().clone())
-}
-
-/// A stamp borrowed for one event: virtual time (if shown), host label, reactor number, task.
-pub type StampRef<'a> = (Option<Instant>, &'a Arc<str>, u32, Option<TaskId>);
-
-/// Calls `f` with the stamp of an event raised now, borrowed rather than cloned (the
-/// collector's per-event path).
-pub fn with_current_stamp<R>(f: impl FnOnce(Option<StampRef<'_>>) -> R) -> R {
-    if let Some(r) = context::current() {
-        let label = &r.label;
-        let time = label.time.then(|| r.trace_now.get());
-        return f(Some((
-            time,
-            &label.host,
-            label.reactor,
-            r.current_task.get(),
-        )));
-    }
+/// Calls `f` with the stamp set by [`with_stamp`], for an event raised outside any reactor.
+pub(crate) fn with_outside_stamp<R>(f: impl FnOnce(Option<StampRef<'_>>) -> R) -> R {
     OUTSIDE.with(|s| match &*s.borrow() {
         Some(st) => f(Some((st.time, &st.host, st.reactor, st.task))),
         None => f(None),
     })
+}
+
+/// The stamp set by [`with_stamp`], for an event raised outside any reactor.
+pub(crate) fn outside_stamp() -> Option<Stamp> {
+    OUTSIDE.with(|s| s.borrow().clone())
 }
 
 /// Runs `f` with `stamp` on the events it raises outside any reactor (the simulator stamps its
@@ -302,7 +196,7 @@ pub(crate) fn raw_call(c: Call, fd: Fd, asked: usize, got: &io::Result<usize>) {
 }
 
 /// Traces a raw wait for an edge: its start (`ended` is `None`), and how it ended.
-pub(crate) fn raw_wait(fd: Fd, dir: crate::Direction, ended: Option<&io::Result<()>>) {
+pub(crate) fn raw_wait(fd: Fd, dir: Direction, ended: Option<&io::Result<()>>) {
     if !on() {
         return;
     }
@@ -325,8 +219,8 @@ pub(crate) fn raw_wait(fd: Fd, dir: crate::Direction, ended: Option<&io::Result<
 macro_rules! event {
     ($target:literal, $name:literal $(, $k:ident = $v:expr)* $(,)?) => {{
         if $crate::trace::on() {
-            let fields = [$((stringify!($k), $crate::trace::FieldValue::from($v))),*];
-            let ev = $crate::trace::RuntimeEvent { target: $target, name: $name, fields: &fields };
+            let fields = [$((stringify!($k), $crate::driver::sink::FieldValue::from($v))),*];
+            let ev = $crate::driver::sink::RuntimeEvent { target: $target, name: $name, fields: &fields };
             if !$crate::trace::to_sink(&ev) {
                 tracing::event!(name: $name, target: $target, tracing::Level::TRACE, { $($k = $v),* });
             }

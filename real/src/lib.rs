@@ -31,12 +31,15 @@ use doppel_core::Runtime;
 /// events are labelled `real` and carry no time (wall time would make every run differ), so a
 /// real run's trace lines up with a simulated run's.
 pub fn runtime() -> std::io::Result<Runtime> {
-    let label = doppel_core::trace::Label {
+    let label = doppel_core::driver::Label {
         host: std::sync::Arc::from("real"),
         reactor: 0,
         time: false,
     };
-    Ok(Runtime::with_label(Box::new(RealPoller::new()?), label))
+    Ok(doppel_core::driver::runtime(
+        Box::new(RealPoller::new()?),
+        label,
+    ))
 }
 
 /// A multi-reactor runtime on the real backend: `config` says how many sub-reactors and

@@ -4,6 +4,7 @@
 //! through their inboxes (a mutex and one eventfd write per job), so a connection handed to a
 //! sub-reactor costs nothing per round trip afterwards.
 
+use doppel_core::driver::Drive;
 use std::future::Future;
 use std::io;
 use std::sync::{mpsc, Arc};
@@ -38,12 +39,15 @@ impl std::fmt::Debug for MultiRuntime {
 
 /// A runtime labelled as reactor `index` of the real backend.
 fn reactor(index: usize) -> io::Result<Runtime> {
-    let label = doppel_core::trace::Label {
+    let label = doppel_core::driver::Label {
         host: Arc::from("real"),
         reactor: u32::try_from(index).unwrap_or(u32::MAX),
         time: false,
     };
-    Ok(Runtime::with_label(Box::new(RealPoller::new()?), label))
+    Ok(doppel_core::driver::runtime(
+        Box::new(RealPoller::new()?),
+        label,
+    ))
 }
 
 /// What a reactor thread reports once its runtime exists.

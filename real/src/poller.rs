@@ -5,8 +5,8 @@ use std::net::{Shutdown, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use doppel_core::driver::{Event, Fd, Scheduler, TaskId, Token, WakeHandle};
 use doppel_core::time::Instant;
-use doppel_core::{Event, Fd, Scheduler, TaskId, Token, WakeHandle};
 
 use crate::sys::{socket, Selector};
 

@@ -8,8 +8,8 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use doppel_core::driver::{Event, Fd, Scheduler, TaskId, Token, WakeHandle};
 use doppel_core::time::Instant;
-use doppel_core::{Event, Fd, Scheduler, TaskId, Token, WakeHandle};
 
 use crate::world::World;
 

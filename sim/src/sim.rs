@@ -2,6 +2,7 @@
 //! reactor can make progress, pick one (seeded) and `turn()` it; otherwise jump the clock to the
 //! next event (a segment, a timer) and deliver it. Idle virtual time costs nothing.
 
+use doppel_core::driver::Drive;
 use std::cell::RefCell;
 use std::future::Future;
 use std::io;
@@ -144,12 +145,12 @@ impl Sim {
                     host,
                     pokes: self.pokes.clone(),
                 };
-                let label = doppel_core::trace::Label {
+                let label = doppel_core::driver::Label {
                     host: self.hosts[host].label.clone(),
                     reactor: k as u32,
                     time: true,
                 };
-                Runtime::with_label(Box::new(poller), label)
+                doppel_core::driver::runtime(Box::new(poller), label)
             })
             .collect();
         if let Some(config) = self.hosts[host].group {
@@ -319,7 +320,7 @@ impl Sim {
             w.hash.mix(&[0xC1, t]);
         }
         let now = w.clock;
-        doppel_core::trace::with_stamp(crate::trace::net_stamp(now), || {
+        doppel_core::driver::with_stamp(crate::trace::net_stamp(now), || {
             while let Some(ev) = w.queue.pop_due(now) {
                 w.deliver(ev);
             }
@@ -378,7 +379,7 @@ impl Sim {
         {
             let mut w = self.world.borrow_mut();
             let now = w.clock;
-            let crashed = doppel_core::trace::with_stamp(crate::trace::net_stamp(now), || {
+            let crashed = doppel_core::driver::with_stamp(crate::trace::net_stamp(now), || {
                 let crash = crate::faults::FaultClass::Crash;
                 let w = &mut *w;
                 let site = &mut w.hosts[host].site;

@@ -1,7 +1,7 @@
 //! The simulator's own trace events (`doppel::fault`), and how a run is traced.
 
+use doppel_core::driver::Stamp;
 use doppel_core::time::Instant;
-use doppel_core::trace::Stamp;
 
 use crate::faults::FaultClass;
 
@@ -12,7 +12,7 @@ use crate::faults::FaultClass;
 /// callsite interest cached by `tracing` on another thread can drop it), else through
 /// `tracing`.
 pub(crate) fn fault(class: FaultClass, site: &str, op: u64) {
-    use doppel_core::trace::{on, to_sink, FieldValue, RuntimeEvent};
+    use doppel_core::driver::{on, to_sink, FieldValue, RuntimeEvent};
     if !on() {
         return;
     }

@@ -1,6 +1,6 @@
 //! The collector: a `tracing-subscriber` layer that records every event and span, runtime's and
 //! user's alike, in the order they happen, stamped with the reactor's time, host, reactor and
-//! task. The runtime's own events reach it on a direct path (`doppel_core::trace::Sink`) that
+//! task. The runtime's own events reach it on a direct path (`doppel_core::driver::Sink`) that
 //! skips `tracing`'s dispatcher; the trace is the same either way.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -71,13 +71,13 @@ impl Collector {
         fill: impl FnOnce(&mut Store),
     ) {
         let mut s = self.lock();
-        doppel_core::trace::with_current_stamp(|st| s.begin(kind, target, name, at(st)));
+        doppel_core::driver::with_current_stamp(|st| s.begin(kind, target, name, at(st)));
         fill(&mut s);
     }
 }
 
 /// The stamp `doppel_core` hands out, as the store takes it.
-fn at(st: Option<doppel_core::trace::StampRef<'_>>) -> At<'_> {
+fn at(st: Option<doppel_core::driver::StampRef<'_>>) -> At<'_> {
     match st {
         Some((time, host, reactor, task)) => At {
             time: time.map(|t| t.as_nanos()),
@@ -142,11 +142,11 @@ where
     }
 }
 
-impl doppel_core::trace::Sink for Collector {
+impl doppel_core::driver::Sink for Collector {
     /// The runtime's direct path: same target, name and fields as the `tracing` event.
-    fn record(&self, event: &doppel_core::trace::RuntimeEvent<'_>) {
+    fn record(&self, event: &doppel_core::driver::RuntimeEvent<'_>) {
         let mut s = self.lock();
-        doppel_core::trace::with_current_stamp(|st| {
+        doppel_core::driver::with_current_stamp(|st| {
             s.runtime(event.target, event.name, at(st), event.fields);
         });
     }
@@ -192,8 +192,8 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Store) {
     BYSTANDER.get_or_init(|| tracing::Dispatch::new(Bystander));
     let collector = Collector::new();
     let subscriber = tracing_subscriber::registry().with(collector.clone());
-    let sink: std::rc::Rc<dyn doppel_core::trace::Sink> = std::rc::Rc::new(collector.clone());
-    let restore = RestoreSink(Some(doppel_core::trace::set_sink(Some(sink))));
+    let sink: std::rc::Rc<dyn doppel_core::driver::Sink> = std::rc::Rc::new(collector.clone());
+    let restore = RestoreSink(Some(doppel_core::driver::set_sink(Some(sink))));
     let out = tracing::subscriber::with_default(subscriber, f);
     drop(restore);
     (out, collector.take())
@@ -201,12 +201,12 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Store) {
 
 /// Puts the thread's previous direct sink back when dropped, so a run that panics inside
 /// [`capture`] leaves no dead collector behind on a thread that goes on (a sweep's worker).
-struct RestoreSink(Option<Option<std::rc::Rc<dyn doppel_core::trace::Sink>>>);
+struct RestoreSink(Option<Option<std::rc::Rc<dyn doppel_core::driver::Sink>>>);
 
 impl Drop for RestoreSink {
     fn drop(&mut self) {
         if let Some(previous) = self.0.take() {
-            doppel_core::trace::set_sink(previous);
+            doppel_core::driver::set_sink(previous);
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use doppel_core::trace::FieldValue;
+use doppel_core::driver::FieldValue;
 
 use crate::codec::{
     self, Enc, Reader, HAS_HOST, HAS_SCHEMA, HAS_TASK, HAS_TIME, TAG_BOOL, TAG_F64, TAG_I64,

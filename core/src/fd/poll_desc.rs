@@ -27,9 +27,9 @@
 
 use std::task::{Context, Waker};
 
-use super::Direction;
-use crate::scheduler::{Fd, Token};
-use crate::task::TaskId;
+use crate::driver::fd::{Fd, Token};
+use crate::driver::ready::Direction;
+use crate::driver::task_id::TaskId;
 
 /// The readiness state of one direction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

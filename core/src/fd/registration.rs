@@ -6,12 +6,14 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::retry::{self, Parked, Retry, Wait};
-use super::{Direction, PdRef};
+use super::table::PdRef;
+use crate::driver::fd::Fd;
+use crate::driver::instant::Instant;
+use crate::driver::ready::Direction;
+use crate::driver::scheduler::Scheduler;
 use crate::error;
 use crate::reactor::Reactor;
-use crate::scheduler::{Fd, Scheduler};
 use crate::stats::Counters;
-use crate::time::Instant;
 
 /// A registered descriptor. Shared by `&self` (a socket can be read in one task and closed in
 /// another), closed exactly once: by [`Registration::close`] or on drop.

@@ -22,10 +22,12 @@ use std::cell::RefCell;
 use std::io;
 use std::task::{Context, Poll};
 
-use super::{Direction, PollDesc, SlotCheck};
+use super::poll_desc::{PollDesc, SlotCheck};
+use crate::driver::fd::Fd;
+use crate::driver::ready::Direction;
+use crate::driver::scheduler::Scheduler;
 use crate::error;
 use crate::reactor::Reactor;
-use crate::scheduler::{Fd, Scheduler};
 use crate::stats::Counters;
 use crate::trace::{self, Call, Outcome};
 
@@ -110,7 +112,7 @@ pub(crate) fn poll_io<T: Traced>(
             let mut p = pd.borrow_mut();
             match &mut wait {
                 Wait::Park(cx, owned) => {
-                    let task = || r.current_task.get();
+                    let task = || r.exec.current_task.get();
                     p.slot(dir).check(Some(cx), task, *owned, *parked)
                 }
                 Wait::NoPark => p.slot(dir).check(None, || None, false, None),
@@ -121,12 +123,12 @@ pub(crate) fn poll_io<T: Traced>(
         }
         *parked = None;
         if let Wait::Park(cx, _) = &wait {
-            let left = r.budget.get();
+            let left = r.exec.budget.get();
             if left == 0 {
                 cx.waker().wake_by_ref();
                 return Poll::Pending;
             }
-            r.budget.set(left - 1);
+            r.exec.budget.set(left - 1);
         }
         let err = match r.with_sched(&mut op) {
             Ok(v) => {

@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::PollDesc;
-use crate::scheduler::{Fd, Token};
+use super::poll_desc::PollDesc;
+use crate::driver::fd::{Fd, Token};
 
 /// A pollDesc shared between its socket and the table.
 pub(crate) type PdRef = Rc<RefCell<PollDesc>>;

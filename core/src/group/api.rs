@@ -8,8 +8,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{Group, Remote};
-use crate::context::with_current;
+use super::inbox::Remote;
+use super::Group;
+use crate::reactor::with_current;
 use crate::sync::oneshot;
 
 /// How many reactors the current runtime has (1 outside a group).
@@ -17,7 +18,7 @@ use crate::sync::oneshot;
 /// # Panics
 /// Outside a doppel runtime.
 pub fn count() -> usize {
-    with_current(|r| r.group().map_or(1, |(g, _)| g.len()))
+    with_current(|r| r.members.group().map_or(1, |(g, _)| g.len()))
 }
 
 /// The current reactor's index in its group (0: the main reactor, or a lone reactor).
@@ -25,7 +26,7 @@ pub fn count() -> usize {
 /// # Panics
 /// Outside a doppel runtime.
 pub fn index() -> usize {
-    with_current(|r| r.group().map_or(0, |(_, i)| i))
+    with_current(|r| r.members.group().map_or(0, |(_, i)| i))
 }
 
 /// The current reactor's group, if it belongs to one.
@@ -33,7 +34,7 @@ pub fn index() -> usize {
 /// # Panics
 /// Outside a doppel runtime.
 pub fn group() -> Option<Arc<Group>> {
-    with_current(|r| r.group().map(|(g, _)| g))
+    with_current(|r| r.members.group().map(|(g, _)| g))
 }
 
 /// Makes the current reactor number `index` of `group` (what a backend sends each reactor
@@ -42,14 +43,14 @@ pub fn group() -> Option<Arc<Group>> {
 /// # Panics
 /// Outside a doppel runtime.
 pub fn join(group: std::sync::Arc<Group>, index: usize) {
-    with_current(|r| r.join_group(group, index));
+    with_current(|r| r.members.join(group, index));
 }
 
 /// The remote of reactor `i` of the current runtime.
 fn remote(i: usize) -> io::Result<Remote> {
-    with_current(|r| match r.group() {
+    with_current(|r| match r.members.group() {
         Some((g, _)) => g.remote(i).cloned().ok_or_else(|| no_reactor(i, g.len())),
-        None if i == 0 => Ok(r.remote()),
+        None if i == 0 => Ok(r.members.remote()),
         None => Err(no_reactor(i, 1)),
     })
 }
@@ -89,7 +90,7 @@ where
     let target = remote(reactor)?;
     let (tx, rx) = oneshot::channel();
     let job = Box::new(move || {
-        drop(crate::spawn(async move {
+        drop(crate::current::spawn(async move {
             let _ = tx.send(make().await);
         }));
     });
@@ -189,8 +190,8 @@ impl std::ops::Add for Occupancy {
 /// Outside a doppel runtime.
 pub fn occupancy() -> Occupancy {
     with_current(|r| Occupancy {
-        tasks: r.tasks.borrow().len(),
-        descriptors: r.fds.borrow().len(),
+        tasks: r.exec.tasks.borrow().len(),
+        descriptors: r.io.fds.borrow().len(),
         timers: r.timers.borrow().len(),
     })
 }

@@ -1,14 +1,20 @@
 //! A reactor's inbox: jobs sent to it from any thread (or any other simulated reactor), run at
 //! the start of its next step with it current. Sending queues the job and wakes the reactor the
-//! way a task wake does (the inbox has its own [`TaskId::INBOX`] in the run queue), so a reactor
+//! way a task wake does (the inbox has its own `TaskId::INBOX` in the run queue), so a reactor
 //! blocked in `epoll_wait` is woken by its eventfd and a simulated one is marked ready. Nothing
 //! crosses reactors per round trip: a connection handed to a sub-reactor lives there.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Wake;
 
-use crate::task::queue::TaskWaker;
+/// How an inbox wakes its reactor: queues the inbox's turn on the run queue (`ring`), and
+/// lets it be queued again once the reactor has taken the jobs (`reset`).
+pub(crate) trait Doorbell: Send + Sync {
+    /// Wakes the reactor, once until the next `reset`.
+    fn ring(&self);
+    /// The reactor is taking the jobs: the next send rings again.
+    fn reset(&self);
+}
 
 /// Work for another reactor: runs once, on that reactor, with it current (so it may spawn
 /// tasks, bind or attach sockets there).
@@ -18,18 +24,18 @@ pub type Job = Box<dyn FnOnce() + Send>;
 pub(crate) struct Inbox {
     /// Queued jobs, in arrival order.
     jobs: Mutex<Vec<Job>>,
-    /// Wakes the reactor: queues [`TaskId::INBOX`] on its run queue.
-    waker: Arc<TaskWaker>,
+    /// Wakes the reactor: queues `TaskId::INBOX` on its run queue.
+    bell: Arc<dyn Doorbell>,
     /// The reactor is gone: jobs are refused.
     closed: AtomicBool,
 }
 
 impl Inbox {
-    /// An empty inbox waking its reactor through `waker`.
-    pub(crate) fn new(waker: Arc<TaskWaker>) -> Inbox {
+    /// An empty inbox waking its reactor through `bell`.
+    pub(crate) fn new(bell: Arc<dyn Doorbell>) -> Inbox {
         Inbox {
             jobs: Mutex::new(Vec::new()),
-            waker,
+            bell,
             closed: AtomicBool::new(false),
         }
     }
@@ -43,13 +49,13 @@ impl Inbox {
             }
             jobs.push(job);
         }
-        self.waker.wake_by_ref();
+        self.bell.ring();
         Ok(())
     }
 
     /// Takes every queued job (the reactor runs them in order).
     pub(crate) fn take(&self) -> Vec<Job> {
-        self.waker.clear();
+        self.bell.reset();
         std::mem::take(&mut *crate::sync::lock(&self.jobs))
     }
 

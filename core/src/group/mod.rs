@@ -15,7 +15,8 @@
 
 pub(crate) mod api;
 mod config;
-mod inbox;
+pub(crate) mod inbox;
+pub(crate) mod membership;
 
 use std::io;
 use std::ops::Range;
@@ -23,7 +24,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 pub use config::{GroupConfig, Placement};
-pub(crate) use inbox::Inbox;
 pub use inbox::{Job, Remote};
 
 use crate::sync::Semaphore;

@@ -42,8 +42,8 @@ fn split_name(s: &str) -> Option<(&str, u16)> {
 
 /// Resolves `host` through the current reactor and pairs the first address with `port`.
 fn resolve(host: &str, port: u16) -> io::Result<SocketAddr> {
-    let reactor = crate::context::current_or_err("resolve")?;
-    let ips = reactor.sched.borrow_mut().resolve(host)?;
+    let reactor = crate::reactor::current_or_err("resolve")?;
+    let ips = reactor.io.sched.borrow_mut().resolve(host)?;
     crate::trace::event!("doppel::net", "resolve", name = host, n = ips.len());
     ips.first()
         .map(|ip| SocketAddr::new(*ip, port))

@@ -6,11 +6,11 @@
 
 use std::io;
 
-use super::TcpStream;
-use crate::context;
+use super::stream::TcpStream;
+use crate::driver::fd::Fd;
 use crate::error;
 use crate::fd::registration::Registration;
-use crate::scheduler::Fd;
+use crate::reactor;
 
 /// An open connection that belongs to no reactor yet. Attach it on the reactor that will serve
 /// it; dropped unattached, it is closed through the current reactor (a detached stream dropped
@@ -46,7 +46,7 @@ impl Detached {
             .fd
             .take()
             .ok_or_else(|| io::Error::other("attach: already attached"))?;
-        let reactor = match context::current_or_err("attach") {
+        let reactor = match reactor::current_or_err("attach") {
             Ok(r) => r,
             Err(e) => {
                 self.fd = Some(fd);
@@ -61,7 +61,7 @@ impl Detached {
 
 impl Drop for Detached {
     fn drop(&mut self) {
-        if let (Some(fd), Some(r)) = (self.fd.take(), context::current()) {
+        if let (Some(fd), Some(r)) = (self.fd.take(), reactor::current()) {
             let _ = r.with_sched(|s| s.close(fd));
         }
     }

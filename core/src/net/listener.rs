@@ -6,14 +6,15 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use super::{TcpStream, ToSocketAddr};
-use crate::context;
+use super::addr::ToSocketAddr;
+use super::stream::TcpStream;
+use crate::driver::fd::Fd;
+use crate::driver::instant::Instant;
+use crate::driver::ready::Direction;
 use crate::error;
 use crate::fd::registration::{ParkGuard, Registration};
 use crate::fd::retry::{Parked, Retry, Wait};
-use crate::fd::Direction;
-use crate::scheduler::Fd;
-use crate::time::Instant;
+use crate::reactor;
 
 /// A listening TCP socket on the current reactor.
 ///
@@ -51,7 +52,7 @@ impl TcpListener {
 
     fn bind_inner(addr: SocketAddr, backlog: Option<u32>) -> io::Result<TcpListener> {
         let ctx = |e| error::context("bind", addr, e);
-        let reactor = context::current_or_err("bind")?;
+        let reactor = reactor::current_or_err("bind")?;
         let fd = reactor
             .with_sched(|s| s.listen(addr, backlog))
             .map_err(ctx)?;

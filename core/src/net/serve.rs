@@ -8,7 +8,8 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{TcpListener, TcpStream};
+use super::listener::TcpListener;
+use super::stream::TcpStream;
 use crate::group::Group;
 
 /// How `serve` treats connections beyond the limit.
@@ -61,10 +62,10 @@ where
             }
         };
         // Read per connection, not once: a reactor may join its group after `serve` started.
-        match crate::reactors::group() {
+        match crate::group::api::group() {
             None => {
                 let h = handler.clone();
-                drop(crate::spawn(async move { h(conn).await }));
+                drop(crate::current::spawn(async move { h(conn).await }));
             }
             Some(g) => hand_off(&g, conn, &opts, &handler),
         }
@@ -102,7 +103,7 @@ where
     let (h, left) = (handler.clone(), Left(g.clone(), sub));
     let job = Box::new(move || {
         if let Ok(conn) = detached.attach() {
-            drop(crate::spawn(async move {
+            drop(crate::current::spawn(async move {
                 let _left = left;
                 h(conn).await
             }));

@@ -6,14 +6,15 @@ use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use super::ToSocketAddr;
-use crate::context;
+use super::addr::ToSocketAddr;
+use crate::driver::fd::Fd;
+use crate::driver::instant::Instant;
+use crate::driver::ready::Direction;
+use crate::driver::scheduler::Scheduler;
 use crate::error;
 use crate::fd::registration::{ParkGuard, Registration};
 use crate::fd::retry::{Parked, Retry, Wait};
-use crate::fd::Direction;
-use crate::scheduler::{Fd, Scheduler};
-use crate::time::Instant;
+use crate::reactor;
 use crate::trace::{self, Call};
 
 /// A TCP connection on the current reactor.
@@ -77,7 +78,7 @@ impl TcpStream {
     pub async fn connect(addr: impl ToSocketAddr) -> io::Result<TcpStream> {
         let addr = addr.lookup()?;
         let ctx = |e| error::context("connect", addr, e);
-        let reactor = context::current_or_err("connect")?;
+        let reactor = reactor::current_or_err("connect")?;
         let fd = reactor.with_sched(|s| s.socket(addr)).map_err(ctx)?;
         trace::event!("doppel::net", "socket", fd = fd.0);
         let reg = Registration::new(reactor, fd).map_err(ctx)?;
@@ -179,7 +180,7 @@ impl TcpStream {
     /// (epoll(7)'s starvation pitfall, which the simulator catches).
     ///
     /// Traced as `net wait_edge fd=N dir=read`, then `net edge fd=N dir=read` when it ends.
-    pub async fn wait_edge(&self, dir: crate::Direction) -> io::Result<()> {
+    pub async fn wait_edge(&self, dir: Direction) -> io::Result<()> {
         trace::raw_wait(self.fd(), dir, None);
         let waited = self.reg.wait_edge(dir).await;
         trace::raw_wait(self.fd(), dir, Some(&waited));

@@ -8,6 +8,7 @@
 //! error the caller sees ([`SendError`], `None` from `recv`, [`Canceled`]), never a hang or a
 //! panic.
 
+mod lock;
 pub mod mpsc;
 pub mod notify;
 pub mod oneshot;
@@ -18,8 +19,4 @@ pub use notify::Notify;
 pub use oneshot::Canceled;
 pub use semaphore::{Permit, Semaphore};
 
-/// Locks a primitive's state. A panic while holding it can only come from user code run under
-/// no lock of ours (we never call out while locked), so a poisoned state is still consistent.
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+pub(crate) use lock::lock;

@@ -8,7 +8,7 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::lock;
+use super::lock::lock;
 
 /// The receiver is gone; here is the value that could not be sent.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use std::future::poll_fn;
 use std::sync::Mutex;
 use std::task::{Poll, Waker};
 
-use super::lock;
+use super::lock::lock;
 
 /// The shared state.
 #[derive(Default)]

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use super::lock;
+use super::lock::lock;
 
 /// The sender was dropped without sending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex};
 use std::task::{Poll, Waker};
 
-use super::lock;
+use super::lock::lock;
 
 /// The shared state.
 struct State {

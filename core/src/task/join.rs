@@ -7,8 +7,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
-use super::TaskId;
-use crate::reactor::Reactor;
+use crate::driver::task_id::TaskId;
 
 /// Why a task produced no output.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +84,13 @@ where
     }
 }
 
+/// What a handle asks of the reactor that runs its task: to cancel it. A trait, so a handle
+/// names no reactor (the reactor implements it).
+pub(crate) trait Abort {
+    /// Cancels task `id` (see [`JoinHandle::abort`]).
+    fn abort(self: Rc<Self>, id: TaskId);
+}
+
 /// An owned permission to await a spawned task's output (`Result<T, JoinError>`) or abort it.
 ///
 /// Dropping the handle detaches the task: it keeps running.
@@ -94,7 +100,7 @@ pub struct JoinHandle<T> {
     /// Where the output arrives.
     cell: Rc<JoinCell<T>>,
     /// The reactor that runs the task (weak: a handle must not keep a dropped runtime alive).
-    reactor: Weak<Reactor>,
+    reactor: Weak<dyn Abort>,
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
@@ -104,7 +110,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(id: TaskId, cell: Rc<JoinCell<T>>, reactor: Weak<Reactor>) -> Self {
+    pub(crate) fn new(id: TaskId, cell: Rc<JoinCell<T>>, reactor: Weak<dyn Abort>) -> Self {
         JoinHandle { id, cell, reactor }
     }
 

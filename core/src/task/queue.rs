@@ -6,8 +6,13 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Wake;
 
-use super::TaskId;
-use crate::scheduler::WakeHandle;
+use crate::driver::scheduler::WakeHandle;
+use crate::driver::task_id::TaskId;
+
+/// The lock-free path of a wake from the reactor's own thread during its turn: queues the id
+/// on the current reactor's local run queue if `queue` is that reactor's, else returns false.
+/// The reactor supplies it (only the reactor knows which reactor is current).
+pub(crate) type LocalPush = fn(&Arc<RunQueue>, TaskId) -> bool;
 
 /// Tasks woken since the reactor last looked, shared with every waker of the reactor.
 ///
@@ -27,6 +32,8 @@ pub(crate) struct RunQueue {
     wake: Arc<dyn WakeHandle>,
     /// The handle wants every wake from outside the reactor's turn (the simulator's).
     every_wake: bool,
+    /// The wake path that needs no lock.
+    local: LocalPush,
 }
 
 impl std::fmt::Debug for RunQueue {
@@ -38,14 +45,15 @@ impl std::fmt::Debug for RunQueue {
 }
 
 impl RunQueue {
-    /// A queue whose wakes break the poll through `wake`.
-    pub(crate) fn new(wake: Arc<dyn WakeHandle>) -> RunQueue {
+    /// A queue whose wakes break the poll through `wake`, and take `local` when they can.
+    pub(crate) fn new(wake: Arc<dyn WakeHandle>, local: LocalPush) -> RunQueue {
         RunQueue {
             woken: Mutex::new(VecDeque::new()),
             len: AtomicUsize::new(0),
             parked: AtomicBool::new(false),
             every_wake: wake.wants_every_wake(),
             wake,
+            local,
         }
     }
 
@@ -140,6 +148,16 @@ impl TaskWaker {
     pub(crate) fn clear(&self) {
         self.queued.swap(false, Ordering::AcqRel);
     }
+
+    /// Queues the task once. On the reactor's own thread during its turn the id goes straight
+    /// onto the local run queue; from anywhere else it goes through the mutex and, if the
+    /// reactor is blocked in `poll`, breaks the poll.
+    #[inline]
+    pub(crate) fn wake_once(&self) {
+        if !self.queued.swap(true, Ordering::AcqRel) && !(self.queue.local)(&self.queue, self.id) {
+            self.queue.push(self.id);
+        }
+    }
 }
 
 impl Wake for TaskWaker {
@@ -147,15 +165,8 @@ impl Wake for TaskWaker {
         self.wake_by_ref();
     }
 
-    /// Queues the task once. On the reactor's own thread during its turn the id goes straight
-    /// onto the local run queue; from anywhere else it goes through the mutex and, if the
-    /// reactor is blocked in `poll`, breaks the poll.
     #[inline]
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.queued.swap(true, Ordering::AcqRel)
-            && !crate::context::push_local(&self.queue, self.id)
-        {
-            self.queue.push(self.id);
-        }
+        self.wake_once();
     }
 }

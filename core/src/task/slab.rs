@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::task::Waker;
 
 use super::queue::TaskWaker;
-use super::TaskId;
+use crate::driver::task_id::TaskId;
 
 /// A spawned task: its future and its waker.
 pub(crate) struct Task {

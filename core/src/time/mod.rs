@@ -4,13 +4,14 @@
 //! and for free in the simulator. Deadlines are absolute instants; a relative duration is turned
 //! into one at the API edge ([`sleep`], [`timeout`]), so re-polling never stretches a timeout.
 
-mod instant;
+pub(crate) mod deadlines;
+mod now;
 mod send_sleep;
 mod sleep;
 mod timeout;
 pub(crate) mod timers;
 
-pub use instant::Instant;
+pub use crate::driver::instant::Instant;
 pub use send_sleep::{sleep_send, SendSleep};
 pub use sleep::{sleep, sleep_until, Sleep};
 
@@ -20,6 +21,6 @@ pub use sleep::{sleep, sleep_until, Sleep};
 /// # Panics
 /// Outside a doppel runtime.
 pub fn pending_timers() -> usize {
-    crate::context::with_current(|r| r.timers.borrow().len())
+    crate::reactor::with_current(|r| r.timers.borrow().len())
 }
 pub use timeout::{timeout, timeout_at, Elapsed};

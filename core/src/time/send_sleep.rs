@@ -10,8 +10,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::timers::TimerKey;
-use super::Instant;
-use crate::context;
+use crate::driver::instant::Instant;
+use crate::reactor;
 
 /// Waits until `duration` has passed on the current reactor's clock, as a `Send + Sync` value.
 ///
@@ -65,7 +65,7 @@ impl SendSleep {
         let Some((id, key)) = self.armed.take() else {
             return;
         };
-        if let Some(r) = context::current() {
+        if let Some(r) = reactor::current() {
             if r.id == id && r.sleep_armed(key) {
                 r.cancel_sleep(key);
             }
@@ -82,7 +82,7 @@ impl Future for SendSleep {
         }
         let deadline = self.deadline;
         let armed = self.armed;
-        let (id, key, due) = context::with_current(|r| match armed {
+        let (id, key, due) = reactor::with_current(|r| match armed {
             // Armed here: still pending, or it fired.
             Some((id, key)) if id == r.id => (id, key, !r.sleep_pending(key, cx.waker())),
             // First poll, or polled on another reactor than the one that holds its timer.

@@ -7,9 +7,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::timers::TimerKey;
-use super::Instant;
-use crate::context;
-use crate::reactor::Reactor;
+use crate::driver::instant::Instant;
+use crate::reactor::{self, Reactor};
 
 /// Waits until `duration` has passed on the current reactor's clock. In the simulator the clock
 /// jumps, so an hour's sleep costs microseconds.
@@ -80,7 +79,7 @@ impl Future for Sleep {
             self.done = true;
             return Poll::Ready(());
         }
-        let r = context::with_current(Rc::clone);
+        let r = reactor::with_current(Rc::clone);
         if r.now() >= self.deadline {
             self.done = true;
             return Poll::Ready(());

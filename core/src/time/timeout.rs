@@ -7,7 +7,8 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use super::{sleep_until, Instant};
+use super::sleep::sleep_until;
+use crate::driver::instant::Instant;
 
 /// The deadline passed before the future completed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

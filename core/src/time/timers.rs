@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::task::Waker;
 
-use crate::fd::Direction;
-use crate::scheduler::Token;
-use crate::time::Instant;
+use crate::driver::fd::Token;
+use crate::driver::instant::Instant;
+use crate::driver::ready::Direction;
 
 /// Where a timer sits in the queue. The sequence number breaks ties, so two timers due at the
 /// same instant always fire in the order they were set (async-io's `(Instant, usize)` key).

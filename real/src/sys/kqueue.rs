@@ -12,7 +12,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
-use doppel_core::{Event, Ready, Token, WakeHandle};
+use doppel_core::driver::{Event, Ready, Token, WakeHandle};
 
 /// How many events one `kevent` may return; more wait for the next round.
 const EVENTS_CAPACITY: usize = 1024;

@@ -7,8 +7,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use doppel_core::driver::{Ready, Token};
 use doppel_core::time::Instant;
-use doppel_core::{Ready, Token};
 
 use super::socket::SockRef;
 

@@ -3,8 +3,8 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 
+use doppel_core::driver::Token;
 use doppel_core::time::Instant;
-use doppel_core::Token;
 
 use crate::host::HostId;
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use doppel_core::Ready;
+use doppel_core::driver::Ready;
 
 use super::{At, HostRequest, World};
 use crate::faults::FaultClass;

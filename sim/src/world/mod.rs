@@ -11,8 +11,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use doppel_core::driver::{Event, Ready, Token};
 use doppel_core::time::Instant;
-use doppel_core::{Event, Ready, Token};
 
 use crate::faults::{FaultClass, FaultCounts, FaultPlan, Fired};
 use crate::host::{HostId, HostState};

@@ -6,7 +6,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr};
 use std::time::Duration;
 
-use doppel_core::{Event, Ready, Token};
+use doppel_core::driver::{Event, Ready, Token};
 
 use super::{errno, sock_site, At, World};
 use crate::faults::FaultClass;

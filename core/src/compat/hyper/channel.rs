@@ -13,7 +13,8 @@ use hyper::client::conn::http2;
 use hyper::http::uri::{Authority, Scheme, Uri};
 use hyper::{Request, Response};
 
-use super::{Executor, Timer};
+use super::executor::Executor;
+use super::timer::Timer;
 use crate::net::TcpStream;
 
 /// What hyper asks of an error a request body may end with.
@@ -107,7 +108,7 @@ where
             .handshake(conn)
             .await
             .map_err(|e| io::Error::other(format!("{origin}: HTTP/2 handshake: {e}")))?;
-        drop(crate::spawn(driver));
+        drop(crate::current::spawn(driver));
         Ok(Channel {
             sender,
             scheme,

@@ -14,6 +14,6 @@ where
     F::Output: 'static,
 {
     fn execute(&self, fut: F) {
-        drop(crate::spawn(fut));
+        drop(crate::current::spawn(fut));
     }
 }

@@ -11,7 +11,8 @@ use hyper::service::HttpService;
 /// What hyper asks of an error a response body may end with.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-use super::{Executor, Timer};
+use super::executor::Executor;
+use super::timer::Timer;
 use crate::net::{ServeOptions, TcpListener, TcpStream};
 
 /// Which protocol a connection speaks.

@@ -1,12 +1,13 @@
-//! `Instant`: a point on the scheduler's clock, in nanoseconds since the clock's origin.
+//! `Instant`: a point on the scheduler's clock, in nanoseconds since the clock's origin. Reading
+//! the current reactor's clock (`Instant::now`) is the core's (`time::now`), not the seam's.
 
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 use std::time::Duration;
 
 /// A point in time on the current reactor's clock: monotonic on the real backend, virtual in the
-/// simulator. Never read from `std::time` inside the runtime; get one from [`Instant::now`] or
-/// [`crate::Scheduler::now`].
+/// simulator. Never read from `std::time` inside the runtime; get one from `doppel::time::Instant::now` or
+/// [`Scheduler::now`](super::Scheduler::now).
 ///
 /// It counts nanoseconds from the clock's origin (process start on the real backend, zero in the
 /// simulator), so it prints stably in traces and sorts with a plain integer compare.
@@ -30,14 +31,6 @@ impl Instant {
         self.0
     }
 
-    /// The current time on the current reactor's clock.
-    ///
-    /// # Panics
-    /// Outside a doppel runtime, where there is no clock to read.
-    pub fn now() -> Instant {
-        crate::context::with_current(|r| r.now())
-    }
-
     /// `self + d`, or `None` if that is past [`Instant::MAX`].
     pub fn checked_add(self, d: Duration) -> Option<Instant> {
         let nanos = u64::try_from(d.as_nanos()).ok()?;
@@ -52,11 +45,6 @@ impl Instant {
     /// The time from `earlier` to `self`, or zero if `earlier` is later.
     pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
         Duration::from_nanos(self.0.saturating_sub(earlier.0))
-    }
-
-    /// The time elapsed on the current reactor's clock since `self`.
-    pub fn elapsed(self) -> Duration {
-        Instant::now().saturating_duration_since(self)
     }
 }
 
