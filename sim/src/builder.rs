@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use crate::faults::FaultPlan;
 use crate::net::LinkConfig;
-use crate::report::{ConfigError, Report, SimError};
+use crate::report::ConfigError;
 use crate::sched::Strategy;
-use crate::sim::Sim;
 
 /// A host's main: called at start, and again after each restart.
 pub(crate) type Main = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = io::Result<()>>>>>;
@@ -301,27 +300,6 @@ impl SimBuilder {
         self
     }
 
-    /// Runs twice and checks both runs are the same (hash, and outcome); on a difference,
-    /// runs both again with traces and reports the first differing event.
-    ///
-    /// Both runs share this builder's mains, so state the mains capture (an `Rc` ledger made
-    /// outside them) carries over into the second run; [`crate::check_determinism`] with a
-    /// function that builds the world afresh has no such trap.
-    pub fn check(self) -> Result<Report, SimError> {
-        crate::check::check_builder(self)
-    }
-
-    /// Checks the setup and builds the world.
-    pub fn build(self) -> Result<Sim, ConfigError> {
-        self.validate()?;
-        Sim::new(self)
-    }
-
-    /// Builds and runs.
-    pub fn run(self) -> Result<Report, SimError> {
-        Ok(self.build()?.run()?)
-    }
-
     /// The numbers with a lower bound of their own.
     fn validate_bounds(&self) -> Result<(), ConfigError> {
         if self.livelock_steps < crate::spin::WINDOW {
@@ -334,7 +312,7 @@ impl SimBuilder {
         Ok(())
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError(m));
         self.validate_bounds()?;
         if self.limit.is_zero() {

@@ -258,3 +258,16 @@ pub(crate) fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         "panicked".to_string()
     }
 }
+
+/// Checking a world for determinism is one call on its builder.
+impl SimBuilder {
+    /// Runs twice and checks both runs are the same (hash, and outcome); on a difference,
+    /// runs both again with traces and reports the first differing event.
+    ///
+    /// Both runs share this builder's mains, so state the mains capture (an `Rc` ledger made
+    /// outside them) carries over into the second run; [`crate::check_determinism`] with a
+    /// function that builds the world afresh has no such trap.
+    pub fn check(self) -> Result<Report, SimError> {
+        check_builder(self)
+    }
+}

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::net::socket::SockRef;
+use crate::site::{HostNames, Label, Site};
 
-/// A host's index in the world.
-pub type HostId = usize;
+pub use crate::host_id::HostId;
 
 /// What the world knows about a host (its runtime lives in the driver).
 #[derive(Debug)]
@@ -30,7 +30,7 @@ pub(crate) struct HostState {
     /// Up (false between a crash and its restart).
     pub(crate) up: bool,
     /// Where its crashes, and its fresh sockets' faults, are numbered: its name.
-    pub(crate) site: crate::site::Site,
+    pub(crate) site: Site,
     /// A hash of its name: what its sites' keys are derived from.
     pub(crate) name_hash: u64,
     /// How many times each port was bound by a listener (crashes included), so a port bound
@@ -45,7 +45,7 @@ impl HostState {
     /// A fresh host of the run seeded with `seed` (its site is set once every host exists).
     pub(crate) fn new(seed: u64, name: String, ip: IpAddr) -> HostState {
         HostState {
-            site: crate::site::Site::new(seed, crate::site::Label::Net, 0),
+            site: Site::new(seed, Label::Net, 0),
             name_hash: crate::rng::name_hash(&name),
             listens: BTreeMap::new(),
             port_wraps: 0,
@@ -117,5 +117,16 @@ impl HostState {
         self.next_fd = 3;
         self.listeners.clear();
         self.ports.clear();
+    }
+}
+
+/// The world's hosts, as fault sites name them.
+impl HostNames for Vec<HostState> {
+    fn name(&self, host: HostId) -> &str {
+        &self[host].name
+    }
+
+    fn name_hash(&self, host: HostId) -> u64 {
+        self[host].name_hash
     }
 }

@@ -33,9 +33,12 @@
 
 mod builder;
 mod check;
+#[macro_use]
+mod classes;
 pub mod explore;
 pub mod faults;
 mod host;
+mod host_id;
 mod net;
 mod poller;
 mod report;

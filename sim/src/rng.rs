@@ -79,7 +79,7 @@ impl Stream {
 #[derive(Debug, Clone)]
 pub struct FaultDice {
     /// Per class: the key of its sequence.
-    keys: [u64; crate::faults::FaultClass::COUNT],
+    keys: [u64; crate::classes::FaultClass::COUNT],
     /// The follow-up draws of the last roll: its base and how many were taken.
     detail: (u64, u64),
 }
@@ -104,7 +104,7 @@ fn unit(x: u64) -> f64 {
 
 impl FaultDice {
     /// The dice of the run seeded with `seed`; `names` are the classes' names, in index order.
-    pub fn new(seed: u64, names: [&str; crate::faults::FaultClass::COUNT]) -> FaultDice {
+    pub fn new(seed: u64, names: [&str; crate::classes::FaultClass::COUNT]) -> FaultDice {
         let seed_key = mix(seed ^ 0x6661_756c_7473_2f2f);
         FaultDice {
             keys: names.map(|n| mix(seed_key ^ name_hash(n).rotate_left(13))),
@@ -169,7 +169,7 @@ impl Rngs {
     pub fn new(seed: u64) -> Rngs {
         Rngs {
             sched: Stream::new(seed, "sched"),
-            faults: FaultDice::new(seed, crate::faults::FaultClass::ALL.map(|c| c.name())),
+            faults: FaultDice::new(seed, crate::classes::FaultClass::ALL.map(|c| c.name())),
             swarm: Stream::new(seed, "swarm"),
         }
     }
@@ -204,7 +204,7 @@ mod tests {
 
     #[test]
     fn fault_dice_depend_only_on_class_and_opportunity() {
-        let names = crate::faults::FaultClass::ALL.map(|c| c.name());
+        let names = crate::classes::FaultClass::ALL.map(|c| c.name());
         let mut a = FaultDice::new(7, names);
         let mut b = FaultDice::new(7, names);
         let site = |identity| Site::new(7, crate::site::Label::Net, identity);

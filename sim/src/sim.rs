@@ -445,3 +445,17 @@ impl Sim {
         })
     }
 }
+
+/// Building a world and running it are the last calls on its builder.
+impl SimBuilder {
+    /// Checks the setup and builds the world.
+    pub fn build(self) -> Result<Sim, ConfigError> {
+        self.validate()?;
+        Sim::new(self)
+    }
+
+    /// Builds and runs.
+    pub fn run(self) -> Result<Report, crate::report::SimError> {
+        Ok(self.build()?.run()?)
+    }
+}

@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::host::{HostId, HostState};
+use crate::host_id::HostId;
 use crate::rng::{mix, GOLDEN};
 
 /// The far end of a connection, as a label names it.
@@ -55,10 +55,18 @@ pub(crate) enum Label {
     },
 }
 
+/// What a label needs of the hosts it names: their names (rendered) and name hashes (keyed).
+pub(crate) trait HostNames {
+    /// The host's name.
+    fn name(&self, host: HostId) -> &str;
+    /// A hash of the host's name.
+    fn name_hash(&self, host: HostId) -> u64;
+}
+
 impl Label {
     /// A number that differs between labels: what a site's key is derived from.
-    fn identity(&self, hosts: &[HostState]) -> u64 {
-        let host = |h: HostId| hosts[h].name_hash;
+    fn identity(&self, hosts: &impl HostNames) -> u64 {
+        let host = |h: HostId| hosts.name_hash(h);
         let words: [u64; 5] = match *self {
             Label::Net => [1, 0, 0, 0, 0],
             Label::Host(h) => [2, host(h), 0, 0, 0],
@@ -93,8 +101,8 @@ impl Label {
     }
 
     /// The label as faults are named by it.
-    pub(crate) fn render(&self, hosts: &[HostState]) -> String {
-        let name = |h: HostId| hosts[h].name.as_str();
+    pub(crate) fn render(&self, hosts: &impl HostNames) -> String {
+        let name = |h: HostId| hosts.name(h);
         let mut out = String::new();
         let _ = match *self {
             Label::Net => write!(out, "net"),
@@ -136,7 +144,7 @@ pub(crate) struct Site {
     /// Its key: the seed and the label's identity, mixed.
     key: u64,
     /// Per fault class: the next opportunity's number.
-    next: [u64; crate::faults::FaultClass::COUNT],
+    next: [u64; crate::classes::FaultClass::COUNT],
     /// Network draws taken (segment boundaries, jitter).
     net: u64,
 }
@@ -151,13 +159,13 @@ impl Site {
         Site {
             label,
             key: mix(seed ^ identity.rotate_left(29)),
-            next: [0; crate::faults::FaultClass::COUNT],
+            next: [0; crate::classes::FaultClass::COUNT],
             net: 0,
         }
     }
 
     /// The site with `label` of a world whose hosts are `hosts`.
-    pub(crate) fn of(seed: u64, label: Label, hosts: &[HostState]) -> Site {
+    pub(crate) fn of(seed: u64, label: Label, hosts: &impl HostNames) -> Site {
         Site::new(seed, label, label.identity(hosts))
     }
 
@@ -198,18 +206,21 @@ impl Site {
 mod tests {
     use super::*;
 
-    fn hosts() -> Vec<HostState> {
-        ["server", "c0", "c1"]
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                HostState::new(
-                    1,
-                    n.to_string(),
-                    format!("10.0.0.{}", i + 1).parse().unwrap(),
-                )
-            })
-            .collect()
+    /// Three hosts, their name hashes as the world computes them.
+    struct Names(Vec<&'static str>);
+
+    impl HostNames for Names {
+        fn name(&self, host: HostId) -> &str {
+            self.0[host]
+        }
+
+        fn name_hash(&self, host: HostId) -> u64 {
+            crate::rng::name_hash(self.0[host])
+        }
+    }
+
+    fn hosts() -> Names {
+        Names(vec!["server", "c0", "c1"])
     }
 
     #[test]

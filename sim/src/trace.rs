@@ -48,7 +48,7 @@ macro_rules! tracing_fallback {
     };
 }
 
-crate::fault_class_table!(tracing_fallback);
+fault_class_table!(tracing_fallback);
 
 /// The stamp of events the network raises between turns (deliveries, and faults decided then).
 pub(crate) fn net_stamp(now: Instant) -> Stamp {

@@ -1,0 +1,171 @@
+//! The one table of fault classes, and the [`FaultClass`] enum with its count, names and groups
+//! generated from it. The F-numbers in the classes' docs are the rows of the repository's
+//! `docs/FAULTS.md`.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The one table of fault classes: every list of them (the enum, its names, counts and
+/// groups, the trace events, the spec keys of `doppel-cli`) is generated from it, so a new class
+/// is one row here plus the code that injects it. Rows are `Variant, spec_key, "name", group;`:
+/// the random classes fire by probability (`benign` ones a correct program absorbs without a
+/// visible error), the scheduled ones at planned instants. Row order is counter order, and a
+/// class's dice come from its name, so adding a row moves no other class's faults.
+///
+/// It calls `$then!` with the table, for a crate that needs its own view of it.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! fault_class_table {
+    ($then:ident) => {
+        $then! {
+            random {
+                /// An edge with nothing behind it (F6): the next call says `WouldBlock`.
+                Spurious, spurious, "spurious", benign;
+                /// An edge delivered late (and so coalesced with later ones).
+                Late, late, "late", benign;
+                /// `EINTR` from `poll` (F1).
+                PollEintr, eintr_poll, "eintr-poll", benign;
+                /// `EINTR` from `read`, `write`, `accept`, `connect` or `close` (F2, F3, F4).
+                Eintr, eintr, "eintr", benign;
+                /// `ECONNABORTED` at `accept`: the client reset while queued (F11).
+                AcceptAbort, accept_abort, "accept-abort", visible;
+                /// `ECONNRESET` in the middle of a stream (F14, F22).
+                Reset, reset, "reset", visible;
+                /// A read returns a prefix of what is queued (F15).
+                ShortRead, short_read, "short-read", benign;
+                /// A write takes a prefix of what is offered (F15, F24).
+                ShortWrite, short_write, "short-write", benign;
+                /// A link stalls for a while, so deadlines fire for real (F18, F20).
+                Stall, stall, "stall", benign;
+                /// Data arrives at the very instant a deadline is due, in either order (F18).
+                DeadlineRace, deadline_race, "deadline-race", visible;
+                /// A SYN finds the listen backlog full and is dropped; the client retries (F13).
+                Backlog, backlog, "backlog", benign;
+            }
+            scheduled {
+                /// A scheduled partition between hosts, symmetric or one-way (F21).
+                Partition, partition, "partition";
+                /// A scheduled host crash, with an optional restart (F23).
+                Crash, crash, "crash";
+            }
+        }
+    };
+    (@benign benign) => {
+        true
+    };
+    (@benign visible) => {
+        false
+    };
+}
+
+/// The classes flagged in `flags`, in order (`N` of them).
+const fn pick<const N: usize>(
+    all: [FaultClass; FaultClass::COUNT],
+    flags: &[bool],
+) -> [FaultClass; N] {
+    let mut out = [FaultClass::Spurious; N];
+    let (mut i, mut k) = (0, 0);
+    while i < flags.len() {
+        if flags[i] {
+            out[k] = all[i];
+            k += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// How many of `flags` are set.
+const fn count(flags: &[bool]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < flags.len() {
+        if flags[i] {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The enum and its lists, from the table.
+macro_rules! define_classes {
+    (
+        random { $( $(#[$doc:meta])* $v:ident, $key:ident, $name:literal, $group:ident; )* }
+        scheduled { $( $(#[$sdoc:meta])* $sv:ident, $skey:ident, $sname:literal; )* }
+    ) => {
+        /// One class of fault. The names (`Display`, `FromStr`) are what specs and the CLI use;
+        /// every list of classes comes from one table (`fault_class_table!` in `faults.rs`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum FaultClass {
+            $( $(#[$doc])* $v, )*
+            $( $(#[$sdoc])* $sv, )*
+        }
+
+        /// Per random class: whether it is benign.
+        const BENIGN_FLAGS: &[bool] = &[$( $crate::fault_class_table!(@benign $group), )*];
+
+        impl FaultClass {
+            /// How many classes there are.
+            pub const COUNT: usize = [$( $name, )* $( $sname, )*].len();
+
+            /// Every class, in counter order.
+            pub const ALL: [FaultClass; FaultClass::COUNT] =
+                [$( FaultClass::$v, )* $( FaultClass::$sv, )*];
+
+            /// The classes that fire by probability (the others are scheduled).
+            pub const RANDOM: [FaultClass; [$( $name, )*].len()] = [$( FaultClass::$v, )*];
+
+            /// The classes a correct server and client absorb without any visible error (see
+            /// [`FaultPlan::benign`]).
+            pub const BENIGN: [FaultClass; count(BENIGN_FLAGS)] =
+                pick(FaultClass::ALL, BENIGN_FLAGS);
+
+            /// The spec name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( FaultClass::$v => $name, )*
+                    $( FaultClass::$sv => $sname, )*
+                }
+            }
+            /// The class's slot in counters and plans: its row in the table, which `ALL`
+            /// follows.
+            pub(crate) fn index(self) -> usize {
+                self as usize
+            }
+        }
+    };
+}
+
+fault_class_table!(define_classes);
+
+impl fmt::Display for FaultClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for FaultClass {
+    type Err = FaultError;
+    fn from_str(s: &str) -> Result<Self, FaultError> {
+        FaultClass::ALL
+            .into_iter()
+            .find(|c| c.name() == s)
+            .ok_or_else(|| FaultError(format!("unknown fault class {s:?} (known: {})", known())))
+    }
+}
+
+fn known() -> String {
+    FaultClass::ALL.map(FaultClass::name).join(", ")
+}
+
+/// A bad fault spec or knob, with what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultError(pub String);
+
+impl fmt::Display for FaultError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FaultError {}
