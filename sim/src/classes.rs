@@ -9,8 +9,13 @@ use std::str::FromStr;
 /// groups, the trace events, the spec keys of `doppel-cli`) is generated from it, so a new class
 /// is one row here plus the code that injects it. Rows are `Variant, spec_key, "name", group;`:
 /// the random classes fire by probability (`benign` ones a correct program absorbs without a
-/// visible error), the scheduled ones at planned instants. Row order is counter order, and a
-/// class's dice come from its name, so adding a row moves no other class's faults.
+/// visible error, `visible` ones it reports), the scheduled ones at planned instants. Row order
+/// is counter order, and a class's dice come from its name, so adding a row moves no other
+/// class's faults.
+///
+/// A new class starts `opt_in`: benign, but fired only when a plan names it. `all`, `benign`
+/// and swarm leave it out, so a seed a user recorded under `all=0.02` replays the same run
+/// after an upgrade that adds a class; the class joins the groups in a release that says so.
 ///
 /// It calls `$then!` with the table, for a crate that needs its own view of it.
 #[macro_export]
@@ -41,6 +46,9 @@ macro_rules! fault_class_table {
                 DeadlineRace, deadline_race, "deadline-race", visible;
                 /// A SYN finds the listen backlog full and is dropped; the client retries (F13).
                 Backlog, backlog, "backlog", benign;
+                /// A write says `WouldBlock` with room in the send buffer; a writable edge
+                /// follows (F6, on the write side).
+                EagainWrite, eagain_write, "eagain-write", opt_in;
             }
             scheduled {
                 /// A scheduled partition between hosts, symmetric or one-way (F21).
@@ -55,6 +63,15 @@ macro_rules! fault_class_table {
     };
     (@benign visible) => {
         false
+    };
+    (@benign opt_in) => {
+        false
+    };
+    (@grouped opt_in) => {
+        false
+    };
+    (@grouped $other:ident) => {
+        true
     };
 }
 
@@ -104,6 +121,9 @@ macro_rules! define_classes {
         /// Per random class: whether it is benign.
         const BENIGN_FLAGS: &[bool] = &[$( $crate::fault_class_table!(@benign $group), )*];
 
+        /// Per random class: whether `all` and swarm include it (every class but `opt_in` ones).
+        const GROUPED_FLAGS: &[bool] = &[$( $crate::fault_class_table!(@grouped $group), )*];
+
         impl FaultClass {
             /// How many classes there are.
             pub const COUNT: usize = [$( $name, )* $( $sname, )*].len();
@@ -114,6 +134,11 @@ macro_rules! define_classes {
 
             /// The classes that fire by probability (the others are scheduled).
             pub const RANDOM: [FaultClass; [$( $name, )*].len()] = [$( FaultClass::$v, )*];
+
+            /// The random classes `all` and `swarm=all` turn on: every one but the `opt_in`
+            /// classes, which fire only when a plan names them.
+            pub const GROUPED: [FaultClass; count(GROUPED_FLAGS)] =
+                pick(FaultClass::ALL, GROUPED_FLAGS);
 
             /// The classes a correct server and client absorb without any visible error (see
             /// [`FaultPlan::benign`]).

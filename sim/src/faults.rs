@@ -57,7 +57,7 @@ impl Swarm {
     pub fn covers(self, class: FaultClass) -> bool {
         match self {
             Swarm::Off => false,
-            Swarm::All => FaultClass::RANDOM.contains(&class),
+            Swarm::All => FaultClass::GROUPED.contains(&class),
             Swarm::Benign => FaultClass::BENIGN.contains(&class),
         }
     }
@@ -121,10 +121,11 @@ impl FaultPlan {
     }
 
     /// Every random class at probability `p` per opportunity (resets and stalls, which end a
-    /// connection or freeze it, at a tenth of that).
+    /// connection or freeze it, at a tenth of that), but the `opt_in` ones (see
+    /// [`FaultClass::GROUPED`]).
     pub fn all(p: f64) -> FaultPlan {
         let mut plan = FaultPlan::none();
-        for c in FaultClass::RANDOM {
+        for c in FaultClass::GROUPED {
             let scaled = match c {
                 FaultClass::Reset | FaultClass::Stall => p / 10.0,
                 _ => p,
@@ -257,7 +258,7 @@ impl FaultPlan {
             return self.clone();
         }
         let mut plan = self.clone();
-        for c in FaultClass::RANDOM {
+        for c in FaultClass::GROUPED {
             let on = swarm.chance(0.5);
             let p = 0.001 * 100f64.powf(swarm.below(1 << 20) as f64 / (1 << 20) as f64);
             if self.swarm.covers(c) {

@@ -311,6 +311,10 @@ impl World {
             st.writer_blocked = true;
             return Err(errno(libc::EAGAIN));
         }
+        if self.fault(FaultClass::EagainWrite, At::Sock(sref)) {
+            self.writable_soon(sref);
+            return Err(errno(libc::EAGAIN));
+        }
         let mut n = buf.len().min(space);
         if n > 1 && self.fault(FaultClass::ShortWrite, At::Sock(sref)) {
             n = self.rng.faults.between(1, n as u64 - 1) as usize;
