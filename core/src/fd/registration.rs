@@ -140,7 +140,7 @@ impl Registration {
         op: impl FnOnce(&mut dyn Scheduler, Fd) -> io::Result<T>,
     ) -> io::Result<T> {
         self.check_open()?;
-        self.reactor.with_sched(|s| op(s, self.fd))
+        self.reactor.io.with_sched(|s| op(s, self.fd))
     }
 
     /// Closes the socket, waking any task parked on it with an error. Idempotent.

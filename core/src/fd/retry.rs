@@ -130,7 +130,7 @@ pub(crate) fn poll_io<T: Traced>(
             }
             r.exec.budget.set(left - 1);
         }
-        let err = match r.with_sched(&mut op) {
+        let err = match r.io.with_sched(&mut op) {
             Ok(v) => {
                 trace::call(call, fd, Outcome::Ok(v.traced()));
                 return Poll::Ready(Ok(v));
