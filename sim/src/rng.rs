@@ -158,20 +158,20 @@ impl FaultDice {
 pub struct Rngs {
     /// Which reactor steps next, and which task within it.
     pub sched: Stream,
-    /// Whether and how each fault fires.
-    pub faults: FaultDice,
     /// Swarm mode: which fault classes are on, and how often.
     pub swarm: Stream,
 }
 
 impl Rngs {
-    /// All streams of the run seeded with `seed`.
-    pub fn new(seed: u64) -> Rngs {
-        Rngs {
+    /// All streams of the run seeded with `seed`, and its fault dice (which the injector
+    /// holds).
+    pub fn new(seed: u64) -> (Rngs, FaultDice) {
+        let rngs = Rngs {
             sched: Stream::new(seed, "sched"),
-            faults: FaultDice::new(seed, crate::classes::FaultClass::ALL.map(|c| c.name())),
             swarm: Stream::new(seed, "swarm"),
-        }
+        };
+        let names = crate::classes::FaultClass::ALL.map(|c| c.name());
+        (rngs, FaultDice::new(seed, names))
     }
 }
 

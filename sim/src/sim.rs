@@ -185,7 +185,7 @@ impl Sim {
         if !self.traced {
             return self.run_untraced();
         }
-        let plan = self.world.borrow().plan.to_string();
+        let plan = self.world.borrow().faults.plan.to_string();
         let header = doppel_trace::Header::new("sim", Some(self.seed), plan);
         let (mut result, store) = doppel_trace::capture(move || self.run_untraced());
         let trace = Some(doppel_trace::Trace::new(header, store));
@@ -380,12 +380,7 @@ impl Sim {
             let mut w = self.world.borrow_mut();
             let now = w.clock;
             let crashed = doppel_core::driver::with_stamp(crate::trace::net_stamp(now), || {
-                let crash = crate::faults::FaultClass::Crash;
-                let w = &mut *w;
-                let site = &mut w.hosts[host].site;
-                let op = w.rng.faults.count(site, crash.index());
-                let label = site.label().render(&w.hosts);
-                let due = w.inject(crash, label, op);
+                let due = w.crash_due(host);
                 if due {
                     w.crash_host(host);
                 }
@@ -408,12 +403,12 @@ impl Sim {
         let w = self.world.borrow();
         Report {
             seed: self.seed,
-            plan: w.plan.clone(),
+            plan: w.faults.plan.clone(),
             elapsed: w.clock - Instant::ZERO,
             steps: self.steps,
             events: w.delivered,
-            faults: w.counts,
-            fired: w.fired.clone(),
+            faults: w.faults.counts,
+            fired: w.faults.fired.clone(),
             hash: w.hash.0,
             clients: self
                 .hosts

@@ -5,8 +5,7 @@ use std::time::Duration;
 
 use doppel_core::driver::Ready;
 
-use super::{At, HostRequest, World};
-use crate::faults::FaultClass;
+use super::{HostRequest, World};
 use crate::net::queue::WorldEvent;
 use crate::net::socket::{Kind, Phase, SockRef, Socket, TcpConn};
 
@@ -71,7 +70,7 @@ impl World {
                 return;
             }
         };
-        if !has_room || self.fault(FaultClass::Backlog, At::Sock(from)) {
+        if !has_room || self.drops_syn(from) {
             self.schedule_syn_retry(from);
             return;
         }
@@ -173,7 +172,7 @@ impl World {
             self.free(to);
             return;
         }
-        if self.fault(FaultClass::Reset, At::Sock(to)) {
+        if self.resets(to) {
             self.reset(to, libc::ECONNRESET);
             self.on_rst(to, libc::ECONNRESET);
             return;

@@ -3,9 +3,11 @@
 //! are methods on it; the driver (`sim.rs`) owns the runtimes and decides who steps next.
 
 mod deliver;
+pub(crate) mod injector;
 mod ready;
 mod setup;
 mod syscalls;
+mod verdicts;
 
 use std::io;
 use std::net::SocketAddr;
@@ -14,7 +16,6 @@ use std::time::Duration;
 use doppel_core::driver::{Event, Ready, Token};
 use doppel_core::time::Instant;
 
-use crate::faults::{FaultClass, FaultCounts, FaultPlan, Fired};
 use crate::host::{HostId, HostState};
 use crate::net::link::Links;
 use crate::net::queue::{EventQueue, WorldEvent};
@@ -23,7 +24,9 @@ use crate::rng::Rngs;
 use crate::sched::Picker;
 use crate::site::{Label, Peer, Site};
 
+use injector::Injector;
 pub(crate) use ready::ReadySet;
+use verdicts::Edge;
 
 /// A reactor as the world sees it: whose it is and what is waiting for its next `poll`.
 #[derive(Debug)]
@@ -119,10 +122,8 @@ pub(crate) struct World {
     pub(crate) spin: crate::spin::Spin,
     /// The seeded streams.
     pub(crate) rng: Rngs,
-    /// The fault plan, resolved for this seed.
-    pub(crate) plan: FaultPlan,
-    /// Injections per class.
-    pub(crate) counts: FaultCounts,
+    /// The fault plan, the dice, and what fired.
+    pub(crate) faults: Injector,
     /// Every socket.
     pub(crate) socks: Sockets,
     /// What the network does next.
@@ -155,10 +156,6 @@ pub(crate) struct World {
     pub(crate) delivered: u64,
     /// Crash and restart requests for the driver.
     pub(crate) requests: Vec<HostRequest>,
-    /// The id of the last injected fault (ids count from 1 in injection order).
-    pub(crate) fault_id: u64,
-    /// Every fault injected, in order.
-    pub(crate) fired: Vec<Fired>,
     /// The seed (new sites derive their keys from it).
     pub(crate) seed: u64,
     /// Network draws that belong to no live socket.
@@ -183,72 +180,6 @@ impl World {
     /// The socket behind a descriptor of `host`, or `EBADF`.
     pub(crate) fn fd(&self, host: HostId, fd: i32) -> io::Result<SockRef> {
         self.hosts[host].sock(fd).ok_or_else(|| errno(libc::EBADF))
-    }
-
-    /// Decides whether a random fault of `class` fires at site `at`, counting it if so. A
-    /// class at probability zero costs one compare and draws nothing.
-    #[inline]
-    pub(crate) fn fault(&mut self, class: FaultClass, at: At) -> bool {
-        let p = self.plan.probability(class);
-        p > 0.0 && self.fault_draw(class, p, at)
-    }
-
-    #[inline(never)]
-    fn fault_draw(&mut self, class: FaultClass, p: f64, at: At) -> bool {
-        let site = match at {
-            At::Sock(s) => match self.socks.get(s) {
-                Some(_) => sock_site(&mut self.socks, &mut self.hosts, &mut self.net_site, s),
-                None => return false,
-            },
-            At::Reactor(r) => &mut self.reactors[r].site,
-        };
-        match self.rng.faults.roll(site, class.index(), p) {
-            Some(op) => {
-                let label = site.label().render(&self.hosts);
-                self.inject(class, label, op)
-            }
-            None => false,
-        }
-    }
-
-    /// Opportunity `op` of `class` at `site` falls due: unless the plan's
-    /// [`FaultPlan::only`] list leaves it out, it is counted, traced and recorded, and fires.
-    pub(crate) fn inject(&mut self, class: FaultClass, site: String, op: u64) -> bool {
-        if !self.plan.allows(class, &site, op) || self.spin.tripped {
-            return false;
-        }
-        self.fault_id += 1;
-        self.counts.bump(class);
-        crate::trace::fault(class, &site, op);
-        self.hash.mix(&[0xFA, class as u64, self.clock.as_nanos()]);
-        self.fired.push(Fired {
-            id: self.fault_id,
-            class,
-            site,
-            op,
-            at: self.clock,
-        });
-        true
-    }
-
-    /// `EINTR` for a call on `reactor` at site `at`, capped at the plan's streak so no storm
-    /// can livelock a retry loop.
-    #[inline]
-    pub(crate) fn eintr(&mut self, reactor: usize, class: FaultClass, at: At) -> bool {
-        if self.plan.probability(class) == 0.0 {
-            return false;
-        }
-        if self.reactors[reactor].eintr_streak >= self.plan.max_eintr_streak {
-            self.reactors[reactor].eintr_streak = 0;
-            return false;
-        }
-        if self.fault(class, at) {
-            self.reactors[reactor].eintr_streak += 1;
-            true
-        } else {
-            self.reactors[reactor].eintr_streak = 0;
-            false
-        }
     }
 
     /// A fresh site for a listener of `host` on `port`: `HOST:PORT`, with `~N` when the host
@@ -298,12 +229,10 @@ impl World {
         let Some((reactor, token)) = self.socks.get(sock).and_then(|s| s.reg) else {
             return;
         };
-        if self.fault(FaultClass::Late, At::Sock(sock)) {
-            let delay = Duration::from_nanos(self.rng.faults.between(1_000, 2_000_000));
-            self.edge_after(delay, reactor, token, ready);
-            return;
+        match self.edge(sock) {
+            Edge::Now => self.queue_edge(reactor, token, ready),
+            Edge::Late(delay) => self.edge_after(delay, reactor, token, ready),
         }
-        self.queue_edge(reactor, token, ready);
     }
 
     /// When something `sock` sends from host `from` to host `to` now arrives (the link's

@@ -2,9 +2,10 @@
 
 use doppel_core::time::Instant;
 
+use super::injector::Injector;
 use super::{ReactorState, RunHash, World};
 use crate::builder::SimBuilder;
-use crate::faults::{FaultClass, FaultCounts, FaultPlan};
+use crate::faults::FaultPlan;
 use crate::host::HostState;
 use crate::net::link::{Cut, Links};
 use crate::net::queue::{EventQueue, WorldEvent};
@@ -64,7 +65,7 @@ fn crashes(plan: &FaultPlan, index: &dyn Fn(&str) -> usize) -> EventQueue {
 impl World {
     /// The initial world for a setup (already validated).
     pub(crate) fn from_builder(b: &SimBuilder) -> World {
-        let mut rng = Rngs::new(b.seed);
+        let (mut rng, dice) = Rngs::new(b.seed);
         let plan = b.plan.resolve(&mut rng.swarm);
         let picker = Picker::new(b.strategy, &mut rng.sched);
         let mut hosts: Vec<HostState> = b
@@ -97,16 +98,11 @@ impl World {
         let net_site = Site::of(b.seed, Label::Net, &hosts);
         let mut hash = RunHash(0xcbf2_9ce4_8422_2325);
         hash.mix(&[b.seed]);
-        let mut counts = FaultCounts::default();
-        for _ in &plan.partitions {
-            counts.bump(FaultClass::Partition);
-        }
         World {
             clock: Instant::ZERO,
             spin: crate::spin::Spin::new(b.livelock_steps),
+            faults: Injector::new(plan, dice),
             rng,
-            plan,
-            counts,
             socks: Sockets::default(),
             queue,
             links,
@@ -124,8 +120,6 @@ impl World {
             hash,
             delivered: 0,
             requests: Vec::new(),
-            fault_id: 0,
-            fired: Vec::new(),
             seed: b.seed,
             net_site,
         }

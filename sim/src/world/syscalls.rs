@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use doppel_core::driver::{Event, Ready, Token};
 
+use super::verdicts::Race;
 use super::{errno, sock_site, At, World};
 use crate::faults::FaultClass;
 use crate::host::HostId;
@@ -62,7 +63,7 @@ impl World {
     pub(crate) fn sys_accept(&mut self, reactor: usize, fd: i32) -> io::Result<(i32, SocketAddr)> {
         let host = self.reactors[reactor].host;
         let lref = self.fd(host, fd)?;
-        if self.eintr(reactor, FaultClass::Eintr, At::Sock(lref)) {
+        if self.interrupts(reactor, FaultClass::Eintr, At::Sock(lref)) {
             return Err(errno(libc::EINTR));
         }
         let conn = match self.socks.get(lref).map(|s| &mut s.kind) {
@@ -72,7 +73,7 @@ impl World {
         let Some(conn) = conn else {
             return Err(errno(libc::EAGAIN));
         };
-        if self.fault(FaultClass::AcceptAbort, At::Sock(conn)) {
+        if self.aborts_accept(conn) {
             self.reset(conn, libc::ECONNRESET);
             self.free(conn);
             return Err(errno(libc::ECONNABORTED));
@@ -147,7 +148,7 @@ impl World {
                 self.queue.push(at, WorldEvent::Rst { to: sref, errno: e });
             }
         }
-        if self.eintr(reactor, FaultClass::Eintr, At::Sock(sref)) {
+        if self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref)) {
             return Err(errno(libc::EINTR));
         }
         Err(errno(libc::EINPROGRESS))
@@ -179,7 +180,7 @@ impl World {
     ) -> io::Result<usize> {
         let host = self.reactors[reactor].host;
         let sref = self.fd(host, fd)?;
-        if self.eintr(reactor, FaultClass::Eintr, At::Sock(sref)) {
+        if self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref)) {
             return Err(errno(libc::EINTR));
         }
         let (avail, fin) = match self.socks.get(sref).map(|s| &mut s.kind) {
@@ -192,9 +193,13 @@ impl World {
         let mut n = avail.min(buf.len());
         // Once the FIN is in, everything before it is queued: a kernel never comes up short
         // then, so neither does the fault (it could not put the rest back ahead of the FIN).
-        let short = n > 1 && !fin && self.fault(FaultClass::ShortRead, At::Sock(sref));
-        if short {
-            n = self.rng.faults.between(1, n as u64 - 1) as usize;
+        let short = if fin {
+            None
+        } else {
+            self.shortens_read(sref, n)
+        };
+        if let Some(s) = short {
+            n = s.n;
         }
         let st = self
             .socks
@@ -202,8 +207,8 @@ impl World {
             .and_then(|s| s.stream())
             .expect("a stream");
         st.take(&mut buf[..n]);
-        if short {
-            self.requeue_rest(sref);
+        if let Some(s) = short {
+            self.requeue_rest(sref, s.then);
         }
         self.opened_window(sref);
         self.hash.mix(&[0x5E, host as u64, fd as u64, n as u64]);
@@ -232,7 +237,7 @@ impl World {
 
     /// After a short read: puts what is left back on the wire (ahead of anything still in
     /// flight) and schedules its arrival, so it comes with an edge of its own.
-    fn requeue_rest(&mut self, sref: SockRef) {
+    fn requeue_rest(&mut self, sref: SockRef, delay: Duration) {
         let st = self
             .socks
             .get(sref)
@@ -244,7 +249,6 @@ impl World {
         }
         st.arrived = 0;
         let from = st.peer;
-        let delay = Duration::from_nanos(self.rng.faults.between(1_000, 200_000));
         let at = self.clock + delay;
         self.queue.push(
             at,
@@ -291,7 +295,7 @@ impl World {
     pub(crate) fn sys_write(&mut self, reactor: usize, fd: i32, buf: &[u8]) -> io::Result<usize> {
         let host = self.reactors[reactor].host;
         let sref = self.fd(host, fd)?;
-        if self.eintr(reactor, FaultClass::Eintr, At::Sock(sref)) {
+        if self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref)) {
             return Err(errno(libc::EINTR));
         }
         let peer = self.writable_peer(sref)?;
@@ -311,14 +315,14 @@ impl World {
             st.writer_blocked = true;
             return Err(errno(libc::EAGAIN));
         }
-        if self.fault(FaultClass::EagainWrite, At::Sock(sref)) {
-            self.writable_soon(sref);
+        if let Some(then) = self.refuses_write(sref) {
+            self.writable_after(sref, then);
             return Err(errno(libc::EAGAIN));
         }
         let mut n = buf.len().min(space);
-        if n > 1 && self.fault(FaultClass::ShortWrite, At::Sock(sref)) {
-            n = self.rng.faults.between(1, n as u64 - 1) as usize;
-            self.writable_soon(sref);
+        if let Some(short) = self.shortens_write(sref, n) {
+            n = short.n;
+            self.writable_after(sref, short.then);
         } else if n == space {
             // The write filled the window: the socket is not writable now, as a kernel's is
             // not after a short write, and the reader's freeing space raises the edge. (A
@@ -358,12 +362,11 @@ impl World {
         st.peer.ok_or_else(|| errno(libc::ENOTCONN))
     }
 
-    /// Schedules a writable edge for `sref` a little later (after a short write).
-    fn writable_soon(&mut self, sref: SockRef) {
+    /// Schedules a writable edge for `sref` `delay` from now (after a short or refused write).
+    fn writable_after(&mut self, sref: SockRef, delay: Duration) {
         let Some((reactor, token)) = self.socks.get(sref).and_then(|s| s.reg) else {
             return;
         };
-        let delay = Duration::from_nanos(self.rng.faults.between(1_000, 100_000));
         self.edge_after(delay, reactor, token, Ready::WRITABLE);
     }
 
@@ -406,12 +409,8 @@ impl World {
             self.socks.get(to).map_or(0, |s| s.host),
         );
         let mut at = self.arrive(fh, th, from);
-        if self.fault(FaultClass::Stall, At::Sock(from)) {
-            let ns = self.rng.faults.between(
-                1_000_000,
-                self.plan.stall_max.as_nanos().max(1_000_001) as u64,
-            );
-            let until = self.clock + Duration::from_nanos(ns);
+        if let Some(stall) = self.stalls(from) {
+            let until = self.clock + stall;
             self.links.stall(fh, th, until);
             at = at.max(until + self.links.config(fh, th).latency);
         }
@@ -420,7 +419,9 @@ impl World {
             .get(to)
             .and_then(|s| s.reg)
             .map_or(self.host_reactors[th].start, |(r, _)| r);
-        at = self.race_deadline(reactor, from, at);
+        if let Race::At(t) = self.races(reactor, from, at) {
+            at = t;
+        }
         let st = self
             .socks
             .get(from)
@@ -429,32 +430,6 @@ impl World {
         at = at.max(st.last_arrival);
         st.last_arrival = at;
         at
-    }
-
-    /// The `deadline-race` fault: if the receiving socket's reactor has a timer pending (a
-    /// deadline, a `timeout`, a sleep) within ten seconds, hold the segment until that very
-    /// instant, or one nanosecond before it, so data and timer meet in both orders (F18).
-    fn race_deadline(
-        &mut self,
-        reactor: usize,
-        from: SockRef,
-        at: doppel_core::time::Instant,
-    ) -> doppel_core::time::Instant {
-        if self.plan.probability(FaultClass::DeadlineRace) == 0.0 {
-            return at;
-        }
-        let Some(t) = self.timers.get(reactor) else {
-            return at;
-        };
-        let reach = at + Duration::from_secs(10);
-        if t <= self.clock || t > reach || !self.fault(FaultClass::DeadlineRace, At::Sock(from)) {
-            return at;
-        }
-        if self.rng.faults.chance(0.5) {
-            t
-        } else {
-            doppel_core::time::Instant::from_nanos(t.as_nanos() - 1)
-        }
     }
 
     /// `shutdown`.
@@ -503,7 +478,7 @@ impl World {
             }
         }
         // Decided at the socket's site while it still has one; reported after the close.
-        let interrupted = self.eintr(reactor, FaultClass::Eintr, At::Sock(sref));
+        let interrupted = self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref));
         self.close_sock(host, sref);
         if interrupted {
             return Err(errno(libc::EINTR));
@@ -610,23 +585,13 @@ impl World {
     /// `epoll_wait` with a zero timeout: hands over the queued events. The `eintr-poll` fault
     /// fails it instead; the `spurious` fault adds an edge with nothing behind it.
     pub(crate) fn sys_poll(&mut self, reactor: usize, out: &mut Vec<Event>) -> io::Result<()> {
-        if self.eintr(reactor, FaultClass::PollEintr, At::Reactor(reactor)) {
+        if self.interrupts(reactor, FaultClass::PollEintr, At::Reactor(reactor)) {
             return Err(errno(libc::EINTR));
         }
         let n = self.reactors[reactor].registered.len();
-        if n > 0 && self.fault(FaultClass::Spurious, At::Reactor(reactor)) {
-            let k = self.rng.faults.below(n as u64) as usize;
-            let token = *self.reactors[reactor]
-                .registered
-                .iter()
-                .nth(k)
-                .expect("k < n");
-            let ready = if self.rng.faults.chance(0.5) {
-                Ready::READABLE
-            } else {
-                Ready::WRITABLE
-            };
-            self.reactors[reactor].pending.push(Event { token, ready });
+        if let Some((k, ready)) = self.spurious(reactor, n) {
+            let ev = self.spurious_event(reactor, k, ready);
+            self.reactors[reactor].pending.push(ev);
         }
         let pending = &mut self.reactors[reactor].pending;
         self.hash.mix(&[0x90, reactor as u64, pending.len() as u64]);
