@@ -85,6 +85,7 @@ impl Scheduler for SimPoller {
         let mut w = self.w();
         let w = &mut *w;
         let i = w
+            .stepping
             .picker
             .pick_task(self.reactor, runnable, w.clock, &mut w.rng.sched);
         w.hash

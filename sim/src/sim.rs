@@ -169,7 +169,7 @@ impl Sim {
         h.rts = rts;
         let mut w = self.world.borrow_mut();
         for r in h.reactors.clone() {
-            w.ready.insert(r);
+            w.stepping.ready.insert(r);
         }
     }
 
@@ -212,8 +212,12 @@ impl Sim {
             let pick = {
                 let mut w = self.world.borrow_mut();
                 let w = &mut *w;
-                let n = w.ready.len();
-                (n > 0).then(|| w.ready.nth(w.picker.pick_reactor(n, w.clock)))
+                let n = w.stepping.ready.len();
+                (n > 0).then(|| {
+                    w.stepping
+                        .ready
+                        .nth(w.stepping.picker.pick_reactor(n, w.clock))
+                })
             };
             match pick {
                 Some(r) => {
@@ -235,7 +239,7 @@ impl Sim {
     /// Turns reactor `r` once, then files it as ready or idle.
     fn step(&mut self, r: usize) {
         if self.runtime(r).is_none() {
-            self.world.borrow_mut().ready.remove(r);
+            self.world.borrow_mut().stepping.ready.remove(r);
             return;
         }
         self.steps += 1;
@@ -247,9 +251,9 @@ impl Sim {
         self.livelocked = w.spin.tick();
         let due = next.is_some_and(|t| t <= w.clock);
         if !(runnable || due || !w.reactors[r].pending.is_empty()) {
-            w.ready.remove(r);
+            w.stepping.ready.remove(r);
         }
-        w.timers.set(r, next);
+        w.stepping.timers.set(r, next);
         drop(w);
         self.collect_outcome(self.reactor_host[r]);
     }
@@ -303,7 +307,7 @@ impl Sim {
     /// Nothing can run: jump to the next event and deliver everything due then.
     fn advance(&mut self) -> Result<(), FailureKind> {
         let mut w = self.world.borrow_mut();
-        let next = match (w.queue.next_at(), w.timers.first()) {
+        let next = match (w.queue.next_at(), w.stepping.timers.first()) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b).ok_or(()).map_err(|()| FailureKind::Stall {
                 blocked: Vec::new(),
@@ -325,9 +329,9 @@ impl Sim {
                 w.deliver(ev);
             }
         });
-        let due: Vec<usize> = w.timers.due(now).collect();
+        let due: Vec<usize> = w.stepping.timers.due(now).collect();
         for r in due {
-            w.ready.insert(r);
+            w.stepping.ready.insert(r);
         }
         Ok(())
     }
@@ -346,7 +350,7 @@ impl Sim {
         let mut w = self.world.borrow_mut();
         for r in poked {
             if self.runtime(r).is_some() {
-                w.ready.insert(r);
+                w.stepping.ready.insert(r);
             }
         }
     }

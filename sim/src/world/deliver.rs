@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use doppel_core::driver::Ready;
 
+use super::verdicts::Edge;
 use super::{HostRequest, World};
 use crate::net::queue::WorldEvent;
 use crate::net::socket::{Kind, Phase, SockRef, Socket, TcpConn};
@@ -18,6 +19,18 @@ fn hangup() -> Ready {
 }
 
 impl World {
+    /// Raises readiness on a socket: queues an event for the reactor watching it (late, if
+    /// the fault says so).
+    pub(crate) fn raise(&mut self, sock: SockRef, ready: Ready) {
+        let Some((reactor, token)) = self.socks.get(sock).and_then(|s| s.reg) else {
+            return;
+        };
+        match self.edge(sock) {
+            Edge::Now => self.queue_edge(reactor, token, ready),
+            Edge::Late(delay) => self.edge_after(delay, reactor, token, ready),
+        }
+    }
+
     /// Carries out one network event.
     pub(crate) fn deliver(&mut self, event: WorldEvent) {
         self.delivered += 1;

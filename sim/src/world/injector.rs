@@ -5,7 +5,7 @@
 
 use doppel_core::time::Instant;
 
-use super::RunHash;
+use super::hash::RunHash;
 use crate::faults::{FaultClass, FaultCounts, FaultPlan, Fired};
 use crate::rng::FaultDice;
 use crate::site::Site;

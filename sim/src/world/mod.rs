@@ -3,6 +3,7 @@
 //! are methods on it; the driver (`sim.rs`) owns the runtimes and decides who steps next.
 
 mod deliver;
+mod hash;
 pub(crate) mod injector;
 mod ready;
 mod setup;
@@ -21,12 +22,11 @@ use crate::net::link::Links;
 use crate::net::queue::{EventQueue, WorldEvent};
 use crate::net::socket::{Kind, SockRef, Sockets};
 use crate::rng::Rngs;
-use crate::sched::Picker;
 use crate::site::{Label, Peer, Site};
 
+use hash::RunHash;
 use injector::Injector;
-pub(crate) use ready::ReadySet;
-use verdicts::Edge;
+pub(crate) use ready::Stepping;
 
 /// A reactor as the world sees it: whose it is and what is waiting for its next `poll`.
 #[derive(Debug)]
@@ -41,39 +41,6 @@ pub(crate) struct ReactorState {
     pub(crate) registered: std::collections::BTreeSet<Token>,
     /// Injected `EINTR`s in a row, capped by the plan.
     pub(crate) eintr_streak: u32,
-}
-
-/// A 64-bit hash over the run's decisions and outcomes: equal hashes, equal runs.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct RunHash(pub(crate) u64);
-
-impl RunHash {
-    /// Mixes words in, a word at a time (FxHash's step: a rotate, an xor, a multiply).
-    #[inline]
-    pub(crate) fn mix(&mut self, words: &[u64]) {
-        for &w in words {
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    /// Mixes in bytes a reader got: a rotate and an xor per eight bytes, then one step of the
-    /// hash, so two runs that deliver the same lengths but different bytes hash differently
-    /// (a checksum against accidents, not against an adversary).
-    #[inline]
-    pub(crate) fn mix_bytes(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        let mut acc = 0u64;
-        for w in &mut words {
-            acc = acc.rotate_left(7) ^ u64::from_le_bytes(w.try_into().expect("eight bytes"));
-        }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut last = [0u8; 8];
-            last[..rest.len()].copy_from_slice(rest);
-            acc = acc.rotate_left(7) ^ u64::from_le_bytes(last);
-        }
-        self.mix(&[acc]);
-    }
 }
 
 /// Where a fault opportunity belongs: a socket or a reactor (crashes count at their host).
@@ -102,6 +69,19 @@ pub(crate) fn sock_site<'a>(
         },
         None => fallback,
     }
+}
+
+/// The TCP model's knobs, fixed for a run.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TcpConfig {
+    /// Receive window per connection direction, bytes.
+    pub(crate) window: usize,
+    /// The most connections any listener may queue (a small `somaxconn`), if set.
+    pub(crate) backlog_cap: Option<u32>,
+    /// Largest segment, bytes.
+    pub(crate) mss: usize,
+    /// Cut writes at seeded boundaries (or send them whole up to the MSS).
+    pub(crate) split: bool,
 }
 
 /// Host-level requests the world cannot carry out itself (the driver owns the runtimes).
@@ -136,20 +116,10 @@ pub(crate) struct World {
     /// The reactors of each host (its simulated threads): a contiguous range of indexes.
     pub(crate) host_reactors: Vec<std::ops::Range<usize>>,
     pub(crate) reactors: Vec<ReactorState>,
-    /// Reactors that may have work now.
-    pub(crate) ready: ReadySet,
-    /// Each reactor's next timer, and the index of them in order.
-    pub(crate) timers: ready::TimerIndex,
-    /// Receive window per connection direction, bytes.
-    pub(crate) window: usize,
-    /// The most connections any listener may queue (a small `somaxconn`), if set.
-    pub(crate) backlog_cap: Option<u32>,
-    /// Largest segment, bytes.
-    pub(crate) mss: usize,
-    /// Cut writes at seeded boundaries (or send them whole up to the MSS).
-    pub(crate) split: bool,
-    /// Chooses tasks and reactors.
-    pub(crate) picker: Picker,
+    /// The TCP model's knobs.
+    pub(crate) tcp: TcpConfig,
+    /// What the driver chooses the next step from: ready reactors, their timers, the picker.
+    pub(crate) stepping: Stepping,
     /// The run's hash.
     pub(crate) hash: RunHash,
     /// Network events delivered.
@@ -223,18 +193,6 @@ impl World {
         Site::of(self.seed, label, &self.hosts)
     }
 
-    /// Raises readiness on a socket: queues an event for the reactor watching it (late, if
-    /// the fault says so).
-    pub(crate) fn raise(&mut self, sock: SockRef, ready: Ready) {
-        let Some((reactor, token)) = self.socks.get(sock).and_then(|s| s.reg) else {
-            return;
-        };
-        match self.edge(sock) {
-            Edge::Now => self.queue_edge(reactor, token, ready),
-            Edge::Late(delay) => self.edge_after(delay, reactor, token, ready),
-        }
-    }
-
     /// When something `sock` sends from host `from` to host `to` now arrives (the link's
     /// latency, stalls and partitions, and a jitter draw from `sock`'s own site).
     pub(crate) fn arrive(&mut self, from: HostId, to: HostId, sock: SockRef) -> Instant {
@@ -269,12 +227,12 @@ impl World {
             Some(last) if last.token == token => last.ready |= ready,
             _ => pending.push(Event { token, ready }),
         }
-        self.ready.insert(reactor);
+        self.stepping.ready.insert(reactor);
     }
 
     /// What a socket would report if registered now (registration reports existing readiness).
     pub(crate) fn readiness(&mut self, sock: SockRef) -> Ready {
-        let window = self.window;
+        let window = self.tcp.window;
         let (peer, mut r) = match self.socks.get(sock).map(|s| &mut s.kind) {
             Some(Kind::Listener(l)) if !l.queue.is_empty() => return Ready::READABLE,
             Some(Kind::Stream(st)) => {

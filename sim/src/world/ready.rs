@@ -1,9 +1,23 @@
-//! Which reactors can make progress: a ready set with O(1) insert, remove and seeded pick, and
+//! Which reactors can make progress, as the driver sees it: a ready set with O(1) insert, remove and seeded pick, and
 //! an index of reactor timers in deadline order. Neither is ever scanned whole per step.
 
 use std::collections::BTreeSet;
 
 use doppel_core::time::Instant;
+
+use crate::sched::Picker;
+
+/// What the driver chooses the next step from: which reactors may have work, when each one's
+/// next timer falls due, and the seeded picker (of a reactor, and of a task within it).
+#[derive(Debug)]
+pub(crate) struct Stepping {
+    /// Reactors that may have work now.
+    pub(crate) ready: ReadySet,
+    /// Each reactor's next timer, and the index of them in order.
+    pub(crate) timers: TimerIndex,
+    /// Chooses tasks and reactors.
+    pub(crate) picker: Picker,
+}
 
 /// Reactors that may have work now (events queued, tasks runnable, a timer due).
 #[derive(Debug, Default)]

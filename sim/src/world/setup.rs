@@ -2,8 +2,9 @@
 
 use doppel_core::time::Instant;
 
+use super::hash::RunHash;
 use super::injector::Injector;
-use super::{ReactorState, RunHash, World};
+use super::{ReactorState, Stepping, TcpConfig, World};
 use crate::builder::SimBuilder;
 use crate::faults::FaultPlan;
 use crate::host::HostState;
@@ -110,13 +111,17 @@ impl World {
             hosts,
             host_reactors,
             reactors,
-            ready: Default::default(),
-            timers: Default::default(),
-            window: b.window,
-            backlog_cap: b.backlog,
-            mss: 1460,
-            split: b.split,
-            picker,
+            tcp: TcpConfig {
+                window: b.window,
+                backlog_cap: b.backlog,
+                mss: 1460,
+                split: b.split,
+            },
+            stepping: Stepping {
+                ready: Default::default(),
+                timers: Default::default(),
+                picker,
+            },
             hash,
             delivered: 0,
             requests: Vec::new(),
@@ -143,8 +148,8 @@ impl World {
         h.wipe();
         h.up = false;
         for r in self.host_reactors[host].clone() {
-            self.ready.remove(r);
-            self.timers.set(r, None);
+            self.stepping.ready.remove(r);
+            self.stepping.timers.set(r, None);
             self.reactors[r].pending.clear();
             self.reactors[r].registered.clear();
         }

@@ -42,7 +42,7 @@ impl World {
             addr: SocketAddr::new(ip, port),
             backlog: backlog
                 .map_or(DEFAULT_BACKLOG, |b| b.max(1) as usize)
-                .min(self.backlog_cap.map_or(usize::MAX, |c| c as usize)),
+                .min(self.tcp.backlog_cap.map_or(usize::MAX, |c| c as usize)),
             queue: VecDeque::new(),
         };
         let site = Some(self.listener_site(host, port));
@@ -300,7 +300,7 @@ impl World {
         }
         let peer = self.writable_peer(sref)?;
         let space = match self.socks.get(peer).and_then(|s| s.stream()) {
-            Some(p) => self.window.saturating_sub(p.bytes.len()),
+            Some(p) => self.tcp.window.saturating_sub(p.bytes.len()),
             None => return Err(errno(libc::EPIPE)),
         };
         if buf.is_empty() {
@@ -373,8 +373,8 @@ impl World {
     /// Cuts `n` bytes just added to `to`'s wire into segments and schedules their arrivals.
     fn send_segments(&mut self, from: SockRef, to: SockRef, mut n: usize) {
         while n > 0 {
-            let max = n.min(self.mss);
-            let seg = if !self.split {
+            let max = n.min(self.tcp.mss);
+            let seg = if !self.tcp.split {
                 max
             } else {
                 // One draw: its top two bits keep the rest whole three times in four, the

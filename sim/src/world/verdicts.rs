@@ -204,7 +204,7 @@ impl World {
         if !self.faults.armed(FaultClass::DeadlineRace) {
             return Race::Planned;
         }
-        let Some(t) = self.timers.get(reactor) else {
+        let Some(t) = self.stepping.timers.get(reactor) else {
             return Race::Planned;
         };
         let reach = at + Duration::from_secs(10);
