@@ -20,10 +20,10 @@
 //!
 //! | path                  | crate         | what                                                     |
 //! |-----------------------|---------------|----------------------------------------------------------|
-//! | [`Runtime`], [`spawn`]| doppel-core   | the single-threaded executor; `block_on`, `turn`          |
+//! | [`Runtime`], [`spawn`]| doppel-core   | the single-threaded executor; `block_on`, `spawn`, `enter` |
 //! | [`net`]               | doppel-core   | `TcpListener`, `TcpStream`: Go's retry loop, deadlines    |
 //! | [`time`]              | doppel-core   | `Instant`, `sleep`, `timeout` on the scheduler's clock    |
-//! | [`scheduler`]         | doppel-core   | the seam: the `Scheduler` trait and its contract          |
+//! | [`driver`]            | doppel-core   | the seam: `Scheduler`, its contract, what a backend may do |
 //! | [`task`]              | doppel-core   | `JoinHandle`, `TaskId`                                    |
 //! | [`error`]             | doppel-core   | context on syscall errors; `errno`                        |
 //! | [`stats`](mod@stats)  | doppel-core   | counters that prove what the runtime absorbed            |

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use doppel::driver::{Event, Fd, Ready, Token, WakeHandle};
+use doppel::driver::{Drive, Event, Fd, Label, Ready, Token, WakeHandle};
 use doppel::net::{TcpListener, TcpStream};
 use doppel::time::Instant;
 use doppel::{Runtime, Scheduler, TaskId};
@@ -284,6 +284,61 @@ fn refused_connect_reports_so_error_with_the_address() {
         "{err}"
     );
     assert_eq!(k.borrow().closed, vec![3], "the failed socket was closed");
+}
+
+/// A backend hosting a runtime the way the simulator does: built with a label, stepped one
+/// turn at a time through `driver::Drive`, asked what it waits for between turns.
+#[test]
+fn a_backend_steps_a_hosted_runtime_through_the_driver_seam() {
+    let k = Rc::new(RefCell::new(Kernel::default()));
+    let label = Label {
+        host: Arc::from("box"),
+        reactor: 0,
+        time: true,
+    };
+    // The first poll is interrupted, so the first turn ends with the sleep still pending.
+    k.borrow_mut().steps.push_back(Step::Interrupted);
+    let rt = doppel::driver::runtime(Box::new(Scripted(k.clone())), label);
+    let done = Rc::new(RefCell::new(false));
+    let flag = done.clone();
+    rt.spawn(async move {
+        doppel::time::sleep(Duration::from_millis(5)).await;
+        *flag.borrow_mut() = true;
+    });
+    assert!(
+        rt.has_runnable(),
+        "a spawned task is runnable before its first turn"
+    );
+    assert_eq!((rt.tasks(), rt.registered()), (1, 0));
+    let first = rt.turn();
+    assert_eq!(first.ran, 1, "the first turn polls the task once");
+    assert!(!first.main_done, "no block_on future outside block_on");
+    assert_eq!(
+        rt.stats().poll_interrupted,
+        1,
+        "the scripted EINTR was seen"
+    );
+    assert_eq!(rt.next_timer(), Some(Instant::from_nanos(5_000_000)));
+    let blocked = rt.blocked();
+    assert!(
+        blocked
+            .iter()
+            .any(|b| b == "t1 waits (timer, channel or join)"),
+        "{blocked:?}"
+    );
+    rt.turn();
+    assert_eq!(
+        k.borrow().now,
+        5_000_000,
+        "the idle poll jumped to the timer"
+    );
+    assert!(rt.has_runnable(), "the fired sleep woke its task");
+    // The task's last turn ends in a poll with nothing left to wait for: script its answer.
+    k.borrow_mut().steps.push_back(Step::Interrupted);
+    rt.turn();
+    assert!(*done.borrow(), "the task ran to its end");
+    assert_eq!(rt.tasks(), 0, "the finished task is gone");
+    assert_eq!(rt.next_timer(), None);
 }
 
 #[test]

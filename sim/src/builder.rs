@@ -279,7 +279,7 @@ impl SimBuilder {
     }
 
     /// Records the run's trace (every runtime, fault and user `tracing` event, stamped with
-    /// virtual time, host and task) into [`Report::trace`].
+    /// virtual time, host and task) into [`Report::trace`](crate::Report::trace).
     ///
     /// ```
     /// use doppel_sim::SimBuilder;

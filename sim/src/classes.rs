@@ -141,7 +141,7 @@ macro_rules! define_classes {
                 pick(FaultClass::ALL, GROUPED_FLAGS);
 
             /// The classes a correct server and client absorb without any visible error (see
-            /// [`FaultPlan::benign`]).
+            /// [`FaultPlan::benign`](crate::FaultPlan::benign)).
             pub const BENIGN: [FaultClass; count(BENIGN_FLAGS)] =
                 pick(FaultClass::ALL, BENIGN_FLAGS);
 

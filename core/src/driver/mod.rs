@@ -61,11 +61,11 @@
 //! - **Spurious events are allowed.** An event may arrive with nothing behind it; the next call
 //!   then returns `WouldBlock`. `poll` may return no events before its timeout.
 //! - **`EINTR` is surfaced, never hidden.** `poll` and every socket call may return
-//!   [`io::ErrorKind::Interrupted`]; the core retries (or, for `poll`, treats it as an empty
+//!   [`std::io::ErrorKind::Interrupted`]; the core retries (or, for `poll`, treats it as an empty
 //!   round). `close` is the exception the core knows about: an interrupted close has closed the
 //!   descriptor and is never retried.
 //! - **Errors carry the OS's raw errno.** Both backends build errors with
-//!   [`io::Error::from_raw_os_error`] and the same `libc` constants, so `ECONNREFUSED` from the
+//!   [`std::io::Error::from_raw_os_error`] and the same `libc` constants, so `ECONNREFUSED` from the
 //!   simulator is the same value as `ECONNREFUSED` from Linux.
 //! - **Time is monotonic and comes only from [`Scheduler::now`].** Deadlines are absolute
 //!   [`Instant`]s; `poll`'s timeout is relative and a backend with a coarser clock rounds it

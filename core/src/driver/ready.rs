@@ -82,7 +82,7 @@ impl fmt::Display for Ready {
     }
 }
 
-/// One readiness event from [`Scheduler::poll`]: which registration, and what arrived.
+/// One readiness event from [`Scheduler::poll`](super::Scheduler::poll): which registration, and what arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
     /// The registration the event is for (possibly stale; the core checks the generation).

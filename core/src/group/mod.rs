@@ -11,7 +11,7 @@
 //! | `api`       | `doppel::reactors`: `spawn_on`, `run_blocking`, `count`, `index`       |
 //!
 //! A backend builds the reactors, collects their [`Remote`]s into a [`Group`], and joins each
-//! reactor to it ([`crate::Runtime::join_group`], or a job that does it on the reactor's thread).
+//! reactor to it ([`crate::driver::Drive::join_group`], or a job that does it on the reactor's thread).
 
 pub(crate) mod api;
 mod config;
