@@ -97,7 +97,7 @@ impl Scheduler for Scripted {
         self.0
             .borrow_mut()
             .tokens
-            .entry(fd.0)
+            .entry(fd.raw())
             .or_default()
             .push(token);
         Ok(())
@@ -110,7 +110,7 @@ impl Scheduler for Scripted {
     }
     fn accept(&mut self, _l: Fd) -> io::Result<(Fd, SocketAddr)> {
         match self.0.borrow_mut().accepts.pop_front() {
-            Some(Ok(fd)) => Ok((Fd(fd), "10.0.0.2:4000".parse().unwrap())),
+            Some(Ok(fd)) => Ok((Fd::new(fd), "10.0.0.2:4000".parse().unwrap())),
             Some(Err(e)) => Err(errno(e)),
             None => Err(errno(libc::EAGAIN)),
         }
@@ -118,7 +118,7 @@ impl Scheduler for Scripted {
     fn socket(&mut self, _addr: SocketAddr) -> io::Result<Fd> {
         let mut k = self.0.borrow_mut();
         k.next_fd = k.next_fd.max(3) + 1;
-        Ok(Fd(k.next_fd - 1))
+        Ok(Fd::new(k.next_fd - 1))
     }
     fn connect(&mut self, _fd: Fd, _addr: SocketAddr) -> io::Result<()> {
         self.0
@@ -134,7 +134,7 @@ impl Scheduler for Scripted {
     }
     fn read(&mut self, fd: Fd, buf: &mut [u8]) -> io::Result<usize> {
         let mut k = self.0.borrow_mut();
-        match k.reads.get_mut(&fd.0).and_then(VecDeque::pop_front) {
+        match k.reads.get_mut(&fd.raw()).and_then(VecDeque::pop_front) {
             Some(Ok(bytes)) => {
                 buf[..bytes.len()].copy_from_slice(&bytes);
                 Ok(bytes.len())
@@ -150,7 +150,7 @@ impl Scheduler for Scripted {
         Ok(())
     }
     fn close(&mut self, fd: Fd) -> io::Result<()> {
-        self.0.borrow_mut().closed.push(fd.0);
+        self.0.borrow_mut().closed.push(fd.raw());
         Err(errno(libc::EINTR)) // F4: closed anyway, and must not be retried
     }
     fn local_addr(&self, _fd: Fd) -> io::Result<SocketAddr> {
@@ -257,7 +257,7 @@ fn interrupted_connect_waits_for_writable_and_a_spurious_edge_waits_again() {
     }
     rt.block_on(async {
         let s = TcpStream::connect("10.0.0.9:80").await.unwrap();
-        assert_eq!(s.fd(), Fd(3));
+        assert_eq!(s.fd(), Fd::new(3));
     });
     assert_eq!(
         rt.stats().write_parks,
@@ -390,7 +390,7 @@ fn serve_backs_off_when_the_process_is_out_of_descriptors_and_goes_on() {
             let tx = std::sync::Mutex::new(Some(tx));
             let server = doppel::spawn(doppel::net::serve(listener, move |c: TcpStream| {
                 if let Some(t) = tx.lock().unwrap().take() {
-                    let _ = t.send(c.fd().0);
+                    let _ = t.send(c.fd().raw());
                 }
                 async { Ok(()) }
             }));

@@ -62,59 +62,59 @@ impl Scheduler for RealPoller {
     }
 
     fn register(&mut self, fd: Fd, token: Token) -> io::Result<()> {
-        self.selector.register(fd.0, token)
+        self.selector.register(fd.raw(), token)
     }
 
     fn deregister(&mut self, fd: Fd) -> io::Result<()> {
-        self.selector.deregister(fd.0)
+        self.selector.deregister(fd.raw())
     }
 
     fn listen(&mut self, addr: SocketAddr, backlog: Option<u32>) -> io::Result<Fd> {
-        socket::listen(addr, backlog).map(Fd)
+        socket::listen(addr, backlog).map(Fd::new)
     }
 
     fn accept(&mut self, listener: Fd) -> io::Result<(Fd, SocketAddr)> {
-        socket::accept(listener.0).map(|(fd, peer)| (Fd(fd), peer))
+        socket::accept(listener.raw()).map(|(fd, peer)| (Fd::new(fd), peer))
     }
 
     fn socket(&mut self, addr: SocketAddr) -> io::Result<Fd> {
-        socket::socket(addr).map(Fd)
+        socket::socket(addr).map(Fd::new)
     }
 
     fn connect(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
-        socket::connect(fd.0, addr)
+        socket::connect(fd.raw(), addr)
     }
 
     fn take_error(&mut self, fd: Fd) -> io::Result<Option<io::Error>> {
-        socket::take_error(fd.0)
+        socket::take_error(fd.raw())
     }
 
     fn read(&mut self, fd: Fd, buf: &mut [u8]) -> io::Result<usize> {
-        socket::read(fd.0, buf)
+        socket::read(fd.raw(), buf)
     }
 
     fn write(&mut self, fd: Fd, buf: &[u8]) -> io::Result<usize> {
-        socket::write(fd.0, buf)
+        socket::write(fd.raw(), buf)
     }
 
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> io::Result<()> {
-        socket::shutdown(fd.0, how)
+        socket::shutdown(fd.raw(), how)
     }
 
     fn close(&mut self, fd: Fd) -> io::Result<()> {
-        socket::close(fd.0)
+        socket::close(fd.raw())
     }
 
     fn local_addr(&self, fd: Fd) -> io::Result<SocketAddr> {
-        socket::local_addr(fd.0)
+        socket::local_addr(fd.raw())
     }
 
     fn peer_addr(&self, fd: Fd) -> io::Result<SocketAddr> {
-        socket::peer_addr(fd.0)
+        socket::peer_addr(fd.raw())
     }
 
     fn set_nodelay(&mut self, fd: Fd, nodelay: bool) -> io::Result<()> {
-        socket::set_nodelay(fd.0, nodelay)
+        socket::set_nodelay(fd.raw(), nodelay)
     }
 
     /// `localhost`, then the system's resolver (`getaddrinfo`, which blocks this reactor for

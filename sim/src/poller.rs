@@ -102,49 +102,49 @@ impl Scheduler for SimPoller {
 
     fn register(&mut self, fd: Fd, token: Token) -> io::Result<()> {
         let r = self.reactor;
-        self.w().sys_register(r, fd.0, token)
+        self.w().sys_register(r, fd.raw(), token)
     }
 
     fn deregister(&mut self, fd: Fd) -> io::Result<()> {
         let r = self.reactor;
-        self.w().sys_deregister(r, fd.0)
+        self.w().sys_deregister(r, fd.raw())
     }
 
     fn listen(&mut self, addr: SocketAddr, backlog: Option<u32>) -> io::Result<Fd> {
         let h = self.host;
-        self.w().sys_listen(h, addr, backlog).map(Fd)
+        self.w().sys_listen(h, addr, backlog).map(Fd::new)
     }
 
     fn accept(&mut self, listener: Fd) -> io::Result<(Fd, SocketAddr)> {
         let r = self.reactor;
         let mut w = self.w();
-        let res = w.sys_accept(r, listener.0);
+        let res = w.sys_accept(r, listener.raw());
         w.spin.note(r, "accept", &res);
-        res.map(|(fd, a)| (Fd(fd), a))
+        res.map(|(fd, a)| (Fd::new(fd), a))
     }
 
     fn socket(&mut self, _addr: SocketAddr) -> io::Result<Fd> {
         let h = self.host;
-        self.w().sys_socket(h).map(Fd)
+        self.w().sys_socket(h).map(Fd::new)
     }
 
     fn connect(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
         let r = self.reactor;
         let mut w = self.w();
-        let res = w.sys_connect(r, fd.0, addr);
+        let res = w.sys_connect(r, fd.raw(), addr);
         w.spin.note(r, "connect", &res);
         res
     }
 
     fn take_error(&mut self, fd: Fd) -> io::Result<Option<io::Error>> {
         let h = self.host;
-        self.w().sys_take_error(h, fd.0)
+        self.w().sys_take_error(h, fd.raw())
     }
 
     fn read(&mut self, fd: Fd, buf: &mut [u8]) -> io::Result<usize> {
         let r = self.reactor;
         let mut w = self.w();
-        let res = w.sys_read(r, fd.0, buf);
+        let res = w.sys_read(r, fd.raw(), buf);
         w.spin.note(r, "read", &res);
         res
     }
@@ -152,35 +152,35 @@ impl Scheduler for SimPoller {
     fn write(&mut self, fd: Fd, buf: &[u8]) -> io::Result<usize> {
         let r = self.reactor;
         let mut w = self.w();
-        let res = w.sys_write(r, fd.0, buf);
+        let res = w.sys_write(r, fd.raw(), buf);
         w.spin.note(r, "write", &res);
         res
     }
 
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> io::Result<()> {
         let h = self.host;
-        self.w().sys_shutdown(h, fd.0, how)
+        self.w().sys_shutdown(h, fd.raw(), how)
     }
 
     fn close(&mut self, fd: Fd) -> io::Result<()> {
         let r = self.reactor;
         let mut w = self.w();
-        let res = w.sys_close(r, fd.0);
+        let res = w.sys_close(r, fd.raw());
         w.spin.note(r, "close", &res);
         res
     }
 
     fn local_addr(&self, fd: Fd) -> io::Result<SocketAddr> {
-        self.world.borrow_mut().sys_local_addr(self.host, fd.0)
+        self.world.borrow_mut().sys_local_addr(self.host, fd.raw())
     }
 
     fn peer_addr(&self, fd: Fd) -> io::Result<SocketAddr> {
-        self.world.borrow_mut().sys_peer_addr(self.host, fd.0)
+        self.world.borrow_mut().sys_peer_addr(self.host, fd.raw())
     }
 
     fn set_nodelay(&mut self, fd: Fd, _nodelay: bool) -> io::Result<()> {
         let h = self.host;
-        self.w().fd(h, fd.0).map(drop)
+        self.w().fd(h, fd.raw()).map(drop)
     }
 
     /// `localhost` is the host itself; every host of the world answers to its name (up or

@@ -8,7 +8,19 @@ use std::fmt;
 /// The simulator hands out the lowest free number as the kernel does, so fd reuse (and the stale
 /// events it invites) happens in simulation exactly as it does on Linux.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Fd(pub i32);
+pub struct Fd(pub(crate) i32);
+
+impl Fd {
+    /// The descriptor numbered `raw` (a real fd, or a simulated one).
+    pub const fn new(raw: i32) -> Fd {
+        Fd(raw)
+    }
+
+    /// Its number, for the syscall that takes it.
+    pub const fn raw(self) -> i32 {
+        self.0
+    }
+}
 
 impl fmt::Display for Fd {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -22,7 +34,7 @@ impl fmt::Display for Fd {
 /// timer that names an old generation belongs to a closed (and perhaps reused) descriptor, and
 /// must be dropped rather than delivered to the new owner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Token(pub u64);
+pub struct Token(pub(crate) u64);
 
 impl Token {
     /// The token of the backend's own wake-up source; never a pollDesc.
@@ -31,6 +43,17 @@ impl Token {
     /// Packs a slot index and a generation.
     pub fn new(slot: u32, generation: u32) -> Token {
         Token((u64::from(generation) << 32) | u64::from(slot))
+    }
+
+    /// The token whose packed value is `raw` (what a poller stored with the registration, as
+    /// epoll's `data.u64` or kqueue's `udata`).
+    pub const fn from_raw(raw: u64) -> Token {
+        Token(raw)
+    }
+
+    /// The packed value, for a poller to store with the registration and hand back.
+    pub const fn raw(self) -> u64 {
+        self.0
     }
 
     /// The pollDesc slot this token names.

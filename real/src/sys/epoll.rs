@@ -59,7 +59,7 @@ impl Selector {
         // would raise a writable edge and cost an empty round.
         let mut ev = libc::epoll_event {
             events: (libc::EPOLLIN | libc::EPOLLET) as u32,
-            u64: Token::WAKE.0,
+            u64: Token::WAKE.raw(),
         };
         let (ep, efd) = (sel.ep.as_raw_fd(), sel.wake.0.as_raw_fd());
         // SAFETY: `ev` is a valid epoll_event for the duration of the call.
@@ -85,7 +85,7 @@ impl Selector {
         // SAFETY: epoll_wait initialised the first `n` entries (n <= capacity).
         unsafe { self.raw.set_len(n as usize) };
         for ev in &self.raw {
-            let token = Token(ev.u64);
+            let token = Token::from_raw(ev.u64);
             if token == Token::WAKE {
                 self.drain_wake();
                 continue;
@@ -103,7 +103,7 @@ impl Selector {
         let flags = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET;
         let mut ev = libc::epoll_event {
             events: flags as u32,
-            u64: token.0,
+            u64: token.raw(),
         };
         // SAFETY: `ev` is a valid epoll_event for the duration of the call.
         syscall!(epoll_ctl(

@@ -57,7 +57,7 @@ fn kevent(ident: usize, filter: i16, flags: u16, fflags: u32, token: Token) -> l
     ev.filter = filter as _;
     ev.flags = flags as _;
     ev.fflags = fflags as _;
-    ev.udata = token.0 as usize as _;
+    ev.udata = token.raw() as usize as _;
     ev
 }
 
@@ -130,7 +130,7 @@ impl Selector {
                 continue;
             }
             out.push(Event {
-                token: Token(ev.udata as usize as u64),
+                token: Token::from_raw(ev.udata as usize as u64),
                 ready: ready_of(ev),
             });
         }
@@ -150,13 +150,19 @@ impl Selector {
     /// Stops watching `fd`.
     pub(crate) fn deregister(&self, fd: RawFd) -> io::Result<()> {
         let changes = [
-            kevent(fd as usize, libc::EVFILT_READ, libc::EV_DELETE, 0, Token(0)),
+            kevent(
+                fd as usize,
+                libc::EVFILT_READ,
+                libc::EV_DELETE,
+                0,
+                Token::from_raw(0),
+            ),
             kevent(
                 fd as usize,
                 libc::EVFILT_WRITE,
                 libc::EV_DELETE,
                 0,
-                Token(0),
+                Token::from_raw(0),
             ),
         ];
         apply(self.kq.0.as_raw_fd(), &changes)
