@@ -21,7 +21,7 @@ use std::future::Future;
 use std::io;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::Waker;
+use std::task::{Wake, Waker};
 
 use crate::driver::fd::Fd;
 use crate::driver::instant::Instant;
@@ -105,9 +105,27 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Rc<Reactor>) -> R) -> R {
     CURRENT.with(f)
 }
 
+/// A task's wake is the reactor's: only the reactor knows which reactor is current.
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    /// Queues the task once. On the reactor's own thread during its turn the id goes straight
+    /// onto the local run queue; from anywhere else it goes through the mutex and, if the
+    /// reactor is blocked in `poll`, breaks the poll.
+    #[inline]
+    fn wake_by_ref(self: &Arc<Self>) {
+        if self.mark() && !push_local(self.queue(), self.id()) {
+            self.queue().push(self.id());
+        }
+    }
+}
+
 /// Queues `id` on the current reactor's local run queue if `queue` is that reactor's: the
 /// lock-free path for the common case, a wake from the reactor's own thread during its turn.
 /// Returns false when the wake must take the cross-thread path.
+#[inline]
 fn push_local(queue: &Arc<RunQueue>, id: TaskId) -> bool {
     CURRENT.is_set() && CURRENT.with(|r| r.exec.push_local(queue, id))
 }
@@ -153,7 +171,7 @@ impl Abort for Reactor {
 impl Reactor {
     /// A reactor over `sched`, labelling its trace events with `label`.
     pub(crate) fn new(sched: Box<dyn Scheduler>, label: Label) -> Rc<Reactor> {
-        let exec = Executor::new(sched.wake_handle(), push_local);
+        let exec = Executor::new(sched.wake_handle());
         let members = Membership::new(&exec.queue);
         Rc::new(Reactor {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),

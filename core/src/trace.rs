@@ -1,20 +1,7 @@
-//! Runtime events, through `tracing`, and the stamp each one carries.
-//!
-//! Every runtime event is a `tracing` event at `TRACE` level under a stable target, with a
-//! static name and integer fields, so recording one allocates nothing and, with no subscriber
-//! listening, costs one relaxed load and a branch:
-//!
-//! | target          | names                                                              |
-//! |-----------------|--------------------------------------------------------------------|
-//! | `doppel::task`  | `spawn`, `poll`, `done`, `abort`                                   |
-//! | `doppel::poll`  | `poll` (timeout, events), `interrupted`, `ready`, `stale`          |
-//! | `doppel::net`   | `listen`, `socket`, `connect`, `accept`, `read`, `write`, `shutdown`, `close`, `so_error`; the raw calls' `read_once`, `write_once`, `wait_edge`, `edge` |
-//! | `doppel::time`  | `sleep`, `fired`, `deadline`, `expired`, `stale_deadline`          |
-//!
-//! Faults are the simulator's (`doppel::fault`). A collector (`doppel-trace`) stamps each
-//! event with [`stamp`]: the reactor's clock (virtual in the simulator, elided on the real
-//! backend so traces compare across backends), its host label, reactor number and the task
-//! being polled.
+//! Runtime events: raised through `tracing`, or handed straight to a collector's sink, and the
+//! stamp of events raised outside any reactor. The targets and names of the events, and what a
+//! collector uses, are in the driver seam's docs ([`crate::driver`]); the stamp of an event
+//! raised inside a reactor is the reactor's (`reactor::stamp`).
 
 use std::cell::RefCell;
 use std::io;

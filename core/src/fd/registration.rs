@@ -59,18 +59,10 @@ impl Registration {
         wait: Wait<'_, '_>,
         retry: Retry,
         parked: &mut Parked,
-        mut op: impl FnMut(&mut dyn Scheduler, Fd) -> io::Result<T>,
+        op: impl FnMut(&mut dyn Scheduler, Fd) -> io::Result<T>,
     ) -> Poll<io::Result<T>> {
-        let fd = self.fd;
-        retry::poll_io(
-            &self.reactor,
-            &self.pd,
-            (call, fd, dir),
-            wait,
-            retry,
-            parked,
-            |s| op(s, fd),
-        )
+        let at = (call, self.fd, dir);
+        retry::poll_io(&self.reactor, &self.pd, at, wait, retry, parked, op)
     }
 
     /// Waits until the slot is ready (an edge arrived), without a syscall: `readable()`,

@@ -105,7 +105,7 @@ pub(crate) fn poll_io<T: Traced>(
     mut wait: Wait<'_, '_>,
     retry: Retry,
     parked: &mut Parked,
-    mut op: impl FnMut(&mut dyn Scheduler) -> io::Result<T>,
+    mut op: impl FnMut(&mut dyn Scheduler, Fd) -> io::Result<T>,
 ) -> Poll<io::Result<T>> {
     loop {
         let verdict = {
@@ -130,7 +130,8 @@ pub(crate) fn poll_io<T: Traced>(
             }
             r.exec.budget.set(left - 1);
         }
-        let err = match r.io.with_sched(&mut op) {
+        let done = op(&mut **r.io.sched.borrow_mut(), fd);
+        let err = match done {
             Ok(v) => {
                 trace::call(call, fd, Outcome::Ok(v.traced()));
                 return Poll::Ready(Ok(v));

@@ -8,7 +8,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use super::queue::{LocalPush, RunQueue};
+use super::queue::RunQueue;
 use super::slab::{Aborted, Task, TaskSlab};
 use crate::driver::scheduler::WakeHandle;
 use crate::driver::task_id::TaskId;
@@ -54,13 +54,12 @@ impl Drop for PollGuard<'_> {
 }
 
 impl Executor {
-    /// An executor whose cross-thread wakes break the backend's poll through `wake`, and whose
-    /// wakes from the reactor's own turn take `local`.
-    pub(crate) fn new(wake: Arc<dyn WakeHandle>, local: LocalPush) -> Executor {
+    /// An executor whose cross-thread wakes break the backend's poll through `wake`.
+    pub(crate) fn new(wake: Arc<dyn WakeHandle>) -> Executor {
         Executor {
             tasks: RefCell::new(TaskSlab::default()),
             runnable: RefCell::new(VecDeque::new()),
-            queue: Arc::new(RunQueue::new(wake, local)),
+            queue: Arc::new(RunQueue::new(wake)),
             current_task: Cell::new(None),
             budget: Cell::new(IO_BUDGET),
         }

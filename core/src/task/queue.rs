@@ -4,15 +4,9 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Wake;
 
 use crate::driver::scheduler::WakeHandle;
 use crate::driver::task_id::TaskId;
-
-/// The lock-free path of a wake from the reactor's own thread during its turn: queues the id
-/// on the current reactor's local run queue if `queue` is that reactor's, else returns false.
-/// The reactor supplies it (only the reactor knows which reactor is current).
-pub(crate) type LocalPush = fn(&Arc<RunQueue>, TaskId) -> bool;
 
 /// Tasks woken since the reactor last looked, shared with every waker of the reactor.
 ///
@@ -32,8 +26,6 @@ pub(crate) struct RunQueue {
     wake: Arc<dyn WakeHandle>,
     /// The handle wants every wake from outside the reactor's turn (the simulator's).
     every_wake: bool,
-    /// The wake path that needs no lock.
-    local: LocalPush,
 }
 
 impl std::fmt::Debug for RunQueue {
@@ -45,21 +37,21 @@ impl std::fmt::Debug for RunQueue {
 }
 
 impl RunQueue {
-    /// A queue whose wakes break the poll through `wake`, and take `local` when they can.
-    pub(crate) fn new(wake: Arc<dyn WakeHandle>, local: LocalPush) -> RunQueue {
+    /// A queue whose wakes break the poll through `wake`.
+    pub(crate) fn new(wake: Arc<dyn WakeHandle>) -> RunQueue {
         RunQueue {
             woken: Mutex::new(VecDeque::new()),
             len: AtomicUsize::new(0),
             parked: AtomicBool::new(false),
             every_wake: wake.wants_every_wake(),
             wake,
-            local,
         }
     }
 
-    /// Queues `id` and breaks the poll if the reactor is parked.
+    /// Queues `id` and breaks the poll if the reactor is parked: the wake path from outside
+    /// the reactor's own turn.
     #[inline]
-    fn push(&self, id: TaskId) {
+    pub(crate) fn push(&self, id: TaskId) {
         {
             let mut q = self.lock();
             q.push_back(id);
@@ -149,24 +141,21 @@ impl TaskWaker {
         self.queued.swap(false, Ordering::AcqRel);
     }
 
-    /// Queues the task once. On the reactor's own thread during its turn the id goes straight
-    /// onto the local run queue; from anywhere else it goes through the mutex and, if the
-    /// reactor is blocked in `poll`, breaks the poll.
+    /// Marks the task queued; false if it already was (the wake then has nothing to do).
     #[inline]
-    pub(crate) fn wake_once(&self) {
-        if !self.queued.swap(true, Ordering::AcqRel) && !(self.queue.local)(&self.queue, self.id) {
-            self.queue.push(self.id);
-        }
-    }
-}
-
-impl Wake for TaskWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
+    pub(crate) fn mark(&self) -> bool {
+        !self.queued.swap(true, Ordering::AcqRel)
     }
 
+    /// The task this waker queues.
     #[inline]
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.wake_once();
+    pub(crate) fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The run queue it queues the task on.
+    #[inline]
+    pub(crate) fn queue(&self) -> &Arc<RunQueue> {
+        &self.queue
     }
 }

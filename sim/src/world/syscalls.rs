@@ -315,7 +315,7 @@ impl World {
             st.writer_blocked = true;
             return Err(errno(libc::EAGAIN));
         }
-        if let Some(then) = self.refuses_write(sref) {
+        if let Some(then) = self.refuses(FaultClass::EagainWrite, sref) {
             self.writable_after(sref, then);
             return Err(errno(libc::EAGAIN));
         }

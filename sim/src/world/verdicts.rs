@@ -1,14 +1,16 @@
 //! Every fault decision of the simulated kernel, as a closed set of verdicts: each opportunity
 //! (a call, an edge, a segment) asks here, and the answer says what to do. Each verdict's
-//! follow-up contract is stated beside it, and the kernel (`syscalls.rs`, `deliver.rs`, the
-//! edge raising in `mod.rs`) carries it out; no other code of the world rolls a fault's dice.
+//! follow-up contract is stated beside it, and the kernel (`syscalls.rs`, `deliver.rs`) carries
+//! it out; no other code of the world rolls a fault's dice. A verdict names the class it is
+//! asked for where several classes share its shape (`interrupts`, `refuses`), so a new class of
+//! an existing shape is its row in `classes.rs` and the call at its opportunity.
 //!
 //! | opportunity            | class            | verdict                                      |
 //! |------------------------|------------------|----------------------------------------------|
 //! | a socket call, a poll  | `eintr`, `eintr-poll` | `true`: `EINTR` instead (close: after closing) |
 //! | a read of n > 1 bytes  | `short-read`     | [`Short`]: n' bytes, the rest re-queued      |
 //! | a write of n > 1 bytes | `short-write`    | [`Short`]: n' bytes, a writable edge later   |
-//! | a write with room      | `eagain-write`   | a delay: `EAGAIN` now, a writable edge after it |
+//! | a write with room      | `eagain-write`   | `refuses`: `EAGAIN` now, a writable edge after a delay |
 //! | an accept              | `accept-abort`   | `true`: that client is reset, `ECONNABORTED` |
 //! | an edge                | `late`           | [`Edge`]: now, or late (and so coalesced)    |
 //! | a poll                 | `spurious`       | an edge with nothing behind it               |
@@ -116,7 +118,8 @@ impl World {
     }
 
     /// A short transfer of `class`: a prefix in `1..n`, and the follow-up edge's delay (1 µs up
-    /// to `max_ns`).
+    /// to `max_ns`). The common answer (the class is off) costs a compare, inline.
+    #[inline]
     fn shortens(
         &mut self,
         class: FaultClass,
@@ -124,7 +127,21 @@ impl World {
         n: usize,
         max_ns: u64,
     ) -> Option<Short> {
-        if n <= 1 || !self.fault(class, At::Sock(sref)) {
+        if n <= 1 || !self.faults.armed(class) {
+            return None;
+        }
+        self.shortens_drawn(class, sref, n, max_ns)
+    }
+
+    #[inline(never)]
+    fn shortens_drawn(
+        &mut self,
+        class: FaultClass,
+        sref: SockRef,
+        n: usize,
+        max_ns: u64,
+    ) -> Option<Short> {
+        if !self.fault_draw(class, At::Sock(sref)) {
             return None;
         }
         let n = self.faults.dice.between(1, n as u64 - 1) as usize;
@@ -132,12 +149,22 @@ impl World {
         Some(Short { n, then })
     }
 
-    /// `eagain-write` on a write that has room: the delay of the writable edge. Contract: the
-    /// write returns `EAGAIN` having taken nothing, and the caller raises a writable edge after
-    /// the delay (the core waits for an edge after `WouldBlock`; without one it would hang).
+    /// A call on `sref` refused by `class` (`eagain-write`: a write that had room): the delay
+    /// of the edge that follows. Contract: the call returns `EAGAIN` having moved nothing, and
+    /// the caller raises that direction's edge after the delay (the core waits for an edge
+    /// after `WouldBlock`; without one it would wait forever). A new class of this shape is its
+    /// table row and one call of this.
     #[inline]
-    pub(crate) fn refuses_write(&mut self, sref: SockRef) -> Option<Duration> {
-        if !self.fault(FaultClass::EagainWrite, At::Sock(sref)) {
+    pub(crate) fn refuses(&mut self, class: FaultClass, sref: SockRef) -> Option<Duration> {
+        if !self.faults.armed(class) {
+            return None;
+        }
+        self.refuses_drawn(class, sref)
+    }
+
+    #[inline(never)]
+    fn refuses_drawn(&mut self, class: FaultClass, sref: SockRef) -> Option<Duration> {
+        if !self.fault_draw(class, At::Sock(sref)) {
             return None;
         }
         Some(Duration::from_nanos(
