@@ -3,5 +3,6 @@
 pub(crate) mod link;
 pub(crate) mod queue;
 pub(crate) mod socket;
+pub(crate) mod tcp;
 
 pub use link::LinkConfig;

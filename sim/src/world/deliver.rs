@@ -22,7 +22,7 @@ impl World {
     /// Raises readiness on a socket: queues an event for the reactor watching it (late, if
     /// the fault says so).
     pub(crate) fn raise(&mut self, sock: SockRef, ready: Ready) {
-        let Some((reactor, token)) = self.socks.get(sock).and_then(|s| s.reg) else {
+        let Some((reactor, token)) = self.tcp.socks.get(sock).and_then(|s| s.reg) else {
             return;
         };
         match self.edge(sock) {
@@ -58,7 +58,7 @@ impl World {
     /// A SYN arrives: refused if nobody listens, dropped if the backlog is full (the client
     /// retries), otherwise a new connection waits in the listener's queue.
     fn on_syn(&mut self, from: SockRef, to: std::net::SocketAddr) {
-        let Some(client) = self.socks.get(from) else {
+        let Some(client) = self.tcp.socks.get(from) else {
             return;
         };
         let client_host = client.host;
@@ -70,7 +70,7 @@ impl World {
             return;
         };
         let listener = self.hosts[dest].listeners.get(&to.port()).copied();
-        let accepting = listener.and_then(|l| match self.socks.get(l).map(|s| &s.kind) {
+        let accepting = listener.and_then(|l| match self.tcp.socks.get(l).map(|s| &s.kind) {
             Some(Kind::Listener(l)) => Some(l.queue.len() < l.backlog),
             _ => None,
         });
@@ -95,13 +95,13 @@ impl World {
         let mut st = TcpConn::new(local, client_local, Phase::Established);
         st.peer = Some(from);
         let site = Some(self.conn_site(dest, local, client_local, client_host));
-        let server = self.socks.insert(Socket {
+        let server = self.tcp.socks.insert(Socket {
             host: dest,
             site,
             reg: None,
             kind: Kind::Stream(Box::new(st)),
         });
-        if let Some(Kind::Listener(l)) = self.socks.get(listener).map(|s| &mut s.kind) {
+        if let Some(Kind::Listener(l)) = self.tcp.socks.get(listener).map(|s| &mut s.kind) {
             l.queue.push_back(server);
         }
         self.raise(listener, Ready::READABLE);
@@ -112,6 +112,7 @@ impl World {
     /// The dropped SYN's retransmission timer, doubling from one second as Linux's does.
     fn schedule_syn_retry(&mut self, sock: SockRef) {
         let retries = match self
+            .tcp
             .socks
             .get(sock)
             .and_then(|s| s.stream())
@@ -126,7 +127,7 @@ impl World {
 
     /// Resends a SYN, or gives up with `ETIMEDOUT`.
     fn on_syn_retry(&mut self, sock: SockRef) {
-        let Some(s) = self.socks.get(sock) else {
+        let Some(s) = self.tcp.socks.get(sock) else {
             return;
         };
         let host = s.host;
@@ -152,7 +153,7 @@ impl World {
     /// The SYN-ACK completes the client's connect; a client that gave up meanwhile resets the
     /// server end.
     fn on_syn_ack(&mut self, to: SockRef, server: SockRef) {
-        let connected = match self.socks.get(to).and_then(|s| s.stream()) {
+        let connected = match self.tcp.socks.get(to).and_then(|s| s.stream()) {
             Some(st) if matches!(st.phase, Phase::SynSent { .. }) => {
                 st.phase = Phase::Established;
                 st.peer = Some(server);
@@ -161,7 +162,7 @@ impl World {
             _ => false,
         };
         if connected {
-            let writable = self.readiness(to) | Ready::WRITABLE;
+            let writable = self.tcp.readiness(to) | Ready::WRITABLE;
             self.raise(to, writable);
         } else {
             self.on_rst(server, libc::ECONNRESET);
@@ -171,7 +172,7 @@ impl World {
     /// Bytes arrive. A socket whose owner closed it answers with RST; the `reset` fault resets
     /// the connection here, mid-stream.
     fn on_data(&mut self, to: SockRef, from: Option<SockRef>, len: usize) {
-        let orphan = match self.socks.get(to).and_then(|s| s.stream()) {
+        let orphan = match self.tcp.socks.get(to).and_then(|s| s.stream()) {
             None => {
                 if let Some(from) = from {
                     self.on_rst(from, libc::ECONNRESET);
@@ -191,6 +192,7 @@ impl World {
             return;
         }
         let st = self
+            .tcp
             .socks
             .get(to)
             .and_then(|s| s.stream())
@@ -213,7 +215,7 @@ impl World {
     /// The peer's FIN arrives: visible once bytes still on the wire (a short read's remainder)
     /// have landed. A socket whose owner already closed it is done.
     fn on_fin(&mut self, to: SockRef) {
-        let Some(st) = self.socks.get(to).and_then(|s| s.stream()) else {
+        let Some(st) = self.tcp.socks.get(to).and_then(|s| s.stream()) else {
             return;
         };
         if st.orphan {
@@ -230,7 +232,7 @@ impl World {
     /// An RST (or a refusal, or a timeout) arrives: the socket reports `errno` once, then end
     /// of stream, and writes fail with `EPIPE`.
     pub(crate) fn on_rst(&mut self, to: SockRef, errno: i32) {
-        let Some(st) = self.socks.get(to).and_then(|s| s.stream()) else {
+        let Some(st) = self.tcp.socks.get(to).and_then(|s| s.stream()) else {
             return;
         };
         if st.orphan {

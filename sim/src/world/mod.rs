@@ -20,7 +20,8 @@ use doppel_core::time::Instant;
 use crate::host::{HostId, HostState};
 use crate::net::link::Links;
 use crate::net::queue::{EventQueue, WorldEvent};
-use crate::net::socket::{Kind, SockRef, Sockets};
+use crate::net::socket::{SockRef, Sockets};
+use crate::net::tcp::Tcp;
 use crate::rng::Rngs;
 use crate::site::{Label, Peer, Site};
 
@@ -71,19 +72,6 @@ pub(crate) fn sock_site<'a>(
     }
 }
 
-/// The TCP model's knobs, fixed for a run.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct TcpConfig {
-    /// Receive window per connection direction, bytes.
-    pub(crate) window: usize,
-    /// The most connections any listener may queue (a small `somaxconn`), if set.
-    pub(crate) backlog_cap: Option<u32>,
-    /// Largest segment, bytes.
-    pub(crate) mss: usize,
-    /// Cut writes at seeded boundaries (or send them whole up to the MSS).
-    pub(crate) split: bool,
-}
-
 /// Host-level requests the world cannot carry out itself (the driver owns the runtimes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum HostRequest {
@@ -104,8 +92,6 @@ pub(crate) struct World {
     pub(crate) rng: Rngs,
     /// The fault plan, the dice, and what fired.
     pub(crate) faults: Injector,
-    /// Every socket.
-    pub(crate) socks: Sockets,
     /// What the network does next.
     pub(crate) queue: EventQueue,
     /// Latencies, stalls, partitions.
@@ -116,8 +102,8 @@ pub(crate) struct World {
     /// The reactors of each host (its simulated threads): a contiguous range of indexes.
     pub(crate) host_reactors: Vec<std::ops::Range<usize>>,
     pub(crate) reactors: Vec<ReactorState>,
-    /// The TCP model's knobs.
-    pub(crate) tcp: TcpConfig,
+    /// The TCP model: every socket, and the knobs.
+    pub(crate) tcp: Tcp,
     /// What the driver chooses the next step from: ready reactors, their timers, the picker.
     pub(crate) stepping: Stepping,
     /// The run's hash.
@@ -132,10 +118,7 @@ pub(crate) struct World {
     pub(crate) net_site: Site,
 }
 
-/// An `io::Error` with a raw errno, as the kernel would return it.
-pub(crate) fn errno(e: i32) -> io::Error {
-    io::Error::from_raw_os_error(e)
-}
+pub(crate) use crate::net::tcp::errno;
 
 impl World {
     /// The host whose IP is `ip` (loopback and unspecified addresses mean `local`).
@@ -196,7 +179,12 @@ impl World {
     /// When something `sock` sends from host `from` to host `to` now arrives (the link's
     /// latency, stalls and partitions, and a jitter draw from `sock`'s own site).
     pub(crate) fn arrive(&mut self, from: HostId, to: HostId, sock: SockRef) -> Instant {
-        let site = sock_site(&mut self.socks, &mut self.hosts, &mut self.net_site, sock);
+        let site = sock_site(
+            &mut self.tcp.socks,
+            &mut self.hosts,
+            &mut self.net_site,
+            sock,
+        );
         self.links.arrival(from, to, self.clock, site)
     }
 
@@ -228,43 +216,5 @@ impl World {
             _ => pending.push(Event { token, ready }),
         }
         self.stepping.ready.insert(reactor);
-    }
-
-    /// What a socket would report if registered now (registration reports existing readiness).
-    pub(crate) fn readiness(&mut self, sock: SockRef) -> Ready {
-        let window = self.tcp.window;
-        let (peer, mut r) = match self.socks.get(sock).map(|s| &mut s.kind) {
-            Some(Kind::Listener(l)) if !l.queue.is_empty() => return Ready::READABLE,
-            Some(Kind::Stream(st)) => {
-                let mut r = Ready::EMPTY;
-                if st.readable() > 0 || st.fin_in || st.error.is_some() {
-                    r |= Ready::READABLE;
-                }
-                if st.fin_in {
-                    r |= Ready::READ_CLOSED;
-                }
-                if st.phase == crate::net::socket::Phase::Dead {
-                    r |= Ready::READABLE
-                        | Ready::WRITABLE
-                        | Ready::READ_CLOSED
-                        | Ready::WRITE_CLOSED;
-                }
-                (
-                    st.peer
-                        .filter(|_| st.phase == crate::net::socket::Phase::Established),
-                    r,
-                )
-            }
-            _ => return Ready::EMPTY,
-        };
-        if let Some(p) = peer
-            .and_then(|p| self.socks.get(p))
-            .and_then(|p| p.stream())
-        {
-            if p.bytes.len() < window {
-                r |= Ready::WRITABLE;
-            }
-        }
-        r
     }
 }

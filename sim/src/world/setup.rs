@@ -4,13 +4,14 @@ use doppel_core::time::Instant;
 
 use super::hash::RunHash;
 use super::injector::Injector;
-use super::{ReactorState, Stepping, TcpConfig, World};
+use super::{ReactorState, Stepping, World};
 use crate::builder::SimBuilder;
 use crate::faults::FaultPlan;
 use crate::host::HostState;
 use crate::net::link::{Cut, Links};
 use crate::net::queue::{EventQueue, WorldEvent};
-use crate::net::socket::{Kind, Sockets};
+use crate::net::socket::Kind;
+use crate::net::tcp::{Tcp, TcpConfig};
 use crate::rng::Rngs;
 use crate::sched::Picker;
 use crate::site::{Label, Site};
@@ -104,19 +105,18 @@ impl World {
             spin: crate::spin::Spin::new(b.livelock_steps),
             faults: Injector::new(plan, dice),
             rng,
-            socks: Sockets::default(),
             queue,
             links,
             by_ip: hosts.iter().enumerate().map(|(i, h)| (h.ip, i)).collect(),
             hosts,
             host_reactors,
             reactors,
-            tcp: TcpConfig {
+            tcp: Tcp::new(TcpConfig {
                 window: b.window,
                 backlog_cap: b.backlog,
                 mss: 1460,
                 split: b.split,
-            },
+            }),
             stepping: Stepping {
                 ready: Default::default(),
                 timers: Default::default(),
@@ -135,7 +135,7 @@ impl World {
     pub(crate) fn crash_host(&mut self, host: usize) {
         let socks: Vec<_> = self.hosts[host].open().collect();
         for s in socks {
-            let queued: Vec<_> = match self.socks.get(s).map(|x| &mut x.kind) {
+            let queued: Vec<_> = match self.tcp.socks.get(s).map(|x| &mut x.kind) {
                 Some(Kind::Listener(l)) => l.queue.drain(..).collect(),
                 _ => Vec::new(),
             };

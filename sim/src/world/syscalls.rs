@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr};
+use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 
 use doppel_core::driver::{Event, Ready, Token};
@@ -40,13 +40,16 @@ impl World {
         };
         let listener = Listener {
             addr: SocketAddr::new(ip, port),
-            backlog: backlog
-                .map_or(DEFAULT_BACKLOG, |b| b.max(1) as usize)
-                .min(self.tcp.backlog_cap.map_or(usize::MAX, |c| c as usize)),
+            backlog: backlog.map_or(DEFAULT_BACKLOG, |b| b.max(1) as usize).min(
+                self.tcp
+                    .config
+                    .backlog_cap
+                    .map_or(usize::MAX, |c| c as usize),
+            ),
             queue: VecDeque::new(),
         };
         let site = Some(self.listener_site(host, port));
-        let sock = self.socks.insert(Socket {
+        let sock = self.tcp.socks.insert(Socket {
             host,
             site,
             reg: None,
@@ -66,7 +69,7 @@ impl World {
         if self.interrupts(reactor, FaultClass::Eintr, At::Sock(lref)) {
             return Err(errno(libc::EINTR));
         }
-        let conn = match self.socks.get(lref).map(|s| &mut s.kind) {
+        let conn = match self.tcp.socks.get(lref).map(|s| &mut s.kind) {
             Some(Kind::Listener(l)) => l.queue.pop_front(),
             _ => return Err(errno(libc::EINVAL)),
         };
@@ -78,7 +81,7 @@ impl World {
             self.free(conn);
             return Err(errno(libc::ECONNABORTED));
         }
-        let peer = match self.socks.get(conn).and_then(|s| s.stream()) {
+        let peer = match self.tcp.socks.get(conn).and_then(|s| s.stream()) {
             Some(st) => st.peer_addr,
             None => return Err(errno(libc::ECONNABORTED)),
         };
@@ -89,7 +92,7 @@ impl World {
 
     /// `socket`: a fresh stream socket.
     pub(crate) fn sys_socket(&mut self, host: HostId) -> io::Result<i32> {
-        let sock = self.socks.insert(Socket {
+        let sock = self.tcp.socks.insert(Socket {
             host,
             site: None,
             reg: None,
@@ -108,7 +111,7 @@ impl World {
     ) -> io::Result<()> {
         let host = self.reactors[reactor].host;
         let sref = self.fd(host, fd)?;
-        match self.socks.get(sref).map(|s| &s.kind) {
+        match self.tcp.socks.get(sref).map(|s| &s.kind) {
             Some(Kind::Fresh) => {}
             Some(Kind::Stream(st)) if matches!(st.phase, Phase::SynSent { .. }) => {
                 return Err(errno(libc::EALREADY))
@@ -128,7 +131,7 @@ impl World {
         let local = SocketAddr::new(local_ip, port);
         let stream = TcpConn::new(local, addr, Phase::SynSent { retries: 0 });
         let site = Some(self.conn_site(host, local, addr, host));
-        let sock = self.socks.get(sref).expect("checked above");
+        let sock = self.tcp.socks.get(sref).expect("checked above");
         sock.kind = Kind::Stream(Box::new(stream));
         sock.site = site;
         match dest {
@@ -161,12 +164,7 @@ impl World {
         fd: i32,
     ) -> io::Result<Option<io::Error>> {
         let sref = self.fd(host, fd)?;
-        let e = self
-            .socks
-            .get(sref)
-            .and_then(|s| s.stream())
-            .and_then(|st| st.error.take());
-        Ok(e.map(errno))
+        Ok(self.tcp.take_error(sref).map(errno))
     }
 
     /// `read`. Queued bytes come first, then a pending error, then end of stream. The
@@ -183,12 +181,12 @@ impl World {
         if self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref)) {
             return Err(errno(libc::EINTR));
         }
-        let (avail, fin) = match self.socks.get(sref).map(|s| &mut s.kind) {
+        let (avail, fin) = match self.tcp.socks.get(sref).map(|s| &mut s.kind) {
             Some(Kind::Stream(st)) => (st.readable(), st.fin_in || st.fin_pending),
             _ => return Err(errno(libc::ENOTCONN)),
         };
         if avail == 0 || buf.is_empty() {
-            return self.read_empty(sref, buf.len());
+            return self.tcp.read_empty(sref, buf.len());
         }
         let mut n = avail.min(buf.len());
         // Once the FIN is in, everything before it is queued: a kernel never comes up short
@@ -202,6 +200,7 @@ impl World {
             n = s.n;
         }
         let st = self
+            .tcp
             .socks
             .get(sref)
             .and_then(|s| s.stream())
@@ -216,29 +215,11 @@ impl World {
         Ok(n)
     }
 
-    /// A read that found nothing queued: the error, end of stream, or `EAGAIN`.
-    fn read_empty(&mut self, sref: SockRef, want: usize) -> io::Result<usize> {
-        let st = self
-            .socks
-            .get(sref)
-            .and_then(|s| s.stream())
-            .expect("a stream");
-        if want == 0 {
-            return Ok(0);
-        }
-        if let Some(e) = st.error.take() {
-            return Err(errno(e));
-        }
-        if st.fin_in || st.read_shut || st.phase == Phase::Dead {
-            return Ok(0);
-        }
-        Err(errno(libc::EAGAIN))
-    }
-
     /// After a short read: puts what is left back on the wire (ahead of anything still in
     /// flight) and schedules its arrival, so it comes with an edge of its own.
     fn requeue_rest(&mut self, sref: SockRef, delay: Duration) {
         let st = self
+            .tcp
             .socks
             .get(sref)
             .and_then(|s| s.stream())
@@ -263,10 +244,16 @@ impl World {
     /// The reader consumed bytes: if its peer's writer was blocked on the window, send it a
     /// window update (it arrives after the link's latency and raises a writable edge).
     fn opened_window(&mut self, sref: SockRef) {
-        let Some((me, peer)) = self.socks.get(sref).map(|s| s.host).zip(self.peer_of(sref)) else {
+        let Some((me, peer)) = self
+            .tcp
+            .socks
+            .get(sref)
+            .map(|s| s.host)
+            .zip(self.tcp.peer_of(sref))
+        else {
             return;
         };
-        let Some(p) = self.socks.get(peer) else {
+        let Some(p) = self.tcp.socks.get(peer) else {
             return;
         };
         let peer_host = p.host;
@@ -281,14 +268,6 @@ impl World {
         self.queue.push(at, WorldEvent::Window { to: peer });
     }
 
-    /// The other end of a stream, if known.
-    pub(crate) fn peer_of(&mut self, sref: SockRef) -> Option<SockRef> {
-        self.socks
-            .get(sref)
-            .and_then(|s| s.stream())
-            .and_then(|st| st.peer)
-    }
-
     /// `send`. Takes what fits in the peer's receive window, cut into segments at seeded
     /// boundaries. The `short-write` fault takes less than fits, and a writable edge follows
     /// shortly, as if the send buffer had filled and then drained.
@@ -298,16 +277,16 @@ impl World {
         if self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref)) {
             return Err(errno(libc::EINTR));
         }
-        let peer = self.writable_peer(sref)?;
-        let space = match self.socks.get(peer).and_then(|s| s.stream()) {
-            Some(p) => self.tcp.window.saturating_sub(p.bytes.len()),
-            None => return Err(errno(libc::EPIPE)),
+        let peer = self.tcp.writable_peer(sref)?;
+        let Some(space) = self.tcp.send_space(peer) else {
+            return Err(errno(libc::EPIPE));
         };
         if buf.is_empty() {
             return Ok(0);
         }
         if space == 0 {
             let st = self
+                .tcp
                 .socks
                 .get(sref)
                 .and_then(|s| s.stream())
@@ -327,11 +306,12 @@ impl World {
             // The write filled the window: the socket is not writable now, as a kernel's is
             // not after a short write, and the reader's freeing space raises the edge. (A
             // runtime may wait for that edge instead of writing again to see `EAGAIN`.)
-            if let Some(st) = self.socks.get(sref).and_then(|s| s.stream()) {
+            if let Some(st) = self.tcp.socks.get(sref).and_then(|s| s.stream()) {
                 st.writer_blocked = true;
             }
         }
         let p = self
+            .tcp
             .socks
             .get(peer)
             .and_then(|s| s.stream())
@@ -342,29 +322,9 @@ impl World {
         Ok(n)
     }
 
-    /// The peer a write on `sref` goes to, or the error the write reports.
-    fn writable_peer(&mut self, sref: SockRef) -> io::Result<SockRef> {
-        let st = match self.socks.get(sref).map(|s| &mut s.kind) {
-            Some(Kind::Stream(st)) => st,
-            _ => return Err(errno(libc::ENOTCONN)),
-        };
-        if let Some(e) = st.error.take() {
-            return Err(errno(e));
-        }
-        match st.phase {
-            Phase::Dead => return Err(errno(libc::EPIPE)),
-            Phase::SynSent { .. } => return Err(errno(libc::EAGAIN)),
-            Phase::Established => {}
-        }
-        if st.fin_out {
-            return Err(errno(libc::EPIPE));
-        }
-        st.peer.ok_or_else(|| errno(libc::ENOTCONN))
-    }
-
     /// Schedules a writable edge for `sref` `delay` from now (after a short or refused write).
     fn writable_after(&mut self, sref: SockRef, delay: Duration) {
-        let Some((reactor, token)) = self.socks.get(sref).and_then(|s| s.reg) else {
+        let Some((reactor, token)) = self.tcp.socks.get(sref).and_then(|s| s.reg) else {
             return;
         };
         self.edge_after(delay, reactor, token, Ready::WRITABLE);
@@ -373,13 +333,18 @@ impl World {
     /// Cuts `n` bytes just added to `to`'s wire into segments and schedules their arrivals.
     fn send_segments(&mut self, from: SockRef, to: SockRef, mut n: usize) {
         while n > 0 {
-            let max = n.min(self.tcp.mss);
-            let seg = if !self.tcp.split {
+            let max = n.min(self.tcp.config.mss);
+            let seg = if !self.tcp.config.split {
                 max
             } else {
                 // One draw: its top two bits keep the rest whole three times in four, the
                 // others cut a segment of 1..=max bytes.
-                let site = sock_site(&mut self.socks, &mut self.hosts, &mut self.net_site, from);
+                let site = sock_site(
+                    &mut self.tcp.socks,
+                    &mut self.hosts,
+                    &mut self.net_site,
+                    from,
+                );
                 let x = site.next_u64();
                 if max == n && x >> 62 != 0 {
                     n
@@ -405,8 +370,8 @@ impl World {
     /// receiver's next timer, or a nanosecond before it), and never before the previous one.
     pub(crate) fn arrival(&mut self, from: SockRef, to: SockRef) -> doppel_core::time::Instant {
         let (fh, th) = (
-            self.socks.get(from).map_or(0, |s| s.host),
-            self.socks.get(to).map_or(0, |s| s.host),
+            self.tcp.socks.get(from).map_or(0, |s| s.host),
+            self.tcp.socks.get(to).map_or(0, |s| s.host),
         );
         let mut at = self.arrive(fh, th, from);
         if let Some(stall) = self.stalls(from) {
@@ -415,6 +380,7 @@ impl World {
             at = at.max(until + self.links.config(fh, th).latency);
         }
         let reactor = self
+            .tcp
             .socks
             .get(to)
             .and_then(|s| s.reg)
@@ -423,6 +389,7 @@ impl World {
             at = t;
         }
         let st = self
+            .tcp
             .socks
             .get(from)
             .and_then(|s| s.stream())
@@ -435,7 +402,7 @@ impl World {
     /// `shutdown`.
     pub(crate) fn sys_shutdown(&mut self, host: HostId, fd: i32, how: Shutdown) -> io::Result<()> {
         let sref = self.fd(host, fd)?;
-        let st = match self.socks.get(sref).map(|s| &mut s.kind) {
+        let st = match self.tcp.socks.get(sref).map(|s| &mut s.kind) {
             Some(Kind::Stream(st)) if st.phase != Phase::Dead || st.peer.is_some() => st,
             Some(Kind::Stream(_)) | Some(Kind::Fresh) => return Err(errno(libc::ENOTCONN)),
             _ => return Err(errno(libc::ENOTCONN)),
@@ -452,7 +419,7 @@ impl World {
 
     /// Sends our FIN (once), ordered after every byte already sent.
     fn send_fin(&mut self, sref: SockRef) {
-        let Some(st) = self.socks.get(sref).and_then(|s| s.stream()) else {
+        let Some(st) = self.tcp.socks.get(sref).and_then(|s| s.stream()) else {
             return;
         };
         if st.fin_out || st.phase != Phase::Established {
@@ -472,7 +439,7 @@ impl World {
         let sref = self.hosts[host]
             .free_fd(fd)
             .ok_or_else(|| errno(libc::EBADF))?;
-        if let Some(sock) = self.socks.get(sref) {
+        if let Some(sock) = self.tcp.socks.get(sref) {
             if let Some((r, token)) = sock.reg.take() {
                 self.reactors[r].registered.remove(&token);
             }
@@ -488,7 +455,7 @@ impl World {
 
     /// Closes a socket that no descriptor names any more.
     fn close_sock(&mut self, host: HostId, sref: SockRef) {
-        let Some(sock) = self.socks.get(sref) else {
+        let Some(sock) = self.tcp.socks.get(sref) else {
             return;
         };
         match &mut sock.kind {
@@ -520,7 +487,7 @@ impl World {
                     self.send_fin(sref);
                     if fin_in {
                         self.free(sref);
-                    } else if let Some(st) = self.socks.get(sref).and_then(|s| s.stream()) {
+                    } else if let Some(st) = self.tcp.socks.get(sref).and_then(|s| s.stream()) {
                         st.orphan = true;
                     }
                 }
@@ -530,7 +497,7 @@ impl World {
 
     /// Frees the local port of a connecting (not accepted) stream.
     fn release_port(&mut self, host: HostId, sref: SockRef) {
-        let Some(st) = self.socks.get(sref).and_then(|s| s.stream()) else {
+        let Some(st) = self.tcp.socks.get(sref).and_then(|s| s.stream()) else {
             return;
         };
         let port = st.local.port();
@@ -543,29 +510,22 @@ impl World {
     /// `getsockname`.
     pub(crate) fn sys_local_addr(&mut self, host: HostId, fd: i32) -> io::Result<SocketAddr> {
         let sref = self.fd(host, fd)?;
-        Ok(match self.socks.get(sref).map(|s| &s.kind) {
-            Some(Kind::Listener(l)) => l.addr,
-            Some(Kind::Stream(st)) => st.local,
-            _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-        })
+        Ok(self.tcp.local_addr(sref))
     }
 
     /// `getpeername` (`ENOTCONN` until the handshake completes).
     pub(crate) fn sys_peer_addr(&mut self, host: HostId, fd: i32) -> io::Result<SocketAddr> {
         let sref = self.fd(host, fd)?;
-        match self.socks.get(sref).map(|s| &s.kind) {
-            Some(Kind::Stream(st)) if st.phase == Phase::Established => Ok(st.peer_addr),
-            _ => Err(errno(libc::ENOTCONN)),
-        }
+        self.tcp.peer_addr(sref)
     }
 
     /// Watches a socket; readiness already there arrives as an edge on the next poll.
     pub(crate) fn sys_register(&mut self, reactor: usize, fd: i32, token: Token) -> io::Result<()> {
         let host = self.reactors[reactor].host;
         let sref = self.fd(host, fd)?;
-        self.socks.get(sref).expect("fd names a socket").reg = Some((reactor, token));
+        self.tcp.socks.get(sref).expect("fd names a socket").reg = Some((reactor, token));
         self.reactors[reactor].registered.insert(token);
-        let now = self.readiness(sref);
+        let now = self.tcp.readiness(sref);
         if now != Ready::EMPTY {
             self.queue_edge(reactor, token, now);
         }
@@ -576,7 +536,7 @@ impl World {
     pub(crate) fn sys_deregister(&mut self, reactor: usize, fd: i32) -> io::Result<()> {
         let host = self.reactors[reactor].host;
         let sref = self.fd(host, fd)?;
-        if let Some((r, token)) = self.socks.get(sref).and_then(|s| s.reg.take()) {
+        if let Some((r, token)) = self.tcp.socks.get(sref).and_then(|s| s.reg.take()) {
             self.reactors[r].registered.remove(&token);
         }
         Ok(())
@@ -602,7 +562,7 @@ impl World {
     /// Resets a connection end: it reports `errno` once, and its peer gets an RST after the
     /// link's latency.
     pub(crate) fn reset(&mut self, sref: SockRef, peer_errno: i32) {
-        let Some(sock) = self.socks.get(sref) else {
+        let Some(sock) = self.tcp.socks.get(sref) else {
             return;
         };
         let host = sock.host;
@@ -613,7 +573,7 @@ impl World {
         st.lose_in_flight();
         let peer = st.peer.take();
         if let Some(peer) = peer {
-            if let Some(p) = self.socks.get(peer) {
+            if let Some(p) = self.tcp.socks.get(peer) {
                 let peer_host = p.host;
                 let at = self.arrive(host, peer_host, sref);
                 self.queue.push(
@@ -629,7 +589,7 @@ impl World {
 
     /// Frees a socket for good.
     pub(crate) fn free(&mut self, sref: SockRef) {
-        if let Some(sock) = self.socks.remove(sref) {
+        if let Some(sock) = self.tcp.socks.remove(sref) {
             if let Some((r, token)) = sock.reg {
                 self.reactors[r].registered.remove(&token);
             }

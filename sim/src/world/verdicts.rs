@@ -68,8 +68,8 @@ impl World {
     #[inline(never)]
     fn fault_draw(&mut self, class: FaultClass, at: At) -> bool {
         let site = match at {
-            At::Sock(s) => match self.socks.get(s) {
-                Some(_) => sock_site(&mut self.socks, &mut self.hosts, &mut self.net_site, s),
+            At::Sock(s) => match self.tcp.socks.get(s) {
+                Some(_) => sock_site(&mut self.tcp.socks, &mut self.hosts, &mut self.net_site, s),
                 None => return false,
             },
             At::Reactor(r) => &mut self.reactors[r].site,
