@@ -9,14 +9,10 @@ use super::verdicts::Edge;
 use super::{HostRequest, World};
 use crate::net::queue::WorldEvent;
 use crate::net::socket::{Kind, Phase, SockRef, Socket, TcpConn};
+use crate::net::tcp::{Landing, Target};
 
 /// Linux's SYN retransmissions before `connect` fails with `ETIMEDOUT` (`tcp_syn_retries`).
 const SYN_RETRIES: u32 = 6;
-
-/// Everything an RST (or a refusal) makes a socket report.
-fn hangup() -> Ready {
-    Ready::READABLE | Ready::WRITABLE | Ready::ERROR | Ready::READ_CLOSED | Ready::WRITE_CLOSED
-}
 
 impl World {
     /// Raises readiness on a socket: queues an event for the reactor watching it (late, if
@@ -153,15 +149,7 @@ impl World {
     /// The SYN-ACK completes the client's connect; a client that gave up meanwhile resets the
     /// server end.
     fn on_syn_ack(&mut self, to: SockRef, server: SockRef) {
-        let connected = match self.tcp.socks.get(to).and_then(|s| s.stream()) {
-            Some(st) if matches!(st.phase, Phase::SynSent { .. }) => {
-                st.phase = Phase::Established;
-                st.peer = Some(server);
-                true
-            }
-            _ => false,
-        };
-        if connected {
+        if self.tcp.syn_acked(to, server) {
             let writable = self.tcp.readiness(to) | Ready::WRITABLE;
             self.raise(to, writable);
         } else {
@@ -172,77 +160,46 @@ impl World {
     /// Bytes arrive. A socket whose owner closed it answers with RST; the `reset` fault resets
     /// the connection here, mid-stream.
     fn on_data(&mut self, to: SockRef, from: Option<SockRef>, len: usize) {
-        let orphan = match self.tcp.socks.get(to).and_then(|s| s.stream()) {
-            None => {
+        match self.tcp.data_target(to) {
+            Target::Gone => {
                 if let Some(from) = from {
                     self.on_rst(from, libc::ECONNRESET);
                 }
-                return;
             }
-            Some(st) => st.orphan,
-        };
-        if orphan {
-            self.reset(to, libc::ECONNRESET);
-            self.free(to);
-            return;
+            Target::Orphan => {
+                self.reset(to, libc::ECONNRESET);
+                self.free(to);
+            }
+            Target::Live if self.resets(to) => {
+                self.reset(to, libc::ECONNRESET);
+                self.on_rst(to, libc::ECONNRESET);
+            }
+            Target::Live => {
+                if let Some(ready) = self.tcp.land(to, len) {
+                    self.raise(to, ready);
+                }
+            }
         }
-        if self.resets(to) {
-            self.reset(to, libc::ECONNRESET);
-            self.on_rst(to, libc::ECONNRESET);
-            return;
-        }
-        let st = self
-            .tcp
-            .socks
-            .get(to)
-            .and_then(|s| s.stream())
-            .expect("checked above");
-        let n = len.min(st.in_flight());
-        if st.read_shut || st.phase == Phase::Dead {
-            let at = st.arrived;
-            st.bytes.drain(at..at + n);
-            return;
-        }
-        st.arrived += n;
-        let mut ready = Ready::READABLE;
-        if st.in_flight() == 0 && st.fin_pending && !st.fin_in {
-            st.fin_in = true;
-            ready |= Ready::READ_CLOSED;
-        }
-        self.raise(to, ready);
     }
 
-    /// The peer's FIN arrives: visible once bytes still on the wire (a short read's remainder)
-    /// have landed. A socket whose owner already closed it is done.
+    /// The peer's FIN arrives (see [`crate::net::tcp::Tcp::fin_in`]).
     fn on_fin(&mut self, to: SockRef) {
-        let Some(st) = self.tcp.socks.get(to).and_then(|s| s.stream()) else {
-            return;
-        };
-        if st.orphan {
-            self.free(to);
-            return;
-        }
-        st.fin_pending = true;
-        if st.in_flight() == 0 && !st.fin_in {
-            st.fin_in = true;
-            self.raise(to, Ready::READABLE | Ready::READ_CLOSED);
-        }
+        let landing = self.tcp.fin_in(to);
+        self.carry_out(to, landing);
     }
 
-    /// An RST (or a refusal, or a timeout) arrives: the socket reports `errno` once, then end
-    /// of stream, and writes fail with `EPIPE`.
+    /// An RST (or a refusal, or a timeout) arrives (see [`crate::net::tcp::Tcp::rst_in`]).
     pub(crate) fn on_rst(&mut self, to: SockRef, errno: i32) {
-        let Some(st) = self.tcp.socks.get(to).and_then(|s| s.stream()) else {
-            return;
-        };
-        if st.orphan {
-            self.free(to);
-            return;
+        let landing = self.tcp.rst_in(to, errno);
+        self.carry_out(to, landing);
+    }
+
+    /// Does what an arrival's landing asks.
+    fn carry_out(&mut self, to: SockRef, landing: Landing) {
+        match landing {
+            Landing::Nothing => {}
+            Landing::Raise(ready) => self.raise(to, ready),
+            Landing::Free => self.free(to),
         }
-        st.phase = Phase::Dead;
-        st.error = Some(errno);
-        st.lose_in_flight();
-        st.peer = None;
-        self.raise(to, hangup());
     }
 }

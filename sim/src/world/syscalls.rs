@@ -244,28 +244,10 @@ impl World {
     /// The reader consumed bytes: if its peer's writer was blocked on the window, send it a
     /// window update (it arrives after the link's latency and raises a writable edge).
     fn opened_window(&mut self, sref: SockRef) {
-        let Some((me, peer)) = self
-            .tcp
-            .socks
-            .get(sref)
-            .map(|s| s.host)
-            .zip(self.tcp.peer_of(sref))
-        else {
-            return;
-        };
-        let Some(p) = self.tcp.socks.get(peer) else {
-            return;
-        };
-        let peer_host = p.host;
-        let Some(pst) = p.stream() else {
-            return;
-        };
-        if !pst.writer_blocked {
-            return;
+        if let Some(update) = self.tcp.window_opened(sref) {
+            let at = self.arrive(update.from, update.to, sref);
+            self.queue.push(at, WorldEvent::Window { to: update.peer });
         }
-        pst.writer_blocked = false;
-        let at = self.arrive(me, peer_host, sref);
-        self.queue.push(at, WorldEvent::Window { to: peer });
     }
 
     /// `send`. Takes what fits in the peer's receive window, cut into segments at seeded
@@ -419,14 +401,7 @@ impl World {
 
     /// Sends our FIN (once), ordered after every byte already sent.
     fn send_fin(&mut self, sref: SockRef) {
-        let Some(st) = self.tcp.socks.get(sref).and_then(|s| s.stream()) else {
-            return;
-        };
-        if st.fin_out || st.phase != Phase::Established {
-            return;
-        }
-        st.fin_out = true;
-        if let Some(peer) = st.peer {
+        if let Some(peer) = self.tcp.fin_out(sref) {
             let at = self.arrival(sref, peer);
             self.queue.push(at, WorldEvent::Fin { to: peer });
         }
@@ -562,28 +537,16 @@ impl World {
     /// Resets a connection end: it reports `errno` once, and its peer gets an RST after the
     /// link's latency.
     pub(crate) fn reset(&mut self, sref: SockRef, peer_errno: i32) {
-        let Some(sock) = self.tcp.socks.get(sref) else {
-            return;
-        };
-        let host = sock.host;
-        let Some(st) = sock.stream() else {
-            return;
-        };
-        st.phase = Phase::Dead;
-        st.lose_in_flight();
-        let peer = st.peer.take();
-        if let Some(peer) = peer {
-            if let Some(p) = self.tcp.socks.get(peer) {
-                let peer_host = p.host;
-                let at = self.arrive(host, peer_host, sref);
-                self.queue.push(
-                    at,
-                    WorldEvent::Rst {
-                        to: peer,
-                        errno: peer_errno,
-                    },
-                );
-            }
+        if let Some(rst) = self.tcp.reset(sref) {
+            let at = self.arrive(rst.from, rst.to, sref);
+            let to = rst.peer;
+            self.queue.push(
+                at,
+                WorldEvent::Rst {
+                    to,
+                    errno: peer_errno,
+                },
+            );
         }
     }
 
