@@ -31,6 +31,7 @@ use crate::driver::stamp::{Label, Stamp, StampRef};
 use crate::driver::task_id::TaskId;
 use crate::fd::driver::IoDriver;
 use crate::fd::table::PdRef;
+use crate::group::inbox::Doorbell;
 use crate::group::membership::Membership;
 use crate::stats::Counters;
 use crate::task::executor::Executor;
@@ -116,9 +117,21 @@ impl Wake for TaskWaker {
     /// reactor is blocked in `poll`, breaks the poll.
     #[inline]
     fn wake_by_ref(self: &Arc<Self>) {
+        Doorbell::ring(&**self);
+    }
+}
+
+/// The inbox's doorbell is a task waker for `TaskId::INBOX`, rung as any task is woken.
+impl Doorbell for TaskWaker {
+    #[inline]
+    fn ring(&self) {
         if self.mark() && !push_local(self.queue(), self.id()) {
             self.queue().push(self.id());
         }
+    }
+
+    fn reset(&self) {
+        self.clear();
     }
 }
 

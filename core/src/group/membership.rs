@@ -3,30 +3,11 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::task::Waker;
 
 use super::inbox::{Doorbell, Inbox, Job, Remote};
 use super::Group;
 use crate::driver::task_id::TaskId;
 use crate::task::queue::{RunQueue, TaskWaker};
-
-/// The inbox's doorbell: a task waker for [`TaskId::INBOX`], rung as any task is woken.
-struct Bell {
-    /// Wakes the reactor (through the reactor's wake path).
-    waker: Waker,
-    /// The same waker's queued flag.
-    flag: Arc<TaskWaker>,
-}
-
-impl Doorbell for Bell {
-    fn ring(&self) {
-        self.waker.wake_by_ref();
-    }
-
-    fn reset(&self) {
-        self.flag.clear();
-    }
-}
 
 /// What a reactor knows of its group.
 pub(crate) struct Membership {
@@ -39,11 +20,7 @@ pub(crate) struct Membership {
 impl Membership {
     /// A reactor alone (no group yet) whose inbox wakes it through `queue`.
     pub(crate) fn new(queue: &Arc<RunQueue>) -> Membership {
-        let flag = TaskWaker::new(TaskId::INBOX, queue.clone());
-        let bell: Arc<dyn Doorbell> = Arc::new(Bell {
-            waker: Waker::from(flag.clone()),
-            flag,
-        });
+        let bell: Arc<dyn Doorbell> = TaskWaker::new(TaskId::INBOX, queue.clone());
         Membership {
             inbox: Arc::new(Inbox::new(bell)),
             group: RefCell::new(None),
