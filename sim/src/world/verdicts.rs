@@ -130,17 +130,12 @@ impl World {
         if n <= 1 || !self.faults.armed(class) {
             return None;
         }
-        self.shortens_drawn(class, sref, n, max_ns)
+        self.shortens_drawn((class, sref, n, max_ns))
     }
 
     #[inline(never)]
-    fn shortens_drawn(
-        &mut self,
-        class: FaultClass,
-        sref: SockRef,
-        n: usize,
-        max_ns: u64,
-    ) -> Option<Short> {
+    fn shortens_drawn(&mut self, at: (FaultClass, SockRef, usize, u64)) -> Option<Short> {
+        let (class, sref, n, max_ns) = at;
         if !self.fault_draw(class, At::Sock(sref)) {
             return None;
         }
@@ -167,9 +162,8 @@ impl World {
         if !self.fault_draw(class, At::Sock(sref)) {
             return None;
         }
-        Some(Duration::from_nanos(
-            self.faults.dice.between(1_000, 100_000),
-        ))
+        let ns = self.faults.dice.between(1_000, 100_000);
+        Some(Duration::from_nanos(ns))
     }
 
     /// `accept-abort` on an accept that found `conn` queued. Contract: the caller resets
