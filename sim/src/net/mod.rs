@@ -3,6 +3,7 @@
 pub(crate) mod link;
 pub(crate) mod queue;
 pub(crate) mod socket;
+pub(crate) mod tables;
 pub(crate) mod tcp;
 
 pub use link::LinkConfig;

@@ -1,4 +1,5 @@
-//! The TCP model: every socket (listeners, connections and their state) and the model's knobs,
+//! The TCP model: every socket (listeners, connections and their state), each host's descriptor
+//! and port tables, and the model's knobs,
 //! and what can be read off them without a clock: readiness, where a write goes and how much
 //! fits, what an empty read or a finished stream reports. It draws no dice and keeps no hash;
 //! segments in flight, their arrival times and the faults are the world's (`world/`).
@@ -9,6 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use doppel_core::driver::Ready;
 
 use super::socket::{Kind, Phase, SockRef, Sockets};
+use super::tables::HostTables;
 use crate::host_id::HostId;
 
 /// An `io::Error` with a raw errno, as the kernel would return it.
@@ -34,14 +36,17 @@ pub(crate) struct TcpConfig {
 pub(crate) struct Tcp {
     /// Every socket.
     pub(crate) socks: Sockets,
+    /// Each host's descriptors and ports, by host.
+    pub(crate) tables: Vec<HostTables>,
     pub(crate) config: TcpConfig,
 }
 
 impl Tcp {
-    /// No sockets yet.
-    pub(crate) fn new(config: TcpConfig) -> Tcp {
+    /// No sockets yet, and empty tables for `hosts` hosts.
+    pub(crate) fn new(config: TcpConfig, hosts: usize) -> Tcp {
         Tcp {
             socks: Sockets::default(),
+            tables: (0..hosts).map(|_| HostTables::default()).collect(),
             config,
         }
     }

@@ -65,7 +65,7 @@ impl World {
         let Some(dest) = self.resolve(client_host, to) else {
             return;
         };
-        let listener = self.hosts[dest].listeners.get(&to.port()).copied();
+        let listener = self.tcp.tables[dest].listeners.get(&to.port()).copied();
         let accepting = listener.and_then(|l| match self.tcp.socks.get(l).map(|s| &s.kind) {
             Some(Kind::Listener(l)) => Some(l.queue.len() < l.backlog),
             _ => None,

@@ -132,13 +132,15 @@ impl World {
 
     /// The socket behind a descriptor of `host`, or `EBADF`.
     pub(crate) fn fd(&self, host: HostId, fd: i32) -> io::Result<SockRef> {
-        self.hosts[host].sock(fd).ok_or_else(|| errno(libc::EBADF))
+        self.tcp.tables[host]
+            .sock(fd)
+            .ok_or_else(|| errno(libc::EBADF))
     }
 
     /// A fresh site for a listener of `host` on `port`: `HOST:PORT`, with `~N` when the host
     /// binds the port again.
     pub(crate) fn listener_site(&mut self, host: HostId, port: u16) -> Site {
-        let again = self.hosts[host].listens.entry(port).or_insert(0);
+        let again = self.tcp.tables[host].listens.entry(port).or_insert(0);
         let label = Label::Listener {
             host,
             port,
@@ -171,7 +173,7 @@ impl World {
             port: local.port(),
             peer: peer_host,
             peer_port: peer.port(),
-            again: self.hosts[client].port_wraps,
+            again: self.tcp.tables[client].port_wraps,
         };
         Site::of(self.seed, label, &self.hosts)
     }

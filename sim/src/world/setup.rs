@@ -100,6 +100,7 @@ impl World {
         let net_site = Site::of(b.seed, Label::Net, &hosts);
         let mut hash = RunHash(0xcbf2_9ce4_8422_2325);
         hash.mix(&[b.seed]);
+        let n_hosts = hosts.len();
         World {
             clock: Instant::ZERO,
             spin: crate::spin::Spin::new(b.livelock_steps),
@@ -111,12 +112,15 @@ impl World {
             hosts,
             host_reactors,
             reactors,
-            tcp: Tcp::new(TcpConfig {
-                window: b.window,
-                backlog_cap: b.backlog,
-                mss: 1460,
-                split: b.split,
-            }),
+            tcp: Tcp::new(
+                TcpConfig {
+                    window: b.window,
+                    backlog_cap: b.backlog,
+                    mss: 1460,
+                    split: b.split,
+                },
+                n_hosts,
+            ),
             stepping: Stepping {
                 ready: Default::default(),
                 timers: Default::default(),
@@ -133,7 +137,7 @@ impl World {
     /// A crash, in the world: connections reset toward their peers, sockets and descriptors
     /// gone, the reactor's queue emptied.
     pub(crate) fn crash_host(&mut self, host: usize) {
-        let socks: Vec<_> = self.hosts[host].open().collect();
+        let socks: Vec<_> = self.tcp.tables[host].open().collect();
         for s in socks {
             let queued: Vec<_> = match self.tcp.socks.get(s).map(|x| &mut x.kind) {
                 Some(Kind::Listener(l)) => l.queue.drain(..).collect(),
@@ -144,9 +148,8 @@ impl World {
                 self.free(q);
             }
         }
-        let h = &mut self.hosts[host];
-        h.wipe();
-        h.up = false;
+        self.tcp.tables[host].wipe();
+        self.hosts[host].up = false;
         for r in self.host_reactors[host].clone() {
             self.stepping.ready.remove(r);
             self.stepping.timers.set(r, None);

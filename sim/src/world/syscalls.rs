@@ -27,10 +27,10 @@ impl World {
         backlog: Option<u32>,
     ) -> io::Result<i32> {
         let ip = addr.ip();
-        let h = &mut self.hosts[host];
-        if !(ip.is_unspecified() || ip.is_loopback() || ip == h.ip) {
+        if !(ip.is_unspecified() || ip.is_loopback() || ip == self.hosts[host].ip) {
             return Err(errno(libc::EADDRNOTAVAIL));
         }
+        let h = &mut self.tcp.tables[host];
         let port = match addr.port() {
             0 => h.ephemeral_port().ok_or_else(|| errno(libc::EADDRINUSE))?,
             p if h.listeners.contains_key(&p) || !h.ports.insert(p) => {
@@ -55,7 +55,7 @@ impl World {
             reg: None,
             kind: Kind::Listener(listener),
         });
-        let h = &mut self.hosts[host];
+        let h = &mut self.tcp.tables[host];
         h.listeners.insert(port, sock);
         Ok(h.alloc_fd(sock))
     }
@@ -85,7 +85,7 @@ impl World {
             Some(st) => st.peer_addr,
             None => return Err(errno(libc::ECONNABORTED)),
         };
-        let newfd = self.hosts[host].alloc_fd(conn);
+        let newfd = self.tcp.tables[host].alloc_fd(conn);
         self.hash.mix(&[0xAC, host as u64, newfd as u64]);
         Ok((newfd, peer))
     }
@@ -98,7 +98,7 @@ impl World {
             reg: None,
             kind: Kind::Fresh,
         });
-        Ok(self.hosts[host].alloc_fd(sock))
+        Ok(self.tcp.tables[host].alloc_fd(sock))
     }
 
     /// `connect`: sends a SYN and reports `EINPROGRESS` (or, by the `eintr` fault, `EINTR`:
@@ -125,7 +125,7 @@ impl World {
         } else {
             self.hosts[host].ip
         };
-        let port = self.hosts[host]
+        let port = self.tcp.tables[host]
             .ephemeral_port()
             .ok_or_else(|| errno(libc::EADDRNOTAVAIL))?;
         let local = SocketAddr::new(local_ip, port);
@@ -411,7 +411,7 @@ impl World {
     /// lingers until the peer's FIN. The `eintr` fault reports `EINTR` *after* closing (F4).
     pub(crate) fn sys_close(&mut self, reactor: usize, fd: i32) -> io::Result<()> {
         let host = self.reactors[reactor].host;
-        let sref = self.hosts[host]
+        let sref = self.tcp.tables[host]
             .free_fd(fd)
             .ok_or_else(|| errno(libc::EBADF))?;
         if let Some(sock) = self.tcp.socks.get(sref) {
@@ -440,7 +440,7 @@ impl World {
             Kind::Listener(l) => {
                 let port = l.addr.port();
                 let queued: Vec<SockRef> = l.queue.drain(..).collect();
-                let h = &mut self.hosts[host];
+                let h = &mut self.tcp.tables[host];
                 h.listeners.remove(&port);
                 h.ports.remove(&port);
                 for conn in queued {
@@ -476,7 +476,7 @@ impl World {
             return;
         };
         let port = st.local.port();
-        let h = &mut self.hosts[host];
+        let h = &mut self.tcp.tables[host];
         if !h.listeners.contains_key(&port) {
             h.ports.remove(&port);
         }
