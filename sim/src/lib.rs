@@ -8,10 +8,11 @@
 //! |-------------|-------------------------------------------------------------------------|
 //! | `builder`   | [`SimBuilder`]: hosts, links, faults, limits; validated before running   |
 //! | `sim`       | [`Sim`]: the driver loop (step a ready reactor, or jump the clock)       |
-//! | `world`     | the world's state; `syscalls.rs` (the kernel's calls), `deliver.rs`     |
+//! | `world`     | the kernel: `syscalls.rs` (calls), `deliver.rs`, `verdicts.rs` and `injector.rs` (faults), `hash.rs`, `ready.rs` (what the driver steps by) |
 //! | `poller`    | `SimPoller`: a reactor's `Scheduler` view of the world                  |
-//! | `net`       | sockets, the event queue, links (latency, jitter, stalls, partitions)   |
-//! | [`faults`]  | [`FaultClass`], [`FaultPlan`], [`FaultCounts`]                          |
+//! | `net`       | the TCP model (`tcp.rs`, `tables.rs`, `socket.rs`), the event queue, links |
+//! | `classes`   | the one table of fault classes, and [`FaultClass`] from it               |
+//! | [`faults`]  | [`FaultPlan`], [`FaultCounts`]                                           |
 //! | `sched`     | [`Strategy`]: seeded random choice, and PCT                             |
 //! | `spin`      | livelock detection: steps without going idle, and what the busy tasks called |
 //! | `seeds`     | [`SeedRange`] (`A..B`, `A..=B`, `N`) and [`Shard`] (`K/N`)              |

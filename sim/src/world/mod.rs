@@ -1,6 +1,9 @@
-//! The world: one clock, the seeded streams, the network, the hosts, and each reactor's queue of
-//! readiness events. The syscalls (`syscalls.rs`) and the network's deliveries (`deliver.rs`)
-//! are methods on it; the driver (`sim.rs`) owns the runtimes and decides who steps next.
+//! The world, the simulated kernel: one clock, the TCP model (`net::tcp`), the network's links
+//! and event queue, the fault injector, the hosts, each reactor's queue of readiness events,
+//! what the driver steps by (`ready.rs`), and the run's ledger (hash, deliveries, requests for
+//! the driver). A call goes faults (`verdicts.rs`) → TCP model → ledger in `syscalls.rs`; the
+//! network's deliveries are `deliver.rs`. The driver (`sim.rs`) owns the runtimes and decides
+//! who steps next.
 
 mod deliver;
 mod hash;
