@@ -144,8 +144,8 @@ fn push_local(queue: &Arc<RunQueue>, id: TaskId) -> bool {
 }
 
 /// The stamp of an event raised now on this thread: the current reactor's, or the one set by
-/// `with_stamp` outside any reactor.
-pub(crate) fn stamp() -> Option<Stamp> {
+/// [`crate::driver::with_stamp`] outside any reactor.
+pub fn stamp() -> Option<Stamp> {
     if let Some(r) = current() {
         let label = &r.label;
         return Some(Stamp {
@@ -160,7 +160,8 @@ pub(crate) fn stamp() -> Option<Stamp> {
 
 /// Calls `f` with the stamp of an event raised now, borrowed rather than cloned (the
 /// collector's per-event path).
-pub(crate) fn with_current_stamp<R>(f: impl FnOnce(Option<StampRef<'_>>) -> R) -> R {
+#[inline]
+pub fn with_current_stamp<R>(f: impl FnOnce(Option<StampRef<'_>>) -> R) -> R {
     if CURRENT.is_set() {
         return CURRENT.with(|r| {
             let label = &r.label;

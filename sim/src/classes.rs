@@ -111,7 +111,7 @@ macro_rules! define_classes {
         scheduled { $( $(#[$sdoc:meta])* $sv:ident, $skey:ident, $sname:literal; )* }
     ) => {
         /// One class of fault. The names (`Display`, `FromStr`) are what specs and the CLI use;
-        /// every list of classes comes from one table (`fault_class_table!` in `faults.rs`).
+        /// every list of classes comes from one table (`fault_class_table!` in `classes.rs`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum FaultClass {
             $( $(#[$doc])* $v, )*

@@ -1,6 +1,6 @@
-//! The fault catalogue: a closed set of classes, a plan saying how often each fires, and the
-//! counters that prove each one did (a class that never fired proved nothing: freenet-core#4727).
-//! The F-numbers in the classes' docs are the rows of the repository's `docs/FAULTS.md`.
+//! The fault plan: how often each class (the table is `classes.rs`) fires, scheduled partitions
+//! and crashes, and the counters that prove each one did (a class that never fired proved
+//! nothing: freenet-core#4727).
 //!
 //! Every injection keeps the kernel's contract: a short read leaves
 //! nothing more queued at that moment and the rest arrives later with its own edge; a short write

@@ -14,7 +14,7 @@
 //! | `turn`        | [`Turn`], what one step did                                           |
 //! | `stamp`       | [`Label`], [`Stamp`]: how a runtime's events are labelled and stamped |
 //! | `sink`        | [`Sink`], [`RuntimeEvent`], [`FieldValue`]: the collector's direct path |
-//! | `collect`     | [`set_sink`], [`stamp`], [`with_current_stamp`], [`with_stamp`], [`on`] |
+//! | (re-exported) | [`set_sink`], [`to_sink`], [`on`], [`with_stamp`] (`trace.rs`); [`stamp`], [`with_current_stamp`] (`reactor.rs`): what a collector uses |
 //!
 //! The vocabulary files (`fd`, `ready`, `task_id`, `instant`, `turn`, `stamp`, `sink`,
 //! `scheduler`) import nothing of the core: a backend's view of it is this module alone.
@@ -76,7 +76,6 @@
 //! The trait is object safe: the core holds a `Box<dyn Scheduler>`, so server code needs no
 //! generics and one test binary can run the same body on both backends.
 
-mod collect;
 mod drive;
 pub(crate) mod fd;
 pub(crate) mod instant;
@@ -87,7 +86,8 @@ pub(crate) mod stamp;
 pub(crate) mod task_id;
 pub(crate) mod turn;
 
-pub use collect::{on, set_sink, stamp, to_sink, with_current_stamp, with_stamp};
+pub use crate::reactor::{stamp, with_current_stamp};
+pub use crate::trace::{on, set_sink, to_sink, with_stamp};
 pub use drive::{runtime, Drive};
 pub use fd::{Fd, Token};
 pub use instant::Instant;
