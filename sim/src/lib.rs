@@ -8,12 +8,13 @@
 //! |-------------|-------------------------------------------------------------------------|
 //! | `builder`   | [`SimBuilder`]: hosts, links, faults, limits; validated before running   |
 //! | `sim`       | [`Sim`]: the driver loop (step a ready reactor, or jump the clock)       |
-//! | `world`     | the kernel: `syscalls.rs` (calls), `deliver.rs`, `verdicts.rs` and `injector.rs` (faults), `hash.rs`, `ready.rs` (what the driver steps by) |
+//! | `stepping`  | the driver's ready set, timer index and choice of reactor                |
+//! | `world`     | the kernel: `syscalls.rs` (calls), `deliver.rs`, `verdicts.rs` and `injector.rs` (faults), `hash.rs` |
 //! | `poller`    | `SimPoller`: a reactor's `Scheduler` view of the world                  |
 //! | `net`       | the TCP model (`tcp.rs`, `tables.rs`, `socket.rs`), the event queue, links |
 //! | `classes`   | the one table of fault classes, and [`FaultClass`] from it               |
 //! | [`faults`]  | [`FaultPlan`], [`FaultCounts`]                                           |
-//! | `sched`     | [`Strategy`]: seeded random choice, and PCT                             |
+//! | `sched`     | [`Strategy`]: seeded random choice (of reactor, of task), and PCT       |
 //! | `spin`      | livelock detection: steps without going idle, and what the busy tasks called |
 //! | `seeds`     | [`SeedRange`] (`A..B`, `A..=B`, `N`) and [`Shard`] (`K/N`)              |
 //! | `rng`       | named ChaCha8 streams derived from the seed, and the fault dice         |
@@ -50,6 +51,7 @@ pub mod shrink;
 mod sim;
 mod site;
 mod spin;
+mod stepping;
 pub mod testing;
 mod trace;
 mod world;

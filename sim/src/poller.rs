@@ -85,8 +85,7 @@ impl Scheduler for SimPoller {
         let mut w = self.w();
         let w = &mut *w;
         let i = w
-            .stepping
-            .picker
+            .tasks
             .pick_task(self.reactor, runnable, w.clock, &mut w.rng.sched);
         w.hash
             .mix(&[0x91, self.reactor as u64, runnable[i].number()]);

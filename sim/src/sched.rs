@@ -61,7 +61,28 @@ impl std::fmt::Display for Strategy {
     }
 }
 
-/// The strategy's state for one run.
+/// The driver's choice of which ready reactor steps next: seeded, and the same under every
+/// strategy (PCT orders tasks, not reactors).
+#[derive(Debug)]
+pub(crate) struct ReactorPicker {
+    /// The key every choice is derived from (the task picker's).
+    key: u64,
+    /// The instant of the last choice, and how many were made then.
+    picks: (Instant, u64),
+}
+
+impl ReactorPicker {
+    /// Picks one of `n` ready reactors at `now`.
+    pub(crate) fn pick(&mut self, n: usize, now: Instant) -> usize {
+        if n == 1 {
+            return 0;
+        }
+        let k = next_at(&mut self.picks, now);
+        choose(self.key, now, 0, k, n)
+    }
+}
+
+/// The strategy's state for one run: the choice of task within a reactor.
 #[derive(Debug)]
 pub(crate) struct Picker {
     strategy: Strategy,
@@ -75,8 +96,6 @@ pub(crate) struct Picker {
     low: u64,
     /// Random: the key every choice is derived from.
     key: u64,
-    /// Random: the instant of the last choice of reactor, and how many were made then.
-    reactor_picks: (Instant, u64),
     /// Random: per reactor, the instant of its last choice of task and how many were made
     /// then.
     task_picks: Vec<(Instant, u64)>,
@@ -123,8 +142,15 @@ impl Picker {
             steps: 0,
             low: 1 << 20,
             key: rng.next_u64(),
-            reactor_picks: (Instant::ZERO, 0),
             task_picks: Vec::new(),
+        }
+    }
+
+    /// The driver's reactor picker, sharing this run's key.
+    pub(crate) fn reactor_picker(&self) -> ReactorPicker {
+        ReactorPicker {
+            key: self.key,
+            picks: (Instant::ZERO, 0),
         }
     }
 
@@ -168,14 +194,5 @@ impl Picker {
             self.priorities.insert((reactor, t), self.low);
         }
         best.0
-    }
-
-    /// Picks one of `n` ready reactors at `now`.
-    pub(crate) fn pick_reactor(&mut self, n: usize, now: Instant) -> usize {
-        if n == 1 {
-            return 0;
-        }
-        let k = next_at(&mut self.reactor_picks, now);
-        choose(self.key, now, 0, k, n)
     }
 }

@@ -18,6 +18,7 @@ use crate::builder::{Main, Role, SimBuilder};
 use crate::net::queue::WorldEvent;
 use crate::poller::{Pokes, SimPoller};
 use crate::report::{ConfigError, Failure, FailureKind, Outcome, Report};
+use crate::stepping::Stepping;
 use crate::world::{HostRequest, World};
 
 /// A host's runtime and main.
@@ -55,6 +56,8 @@ impl HostRt {
 pub struct Sim {
     /// Everything simulated.
     world: Rc<RefCell<World>>,
+    /// Which reactors may have work, their timers, and the choice among them.
+    stepping: Stepping,
     /// Host runtimes, by host index.
     hosts: Vec<HostRt>,
     /// The host of each reactor.
@@ -88,6 +91,11 @@ impl Sim {
     pub(crate) fn new(b: SimBuilder) -> Result<Sim, ConfigError> {
         let world = World::from_builder(&b);
         let ranges = world.host_reactors.clone();
+        let stepping = Stepping {
+            ready: Default::default(),
+            timers: Default::default(),
+            picker: world.tasks.reactor_picker(),
+        };
         let world = Rc::new(RefCell::new(world));
         let pokes = Arc::new(Pokes::default());
         let hosts: Vec<HostRt> = b
@@ -118,6 +126,7 @@ impl Sim {
             .count();
         Ok(Sim {
             world,
+            stepping,
             hosts,
             reactor_host,
             pokes,
@@ -167,9 +176,10 @@ impl Sim {
             self.clients_left += 1; // a restarted client runs its main again
         }
         h.rts = rts;
-        let mut w = self.world.borrow_mut();
-        for r in h.reactors.clone() {
-            w.stepping.ready.insert(r);
+        let reactors = h.reactors.clone();
+        self.stepping.file_woken(&mut self.world.borrow_mut().woken);
+        for r in reactors {
+            self.stepping.ready.insert(r);
         }
     }
 
@@ -211,13 +221,10 @@ impl Sim {
             }
             let pick = {
                 let mut w = self.world.borrow_mut();
-                let w = &mut *w;
-                let n = w.stepping.ready.len();
-                (n > 0).then(|| {
-                    w.stepping
-                        .ready
-                        .nth(w.stepping.picker.pick_reactor(n, w.clock))
-                })
+                let st = &mut self.stepping;
+                st.file_woken(&mut w.woken);
+                let n = st.ready.len();
+                (n > 0).then(|| st.ready.nth(st.picker.pick(n, w.clock)))
             };
             match pick {
                 Some(r) => {
@@ -239,7 +246,8 @@ impl Sim {
     /// Turns reactor `r` once, then files it as ready or idle.
     fn step(&mut self, r: usize) {
         if self.runtime(r).is_none() {
-            self.world.borrow_mut().stepping.ready.remove(r);
+            self.stepping
+                .unlist(r, &mut self.world.borrow_mut().reactors[r].listed);
             return;
         }
         self.steps += 1;
@@ -250,10 +258,12 @@ impl Sim {
         let mut w = self.world.borrow_mut();
         self.livelocked = w.spin.tick();
         let due = next.is_some_and(|t| t <= w.clock);
+        self.stepping.file_woken(&mut w.woken);
         if !(runnable || due || !w.reactors[r].pending.is_empty()) {
-            w.stepping.ready.remove(r);
+            self.stepping.unlist(r, &mut w.reactors[r].listed);
         }
-        w.stepping.timers.set(r, next);
+        self.stepping.timers.set(r, next);
+        w.reactors[r].next_timer = next;
         drop(w);
         self.collect_outcome(self.reactor_host[r]);
     }
@@ -307,7 +317,7 @@ impl Sim {
     /// Nothing can run: jump to the next event and deliver everything due then.
     fn advance(&mut self) -> Result<(), FailureKind> {
         let mut w = self.world.borrow_mut();
-        let next = match (w.queue.next_at(), w.stepping.timers.first()) {
+        let next = match (w.queue.next_at(), self.stepping.timers.first()) {
             (Some(a), Some(b)) => a.min(b),
             (a, b) => a.or(b).ok_or(()).map_err(|()| FailureKind::Stall {
                 blocked: Vec::new(),
@@ -329,9 +339,11 @@ impl Sim {
                 w.deliver(ev);
             }
         });
-        let due: Vec<usize> = w.stepping.timers.due(now).collect();
+        let st = &mut self.stepping;
+        st.file_woken(&mut w.woken);
+        let due: Vec<usize> = st.timers.due(now).collect();
         for r in due {
-            w.stepping.ready.insert(r);
+            st.ready.insert(r);
         }
         Ok(())
     }
@@ -347,10 +359,10 @@ impl Sim {
         }
         let poked: Vec<usize> =
             std::mem::take(&mut *self.pokes.list.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut w = self.world.borrow_mut();
+        self.stepping.file_woken(&mut self.world.borrow_mut().woken);
         for r in poked {
             if self.runtime(r).is_some() {
-                w.stepping.ready.insert(r);
+                self.stepping.ready.insert(r);
             }
         }
     }
@@ -392,6 +404,12 @@ impl Sim {
             });
             if !crashed {
                 return;
+            }
+            self.stepping.file_woken(&mut w.woken);
+            for r in self.hosts[host].reactors.clone() {
+                self.stepping.unlist(r, &mut w.reactors[r].listed);
+                self.stepping.timers.set(r, None);
+                w.reactors[r].next_timer = None;
             }
             if let Some(d) = restart_after {
                 let at = w.clock + d;

@@ -1,14 +1,14 @@
 //! The world, the simulated kernel: one clock, the TCP model (`net::tcp`), the network's links
-//! and event queue, the fault injector, the hosts, each reactor's queue of readiness events,
-//! what the driver steps by (`ready.rs`), and the run's ledger (hash, deliveries, requests for
+//! and event queue, the fault injector, the hosts, each reactor's queue of readiness events
+//! (an event for a reactor off the driver's ready set rings the driver, through `woken`), the
+//! choice of a task a reactor asks for, and the run's ledger (hash, deliveries, requests for
 //! the driver). A call goes faults (`verdicts.rs`) → TCP model → ledger in `syscalls.rs`; the
-//! network's deliveries are `deliver.rs`. The driver (`sim.rs`) owns the runtimes and decides
-//! who steps next.
+//! network's deliveries are `deliver.rs`. The driver (`sim.rs`, with `stepping.rs`) owns the
+//! runtimes, the ready set, the timer index and the choice of reactor.
 
 mod deliver;
 mod hash;
 pub(crate) mod injector;
-mod ready;
 mod setup;
 mod syscalls;
 mod verdicts;
@@ -30,7 +30,6 @@ use crate::site::{Label, Peer, Site};
 
 use hash::RunHash;
 use injector::Injector;
-pub(crate) use ready::Stepping;
 
 /// A reactor as the world sees it: whose it is and what is waiting for its next `poll`.
 #[derive(Debug)]
@@ -45,6 +44,11 @@ pub(crate) struct ReactorState {
     pub(crate) registered: std::collections::BTreeSet<Token>,
     /// Injected `EINTR`s in a row, capped by the plan.
     pub(crate) eintr_streak: u32,
+    /// Rung in `World::woken` and not yet taken off the driver's ready set since.
+    pub(crate) listed: bool,
+    /// When its next timer falls due, as the driver last filed it (the timeout its `poll`
+    /// would block for): what `deadline-race` aims segments at.
+    pub(crate) next_timer: Option<Instant>,
 }
 
 /// Where a fault opportunity belongs: a socket or a reactor (crashes count at their host).
@@ -107,8 +111,11 @@ pub(crate) struct World {
     pub(crate) reactors: Vec<ReactorState>,
     /// The TCP model: every socket, and the knobs.
     pub(crate) tcp: Tcp,
-    /// What the driver chooses the next step from: ready reactors, their timers, the picker.
-    pub(crate) stepping: Stepping,
+    /// Chooses a task within a reactor, when its `Scheduler::pick` asks.
+    pub(crate) tasks: crate::sched::Picker,
+    /// Reactors that have events waiting since the driver last looked, each once: the driver
+    /// moves them into its ready set (`crate::stepping`) before it next files or picks.
+    pub(crate) woken: Vec<usize>,
     /// The run's hash.
     pub(crate) hash: RunHash,
     /// Network events delivered.
@@ -220,6 +227,10 @@ impl World {
             Some(last) if last.token == token => last.ready |= ready,
             _ => pending.push(Event { token, ready }),
         }
-        self.stepping.ready.insert(reactor);
+        let state = &mut self.reactors[reactor];
+        if !state.listed {
+            state.listed = true;
+            self.woken.push(reactor);
+        }
     }
 }

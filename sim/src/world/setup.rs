@@ -4,7 +4,7 @@ use doppel_core::time::Instant;
 
 use super::hash::RunHash;
 use super::injector::Injector;
-use super::{ReactorState, Stepping, World};
+use super::{ReactorState, World};
 use crate::builder::SimBuilder;
 use crate::faults::FaultPlan;
 use crate::host::HostState;
@@ -94,6 +94,8 @@ impl World {
                 pending: Vec::new(),
                 registered: Default::default(),
                 eintr_streak: 0,
+                listed: false,
+                next_timer: None,
             }));
             host_reactors.push(start..reactors.len());
         }
@@ -121,11 +123,8 @@ impl World {
                 },
                 n_hosts,
             ),
-            stepping: Stepping {
-                ready: Default::default(),
-                timers: Default::default(),
-                picker,
-            },
+            tasks: picker,
+            woken: Vec::new(),
             hash,
             delivered: 0,
             requests: Vec::new(),
@@ -135,7 +134,7 @@ impl World {
     }
 
     /// A crash, in the world: connections reset toward their peers, sockets and descriptors
-    /// gone, the reactor's queue emptied.
+    /// gone, the reactor's queue emptied (the driver drops its reactors from the ready set).
     pub(crate) fn crash_host(&mut self, host: usize) {
         let socks: Vec<_> = self.tcp.tables[host].open().collect();
         for s in socks {
@@ -151,8 +150,6 @@ impl World {
         self.tcp.tables[host].wipe();
         self.hosts[host].up = false;
         for r in self.host_reactors[host].clone() {
-            self.stepping.ready.remove(r);
-            self.stepping.timers.set(r, None);
             self.reactors[r].pending.clear();
             self.reactors[r].registered.clear();
         }

@@ -225,7 +225,7 @@ impl World {
         if !self.faults.armed(FaultClass::DeadlineRace) {
             return Race::Planned;
         }
-        let Some(t) = self.stepping.timers.get(reactor) else {
+        let Some(t) = self.reactors[reactor].next_timer else {
             return Race::Planned;
         };
         let reach = at + Duration::from_secs(10);

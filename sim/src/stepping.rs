@@ -1,22 +1,49 @@
-//! Which reactors can make progress, as the driver sees it: a ready set with O(1) insert, remove and seeded pick, and
-//! an index of reactor timers in deadline order. Neither is ever scanned whole per step.
+//! The driver's state of what can make progress: a ready set with O(1) insert, remove and
+//! seeded pick, an index of reactor timers in deadline order, and the choice of reactor. Neither
+//! is ever scanned whole per step. The world only rings (`World::woken`); the driver files.
 
 use std::collections::BTreeSet;
 
 use doppel_core::time::Instant;
 
-use crate::sched::Picker;
+use crate::sched::ReactorPicker;
 
 /// What the driver chooses the next step from: which reactors may have work, when each one's
-/// next timer falls due, and the seeded picker (of a reactor, and of a task within it).
+/// next timer falls due, and the seeded choice among the ready ones. (The choice of a task
+/// within a reactor answers that reactor's `Scheduler::pick`, so it is the pollers', in the
+/// world.)
 #[derive(Debug)]
 pub(crate) struct Stepping {
     /// Reactors that may have work now.
     pub(crate) ready: ReadySet,
     /// Each reactor's next timer, and the index of them in order.
     pub(crate) timers: TimerIndex,
-    /// Chooses tasks and reactors.
-    pub(crate) picker: Picker,
+    /// Chooses which ready reactor steps next.
+    pub(crate) picker: ReactorPicker,
+}
+
+impl Stepping {
+    /// Files the reactors the world rang since the driver last looked. Called before any other
+    /// change to the ready set or pick from it, so the set's order is the order things happened
+    /// in, as if the world had filed them itself.
+    #[inline]
+    pub(crate) fn file_woken(&mut self, woken: &mut Vec<usize>) {
+        if woken.is_empty() {
+            return;
+        }
+        for &r in woken.iter() {
+            self.ready.insert(r);
+        }
+        woken.clear();
+    }
+
+    /// Takes reactor `r` off the ready set, and clears the world's note that it was rung
+    /// (`listed`), so the world rings again on its next event.
+    #[inline]
+    pub(crate) fn unlist(&mut self, r: usize, listed: &mut bool) {
+        self.ready.remove(r);
+        *listed = false;
+    }
 }
 
 /// Reactors that may have work now (events queued, tasks runnable, a timer due).
@@ -95,11 +122,6 @@ impl TimerIndex {
             self.order.insert((new, r));
         }
         self.next[r] = at;
-    }
-
-    /// Reactor `r`'s next timer.
-    pub(crate) fn get(&self, r: usize) -> Option<Instant> {
-        self.next.get(r).copied().flatten()
     }
 
     /// The earliest timer of any reactor.
