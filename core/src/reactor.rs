@@ -59,6 +59,8 @@ pub(crate) struct Reactor {
     pub(crate) members: Membership,
     /// What the runtime absorbed, for tests and benchmarks.
     pub(crate) counters: Counters,
+    /// The read buffers `TcpStream::read_chunk` lends.
+    pub(crate) chunks: Rc<crate::net::chunk::ChunkPool>,
     /// How its trace events are labelled.
     pub(crate) label: Label,
     /// The clock at the start of the current turn, for trace stamps (read without borrowing
@@ -195,6 +197,7 @@ impl Reactor {
             deadlines: Deadlines::default(),
             members,
             counters: Counters::default(),
+            chunks: Rc::default(),
             label,
             trace_now: Cell::new(Instant::ZERO),
         })

@@ -106,12 +106,18 @@ pub(crate) enum Call {
     Wait,
 }
 
-/// Traces one attempt of a socket call.
-#[inline]
+/// Traces one attempt of a socket call: with nobody listening, the one load and branch of
+/// [`on`], inlined at the call site (the event itself is built out of line).
+#[inline(always)]
 pub(crate) fn call(c: Call, fd: Fd, out: Outcome<'_>) {
-    if !on() {
-        return;
+    if on() {
+        call_traced(c, fd, out);
     }
+}
+
+/// [`call`]'s event, once someone listens.
+#[inline(never)]
+fn call_traced(c: Call, fd: Fd, out: Outcome<'_>) {
     let name = match c {
         Call::Read => "read",
         Call::Write => "write",

@@ -10,15 +10,16 @@ use doppel::net::{TcpListener, TcpStream, ToSocketAddr};
 use crate::wire::{fill, Gen};
 use crate::workload::{Load, Task, Variant, Workload, CORRECT};
 
-/// Echoes one connection until the peer closes it.
+/// Echoes one connection until the peer closes it. Each read borrows a buffer from the
+/// reactor's pool (`read_chunk`) and gives it back once its bytes are written, so a connection
+/// waiting for its next message holds no buffer.
 pub async fn handle(conn: TcpStream) -> io::Result<()> {
-    let mut buf = vec![0u8; 16 * 1024];
     loop {
-        let n = conn.read(&mut buf).await?;
-        if n == 0 {
+        let data = conn.read_chunk().await?;
+        if data.is_empty() {
             return Ok(());
         }
-        conn.write_all(&buf[..n]).await?;
+        conn.write_all(&data).await?;
     }
 }
 

@@ -1,5 +1,5 @@
-//! The load generator: one mio loop driving N connections in 64-byte ping-pong (one message
-//! outstanding per connection), optionally timing every round trip into a histogram, and a
+//! The load generator: one mio loop driving N connections in ping-pong (one message
+//! outstanding per connection: 64-byte echo, or a RESP `GET`), optionally timing every round trip into a histogram, and a
 //! holder of idle connections.
 
 use std::io::{ErrorKind, Read, Write};
@@ -14,6 +14,28 @@ use crate::latency::Histogram;
 /// The message size.
 pub const MSG: usize = 64;
 
+/// What a round trip is: the request a client sends, and how many bytes its reply has.
+#[derive(Clone, Copy, Debug)]
+pub struct Proto {
+    /// The request.
+    pub request: &'static [u8],
+    /// The reply's length.
+    pub reply: usize,
+}
+
+/// Echo: 64 bytes out, the same 64 back.
+pub const ECHO: Proto = Proto {
+    request: &[b'x'; MSG],
+    reply: MSG,
+};
+
+/// A RESP `GET key` of a key never set, answered `$-1\r\n` (by `examples/kv` and by
+/// redis-server alike).
+pub const KV_GET: Proto = Proto {
+    request: b"*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n",
+    reply: 5,
+};
+
 /// Connected clients, ready to ping-pong.
 pub struct Load {
     /// The load's own poller.
@@ -24,6 +46,8 @@ pub struct Load {
     got: Vec<usize>,
     /// When the current message was sent, per connection (read only when timing).
     sent: Vec<Instant>,
+    /// What each round trip sends and expects.
+    proto: Proto,
 }
 
 /// When a run ends.
@@ -56,8 +80,13 @@ pub fn connect_std(addr: SocketAddr, n: usize) -> Vec<StdStream> {
 }
 
 impl Load {
-    /// Connects `n` clients to `addr`.
+    /// Connects `n` echo clients to `addr`.
     pub fn connect(addr: SocketAddr, n: usize) -> Load {
+        Load::connect_with(addr, n, ECHO)
+    }
+
+    /// Connects `n` clients to `addr` that speak `proto`.
+    pub fn connect_with(addr: SocketAddr, n: usize, proto: Proto) -> Load {
         let poll = Poll::new().expect("poll");
         let mut conns = Vec::with_capacity(n);
         for (i, s) in connect_std(addr, n).into_iter().enumerate() {
@@ -74,6 +103,7 @@ impl Load {
             got: vec![0; n],
             sent: Vec::with_capacity(n),
             conns,
+            proto,
         }
     }
 
@@ -92,7 +122,7 @@ impl Load {
 
     /// The ping-pong loop behind [`Load::run`] and [`Load::run_timed`].
     fn drive(&mut self, until: Until, mut lat: Option<&mut Histogram>) -> (u64, Duration) {
-        let msg = [b'x'; MSG];
+        let (msg, reply) = (self.proto.request, self.proto.reply);
         let mut buf = [0u8; 4096];
         let n = self.conns.len();
         let mut rounds = vec![0u64; n];
@@ -107,7 +137,7 @@ impl Load {
             if lat.is_some() {
                 *sent = Instant::now();
             }
-            c.write_all(&msg).expect("first write");
+            c.write_all(msg).expect("first write");
         }
         while inflight > 0 {
             let timeout = match (until, stopped) {
@@ -134,8 +164,8 @@ impl Load {
                     }
                 }
                 let now = lat.as_ref().map(|_| Instant::now());
-                while self.got[i] >= MSG {
-                    self.got[i] -= MSG;
+                while self.got[i] >= reply {
+                    self.got[i] -= reply;
                     inflight -= 1;
                     if stopped.is_some() {
                         continue;
@@ -155,7 +185,7 @@ impl Load {
                             // serves as its send time (one read per round trip, not two).
                             self.sent[i] = now;
                         }
-                        c.write_all(&msg).expect("write");
+                        c.write_all(msg).expect("write");
                         inflight += 1;
                     }
                 }

@@ -11,12 +11,15 @@
 //! | `syscalls`      | perf syscall counts per call and per thread, eventfd writes apart     |
 //! | `measure`       | `all`: syscalls, callgrind instructions, RSS, paired throughput       |
 //! | `multi`         | `multi`: syscalls, paired throughput and latency of the multi runtimes |
+//! | `examples`      | `examples`: `examples/echo` and `examples/kv` as users run them, beside peers |
 //!
 //! `cargo run --release -- all` runs the single-threaded comparison and prints its README table;
 //! `cargo run --release -- multi` runs the multi-threaded one;
+//! `cargo run --release -- examples` measures the README's example servers;
 //! `cargo run --release -- serve doppel|tokio|mio|doppel-multi|tokio-mt` runs one server
 //! (prints its port).
 
+mod examples;
 mod latency;
 mod load;
 mod measure;
@@ -32,6 +35,7 @@ fn usage() -> ExitCode {
     eprintln!(
         "usage:\n  real-echo all [--pairs N] [--secs S] [--only syscalls|instructions|rss|throughput]...\n  \
          real-echo multi [--pairs N] [--secs S] [--only syscalls|instructions|throughput]...\n  \
+         real-echo examples [--only syscalls|instructions|rss]...\n  \
          real-echo serve doppel|tokio|mio|doppel-multi|tokio-mt [--exit-after N]   run one server on 127.0.0.1:0"
     );
     ExitCode::from(2)
@@ -57,6 +61,10 @@ fn main() -> ExitCode {
         }
         ["all", rest @ ..] => match measure::Options::parse(rest) {
             Some(opts) => measure::all(&opts),
+            None => usage(),
+        },
+        ["examples", rest @ ..] => match measure::Options::parse(rest) {
+            Some(opts) => examples::run(&opts),
             None => usage(),
         },
         ["multi", rest @ ..] => match measure::Options::parse(rest) {

@@ -9,13 +9,15 @@
 //! a DNS lookup would reach outside the simulated world.
 
 mod addr;
+pub(crate) mod chunk;
 mod detach;
 mod listener;
 mod serve;
 mod stream;
 
 pub use addr::{name_not_known, ToSocketAddr};
+pub use chunk::{Chunk, CHUNK_SIZE};
 pub use detach::Detached;
 pub use listener::{Accept, TcpListener};
 pub use serve::{serve, serve_with, ServeOptions};
-pub use stream::{Read, TcpStream, WaitReady, Write, WriteAll};
+pub use stream::{Read, ReadChunk, TcpStream, WaitReady, Write, WriteAll};

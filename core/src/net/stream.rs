@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 use super::addr::ToSocketAddr;
+use super::chunk::Chunk;
 use crate::driver::fd::Fd;
 use crate::driver::instant::Instant;
 use crate::driver::ready::Direction;
@@ -119,6 +120,31 @@ impl TcpStream {
         Read {
             stream: self,
             buf,
+            guard: ParkGuard::new(&self.reg, Direction::Read),
+        }
+    }
+
+    /// Waits for data holding no buffer, then reads up to [`CHUNK_SIZE`] bytes into one lent
+    /// by the reactor's pool: the read for a server whose connections sit idle between requests
+    /// (an idle connection then holds no read buffer). An empty [`Chunk`] is end of stream.
+    /// Same retry loop, faults, deadlines and trace as [`TcpStream::read`].
+    ///
+    /// ```no_run
+    /// # async fn echo(conn: doppel_core::net::TcpStream) -> std::io::Result<()> {
+    /// loop {
+    ///     let data = conn.read_chunk().await?;
+    ///     if data.is_empty() {
+    ///         return Ok(());
+    ///     }
+    ///     conn.write_all(&data).await?;
+    /// } // `data` dropped: the buffer is back in the pool before the next wait
+    /// # }
+    /// ```
+    ///
+    /// [`CHUNK_SIZE`]: crate::net::CHUNK_SIZE
+    pub fn read_chunk(&self) -> ReadChunk<'_> {
+        ReadChunk {
+            stream: self,
             guard: ParkGuard::new(&self.reg, Direction::Read),
         }
     }
@@ -370,6 +396,54 @@ impl Future for Read<'_> {
         let this = self.get_mut();
         this.stream
             .poll_read_with(Wait::Park(cx, true), this.buf, &mut this.guard.parked)
+    }
+}
+
+/// The future of [`TcpStream::read_chunk`].
+#[derive(Debug)]
+pub struct ReadChunk<'a> {
+    stream: &'a TcpStream,
+    /// Un-parks on drop.
+    guard: ParkGuard<'a>,
+}
+
+impl Future for ReadChunk<'_> {
+    type Output = io::Result<Chunk>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let stream = this.stream;
+        let pool = &stream.reg.reactor().chunks;
+        // Taken only when the retry loop is about to call `read(2)`: a wait holds no buffer.
+        let mut lent: Option<Box<[u8]>> = None;
+        let res = stream.reg.poll_io(
+            Call::Read,
+            Direction::Read,
+            Wait::Park(cx, true),
+            Retry::Plain,
+            &mut this.guard.parked,
+            |s, fd| s.read(fd, lent.get_or_insert_with(|| pool.take())),
+        );
+        match (res, lent) {
+            (Poll::Ready(Ok(n)), Some(buf)) => {
+                if n > 0 && n < buf.len() {
+                    stream.reg.short_transfer(Direction::Read);
+                }
+                Poll::Ready(Ok(Chunk::new(buf, n, pool.clone())))
+            }
+            (res, lent) => {
+                if let Some(buf) = lent {
+                    pool.put(buf);
+                }
+                match res {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::WouldBlock => {
+                        Poll::Ready(Err(e))
+                    }
+                    Poll::Ready(Err(e)) => Poll::Ready(Err(stream.err("read", e))),
+                    Poll::Ready(Ok(_)) => unreachable!("doppel: a read returned without a buffer"),
+                }
+            }
+        }
     }
 }
 

@@ -7,7 +7,13 @@
 //! per batch of requests and never across an `await`.
 //!
 //! A connection reads into a buffer, parses every complete request in it, executes them in
-//! order, and sends all their replies with one `write_all` per read: a pipeline of N requests
+//! order, and sends all their replies with one `write_all` per read. With no request part-read,
+//! the buffer is one lent by the reactor (`TcpStream::read_chunk`) and given back once the
+//! batch is answered; only a request split across reads is copied into the connection's own
+//! buffer. So a connection waiting for its next request holds no read buffer (and its reply
+//! buffer only if a reply was small): 10,000 idle clients do not hold 10,000 × 16 KiB. A
+//! pipeline of N requests
+//! that arrives in one read costs one `read` and one `write`, a pipeline of N requests
 //! that arrives in one read costs one `read` and one `write`, which is where Redis gets its
 //! pipelining speed too. Two deadlines guard the reads: a request that has started arriving
 //! must be complete within [`Config::request_timeout`], and a connection with nothing pending
@@ -42,8 +48,13 @@ use super::resp::{self, Parsed};
 use super::store::{self, Shared};
 use super::{reply, Variant};
 
-/// The read buffer's size to start with (and to go back to after a big request).
+/// The own read buffer's size to start with, once a request is split across reads (and to go
+/// back to after a big request).
 const INITIAL_BUF: usize = 16 * 1024;
+
+/// A reply buffer grown beyond this is given back once its replies are written (smaller ones
+/// are kept: an idle connection then holds at most this much).
+const KEEP_OUT: usize = 512;
 
 /// The least free space worth a `read`; below it the buffer is compacted or grown first.
 const MIN_READ: usize = 4 * 1024;
@@ -126,7 +137,7 @@ struct Session {
     config: Config,
     /// Correct, or the twin.
     variant: Variant,
-    /// Bytes read; `buf[start..end]` is not parsed yet.
+    /// A request split across reads, `buf[start..end]`; empty (and unallocated) when none is.
     buf: Vec<u8>,
     /// The first unparsed byte.
     start: usize,
@@ -158,11 +169,11 @@ pub async fn handle(
         store,
         config,
         variant,
-        buf: vec![0; INITIAL_BUF],
+        buf: Vec::new(),
         start: 0,
         end: 0,
         need: 1,
-        out: Vec::with_capacity(INITIAL_BUF),
+        out: Vec::new(),
         parser: resp::Parser::new(),
         last_read: Instant::now(),
         partial_since: None,
@@ -170,10 +181,16 @@ pub async fn handle(
     };
     loop {
         s.arm()?;
-        s.make_room();
-        let n = match s.conn.read(&mut s.buf[s.end..]).await {
-            Ok(0) => return Ok(()),
-            Ok(n) => n,
+        let got = if s.start == s.end {
+            s.conn.read_chunk().await.map(Got::Lent)
+        } else {
+            s.make_room();
+            s.conn.read(&mut s.buf[s.end..]).await.map(Got::Own)
+        };
+        let got = match got {
+            Ok(Got::Own(0)) => return Ok(()),
+            Ok(Got::Lent(chunk)) if chunk.is_empty() => return Ok(()),
+            Ok(got) => got,
             Err(e) if e.kind() == io::ErrorKind::TimedOut => {
                 if s.expired() {
                     return Ok(());
@@ -182,18 +199,38 @@ pub async fn handle(
             }
             Err(e) => return Err(e),
         };
-        s.end += n;
         s.last_read = Instant::now();
-        loop {
-            let next = s.process();
-            s.flush().await?;
-            match next {
-                Next::Read => break,
-                Next::Write => continue,
-                Next::Close => return Ok(()),
+        let close = match got {
+            Got::Own(n) => {
+                s.end += n;
+                let buf = std::mem::take(&mut s.buf);
+                let close = s.answer(&buf, s.start..s.end).await;
+                if s.start == s.end {
+                    // The split request is answered: the own buffer goes back to the allocator.
+                    (s.start, s.end) = (0, 0);
+                } else {
+                    s.buf = buf;
+                }
+                close?
             }
+            Got::Lent(chunk) => {
+                let close = s.answer(&chunk, 0..chunk.len()).await?;
+                s.keep_partial(&chunk);
+                close
+            }
+        };
+        if close {
+            return Ok(());
         }
     }
+}
+
+/// What a read brought: bytes appended to the connection's own buffer, or a lent chunk.
+enum Got {
+    /// This many bytes, at `buf[end..]`.
+    Own(usize),
+    /// The reactor's buffer, with the bytes.
+    Lent(doppel::net::Chunk),
 }
 
 /// What a connection does after a batch of requests.
@@ -208,6 +245,32 @@ enum Next {
 }
 
 impl Session {
+    /// Answers the complete requests of `data[range]`, writing replies as they are due; true if
+    /// the connection is to close. `self.start`/`self.end` are the cursor into `data` meanwhile.
+    async fn answer(&mut self, data: &[u8], range: std::ops::Range<usize>) -> io::Result<bool> {
+        (self.start, self.end) = (range.start, range.end);
+        loop {
+            let next = self.process(data);
+            self.flush().await?;
+            match next {
+                Next::Read => return Ok(false),
+                Next::Write => continue,
+                Next::Close => return Ok(true),
+            }
+        }
+    }
+
+    /// After a batch from a lent chunk: copies the request it left part-read (if any) into the
+    /// connection's own buffer, since the chunk goes back to the reactor.
+    fn keep_partial(&mut self, chunk: &[u8]) {
+        let rest = &chunk[self.start..self.end];
+        if !rest.is_empty() {
+            self.buf = vec![0; INITIAL_BUF.max(rest.len() + MIN_READ)];
+            self.buf[..rest.len()].copy_from_slice(rest);
+        }
+        (self.start, self.end) = (0, rest.len());
+    }
+
     /// Sets the read deadline this moment calls for, if it is not already set.
     fn arm(&mut self) -> io::Result<()> {
         match (self.partial_since, self.armed) {
@@ -247,16 +310,9 @@ impl Session {
         closing
     }
 
-    /// Makes room for the next read: rewinds an empty buffer, moves a partial request to the
+    /// Makes room in the own buffer for the next read of a split request: moves it to the
     /// front, and grows the buffer (doubling) for a request bigger than it.
     fn make_room(&mut self) {
-        if self.start == self.end {
-            self.start = 0;
-            self.end = 0;
-            if self.buf.len() > 4 * INITIAL_BUF {
-                self.buf = vec![0; INITIAL_BUF];
-            }
-        }
         if self.buf.len() - self.end >= MIN_READ {
             return;
         }
@@ -277,8 +333,8 @@ impl Session {
             self.conn.write_all(&self.out).await?;
             self.out.clear();
         }
-        if self.out.capacity() > 4 * FLUSH_AT {
-            self.out = Vec::with_capacity(INITIAL_BUF);
+        if self.out.capacity() > KEEP_OUT {
+            self.out = Vec::new();
         }
         Ok(())
     }
@@ -286,11 +342,11 @@ impl Session {
     /// Parses and executes the complete requests in the buffer, appending the replies, until
     /// none is left ([`Next::Read`]), [`FLUSH_AT`] reply bytes are queued ([`Next::Write`]),
     /// or the connection is to close.
-    fn process(&mut self) -> Next {
+    fn process(&mut self, data: &[u8]) -> Next {
         let mut store = store::lock(&self.store);
         let mut completed = false;
         while self.end - self.start >= self.need {
-            let buf = &self.buf[self.start..self.end];
+            let buf = &data[self.start..self.end];
             match self.parser.parse(buf) {
                 Ok(Parsed::Request { used }) => {
                     let (args, before) = (self.parser.args(), self.out.len());
