@@ -206,6 +206,42 @@ impl Sim {
         result
     }
 
+    /// Runs as [`Sim::run`] does, writing the run's trace to `path` as it goes (`format`: text
+    /// or JSON lines, the same bytes `Trace::write` gives), with the trace's memory bounded by
+    /// [`doppel_trace::STREAM_BYTES`]: for runs whose whole trace would not fit in memory. A
+    /// regular file is replaced whole when the run ends, failing or not; the report carries no
+    /// trace. The outer error is the trace file's (opening or writing it), naming the path.
+    ///
+    /// ```no_run
+    /// # fn main() -> std::io::Result<()> {
+    /// use doppel_sim::SimBuilder;
+    /// let world = SimBuilder::new(7).client("c", "10.0.0.1", || async { Ok(()) });
+    /// let sim = world.build().expect("a valid world");
+    /// let outcome = sim.run_trace_to("run.trace".as_ref(), doppel_trace::Format::Text)?;
+    /// assert!(outcome.is_ok());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn run_trace_to(
+        self,
+        path: &std::path::Path,
+        format: doppel_trace::Format,
+    ) -> io::Result<Result<Report, Box<Failure>>> {
+        let named = |e: io::Error| {
+            io::Error::new(
+                e.kind(),
+                format!("writing trace to {}: {e}", path.display()),
+            )
+        };
+        let out = doppel_trace::StreamOutput::create(path).map_err(named)?;
+        let plan = self.world.borrow().faults.plan.to_string();
+        let header = doppel_trace::Header::new("sim", Some(self.seed), plan);
+        let (result, written) =
+            doppel_trace::capture_to(&header, format, out, move || self.run_untraced());
+        written.map_err(named)?;
+        Ok(result)
+    }
+
     fn run_untraced(mut self) -> Result<Report, Box<Failure>> {
         for h in 0..self.hosts.len() {
             self.boot(h);

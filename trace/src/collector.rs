@@ -12,6 +12,7 @@ use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::record::{At, Collect, Kind, Store, Value};
+use crate::spill::{Streaming, STREAM_BYTES};
 
 /// A span's fields, kept in the registry until the span is entered.
 struct SpanFields(Vec<(&'static str, Value)>);
@@ -21,6 +22,8 @@ struct SpanFields(Vec<(&'static str, Value)>);
 pub struct Collector {
     /// Where records go.
     store: Arc<Mutex<Store>>,
+    /// Where they go on to, in a streaming capture (`stream.rs`).
+    stream: Option<Arc<Mutex<Option<Streaming>>>>,
 }
 
 /// Writes a `tracing` event's fields straight into the store.
@@ -53,6 +56,28 @@ impl Collector {
         Collector::default()
     }
 
+    /// A collector that hands its records on to `stream` whenever they fill
+    /// [`STREAM_BYTES`].
+    pub(crate) fn streaming(stream: Arc<Mutex<Option<Streaming>>>) -> Collector {
+        Collector {
+            store: Arc::default(),
+            stream: Some(stream),
+        }
+    }
+
+    /// Hands the records on to the stream once they fill its bound (between records only).
+    #[inline]
+    fn spill(&self, s: &mut Store) {
+        if let Some(stream) = &self.stream {
+            if s.byte_len() >= STREAM_BYTES {
+                let mut stream = stream.lock().unwrap_or_else(PoisonError::into_inner);
+                if let Some(stream) = stream.as_mut() {
+                    stream.take(s);
+                }
+            }
+        }
+    }
+
     /// Takes everything recorded so far.
     pub fn take(&self) -> Store {
         std::mem::take(&mut *self.lock())
@@ -71,6 +96,7 @@ impl Collector {
         fill: impl FnOnce(&mut Store),
     ) {
         let mut s = self.lock();
+        self.spill(&mut s);
         doppel_core::driver::with_current_stamp(|st| s.begin(kind, target, name, at(st)));
         fill(&mut s);
     }
@@ -146,6 +172,7 @@ impl doppel_core::driver::Sink for Collector {
     /// The runtime's direct path: same target, name and fields as the `tracing` event.
     fn record(&self, event: &doppel_core::driver::RuntimeEvent<'_>) {
         let mut s = self.lock();
+        self.spill(&mut s);
         doppel_core::driver::with_current_stamp(|st| {
             s.runtime(event.target, event.name, at(st), event.fields);
         });
@@ -189,14 +216,20 @@ static BYSTANDER: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::
 /// Runs `f` with a collector as this thread's subscriber and returns what it recorded. User
 /// events and spans raised inside `f` land in the same store, in order, with the runtime's.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Store) {
-    BYSTANDER.get_or_init(|| tracing::Dispatch::new(Bystander));
     let collector = Collector::new();
+    let out = capture_with(&collector, f);
+    (out, collector.take())
+}
+
+/// Runs `f` with `collector` as this thread's subscriber and the runtime's direct sink.
+pub(crate) fn capture_with<R>(collector: &Collector, f: impl FnOnce() -> R) -> R {
+    BYSTANDER.get_or_init(|| tracing::Dispatch::new(Bystander));
     let subscriber = tracing_subscriber::registry().with(collector.clone());
     let sink: std::rc::Rc<dyn doppel_core::driver::Sink> = std::rc::Rc::new(collector.clone());
     let restore = RestoreSink(Some(doppel_core::driver::set_sink(Some(sink))));
     let out = tracing::subscriber::with_default(subscriber, f);
     drop(restore);
-    (out, collector.take())
+    out
 }
 
 /// Puts the thread's previous direct sink back when dropped, so a run that panics inside
@@ -230,7 +263,7 @@ mod tests {
                 shared_event();
                 to_capture.send(()).expect("the capture waits");
             });
-            let ((), store) = super::capture(|| {
+            let ((), store) = crate::collector::capture(|| {
                 to_other.send(()).expect("the other thread waits");
                 capture_rx.recv().expect("the other thread emitted first");
                 shared_event();

@@ -10,12 +10,14 @@
 //! | module      | what                                                              |
 //! |-------------|-------------------------------------------------------------------|
 //! | `collector` | [`Collector`], the layer, and [`capture`]                         |
+//! | `stream`    | [`capture_to`]: a trace written as it goes, in bounded memory     |
+//! | `spill`     | the records a streaming collector hands on once they fill [`STREAM_BYTES`] |
 //! | `record`    | [`Store`], [`Entry`]: records in one byte stream, checkpointed  |
 //! | `codec`     | the byte encoding: header, varints, time as a delta             |
 //! | `render`    | text and JSON lines                                               |
 //! | `trace`     | [`Trace`], [`Header`], [`Divergence`], [`Around`], [`trace_dir`]  |
 //! | `errno`     | errno names for traces                                            |
-//! | `output`    | [`write_output`]: atomic for a regular file, through for a device |
+//! | `output`    | [`write_output`], [`StreamOutput`]: atomic for a regular file, through for a device |
 //!
 //! With the `snapshots` feature, `assert_trace_snapshot!` snapshots a trace's body with insta
 //! into the calling crate's `snapshots/` folder.
@@ -26,11 +28,15 @@ pub mod errno;
 mod output;
 mod record;
 pub mod render;
+mod spill;
+mod stream;
 mod trace;
 
 pub use collector::{capture, Collector};
-pub use output::{check_writable, write_output};
+pub use output::{check_writable, write_output, StreamOutput};
 pub use record::{Entries, Entry, Kind, Store, Value, CHECKPOINT};
+pub use spill::STREAM_BYTES;
+pub use stream::capture_to;
 pub use trace::{snapshot_name_ok, trace_dir, Around, Divergence, Format, Header, Trace};
 
 #[cfg(feature = "snapshots")]

@@ -1,4 +1,5 @@
-//! Writing a result file (a trace, a sweep's JSON) without clobbering what is not one.
+//! Writing a result file (a trace, a sweep's JSON) without clobbering what is not one: at once
+//! ([`write_output`]) or as it goes ([`StreamOutput`]).
 //!
 //! A regular file, or a path where nothing is yet, is replaced whole or not at all: the bytes go
 //! to a temporary file beside it (`.NAME.XXXXXX.doppel-partial`, a unique name per writer, so
@@ -67,6 +68,80 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
         Target::Own(Own::Stderr) => io::stderr().lock().write_all(bytes),
         Target::Own(Own::Other) => OpenOptions::new().append(true).open(path)?.write_all(bytes),
         Target::File { path, keep } => replace(&path, bytes, keep),
+    }
+}
+
+/// A result file written as it goes, with [`write_output`]'s rules: for a regular file (or a
+/// new one) the bytes go to a temporary file beside it and replace it at [`StreamOutput::finish`]
+/// (dropped unfinished, the temporary file is removed and `path` is untouched); a device, FIFO
+/// or one of the process's own files is written through.
+pub struct StreamOutput {
+    /// Where the bytes go.
+    to: Sink,
+}
+
+/// A [`StreamOutput`]'s destination.
+enum Sink {
+    /// The temporary file, and the path it replaces.
+    Temp(io::BufWriter<tempfile::NamedTempFile>, PathBuf),
+    /// Written through.
+    Through(io::BufWriter<Box<dyn Write + Send>>),
+}
+
+impl StreamOutput {
+    /// Opens `path` for writing as it goes (see the type's docs). The error names no path.
+    pub fn create(path: &Path) -> io::Result<StreamOutput> {
+        let through = |w: Box<dyn Write + Send>| Sink::Through(io::BufWriter::new(w));
+        let to = match target(path)? {
+            Target::Special => through(Box::new(OpenOptions::new().write(true).open(path)?)),
+            Target::Own(Own::Stdout) => through(Box::new(io::stdout())),
+            Target::Own(Own::Stderr) => through(Box::new(io::stderr())),
+            Target::Own(Own::Other) => {
+                through(Box::new(OpenOptions::new().append(true).open(path)?))
+            }
+            Target::File { path, keep } => {
+                Sink::Temp(io::BufWriter::new(temp_in(&path, keep)?), path)
+            }
+        };
+        Ok(StreamOutput { to })
+    }
+
+    /// Flushes everything; a regular file is synced and renamed over its path.
+    pub fn finish(self) -> io::Result<()> {
+        match self.to {
+            Sink::Through(mut w) => w.flush(),
+            Sink::Temp(w, path) => {
+                let tmp = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+                tmp.as_file().sync_all()?;
+                tmp.persist(&path).map(drop).map_err(|e| e.error)
+            }
+        }
+    }
+}
+
+impl Write for StreamOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.to {
+            Sink::Temp(w, _) => w.write(buf),
+            Sink::Through(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.to {
+            Sink::Temp(w, _) => w.flush(),
+            Sink::Through(w) => w.flush(),
+        }
+    }
+}
+
+impl std::fmt::Debug for StreamOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.to {
+            Sink::Temp(_, path) => format!("replacing {}", path.display()),
+            Sink::Through(_) => "written through".to_string(),
+        };
+        f.debug_struct("StreamOutput").field("to", &kind).finish()
     }
 }
 

@@ -173,6 +173,23 @@ impl Store {
         self.entries_from(0)
     }
 
+    /// Bytes the records take (what a streaming collector bounds).
+    pub(crate) fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Hands every record so far to `each`, in order, then forgets them; callsites, keys and
+    /// hosts stay interned, so later records encode as before. Called between records only.
+    pub(crate) fn drain(&mut self, mut each: impl FnMut(&Entry<'_>)) {
+        for e in self.entries() {
+            each(&e);
+        }
+        self.bytes.clear();
+        self.checkpoints.clear();
+        self.strings.clear();
+        self.count = 0;
+    }
+
     /// Starts a record; its fields follow with [`Store::field`].
     pub(crate) fn begin(
         &mut self,
@@ -512,7 +529,7 @@ impl<'a> Iterator for Entries<'a> {
         } else {
             (None, 0)
         };
-        let mut fields = Vec::new();
+        let mut fields = Vec::with_capacity(schema.map_or(4, |k| k.len()));
         match schema {
             Some(keys) => {
                 for &k in keys {

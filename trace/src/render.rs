@@ -8,7 +8,46 @@ use crate::record::{Entry, Kind, Value};
 
 /// Seconds with nine decimals: `0.001250000`.
 pub fn secs(ns: u64) -> String {
-    format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000)
+    let mut out = String::with_capacity(20);
+    push_secs(&mut out, ns);
+    out
+}
+
+/// Appends [`secs`]'s text.
+fn push_secs(out: &mut String, ns: u64) {
+    push_u64(out, ns / 1_000_000_000);
+    out.push('.');
+    let frac = ns % 1_000_000_000;
+    let mut digits = [b'0'; 9];
+    let mut n = frac;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    out.extend(digits.iter().map(|&d| char::from(d)));
+}
+
+/// Appends `n` in decimal, without the formatting machinery (a trace renders millions).
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(buf[i..].iter().map(|&d| char::from(d)));
+}
+
+/// Appends `n` in decimal.
+fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
 }
 
 /// The readiness bits of a `ready` field, as `r|w|rdhup|hup|err`.
@@ -43,17 +82,30 @@ fn value(out: &mut String, key: &str, v: &Value, runtime: bool) {
             Some(n) => write!(out, "{n}"),
             None => write!(out, "{e}"),
         },
-        ("ready", Value::U64(b)) if runtime => write!(out, "{}", ready_bits(*b)),
+        ("ready", Value::U64(b)) if runtime => {
+            out.push_str(&ready_bits(*b));
+            Ok(())
+        }
         ("dir", Value::U64(d)) if runtime => {
             write!(out, "{}", if *d == 0 { "read" } else { "write" })
         }
-        (k, Value::U64(n)) if runtime && k.ends_with("_ns") => write!(out, "{}", secs(*n)),
+        (k, Value::U64(n)) if runtime && k.ends_with("_ns") => {
+            push_secs(out, *n);
+            Ok(())
+        }
         (k, Value::I64(n)) if runtime && k.ends_with("_ns") && *n >= 0 => {
-            write!(out, "{}", secs(*n as u64))
+            push_secs(out, *n as u64);
+            Ok(())
         }
         (k, Value::I64(_)) if runtime && k.ends_with("_ns") => write!(out, "none"),
-        (_, Value::U64(n)) => write!(out, "{n}"),
-        (_, Value::I64(n)) => write!(out, "{n}"),
+        (_, Value::U64(n)) => {
+            push_u64(out, *n);
+            Ok(())
+        }
+        (_, Value::I64(n)) => {
+            push_i64(out, *n);
+            Ok(())
+        }
         (_, Value::Bool(b)) => write!(out, "{b}"),
         (_, Value::F64(f)) => write!(out, "{f}"),
         (_, Value::Str(s))
@@ -68,20 +120,30 @@ fn value(out: &mut String, key: &str, v: &Value, runtime: bool) {
 /// One record as a text line: `time host#reactor task target name fields`.
 pub fn line(r: &Entry<'_>) -> String {
     let mut out = String::with_capacity(64);
+    line_into(&mut out, r);
+    out
+}
+
+/// Appends [`line()`]'s text to `out` (no newline): a streaming trace reuses one buffer.
+pub fn line_into(out: &mut String, r: &Entry<'_>) {
     match r.time {
-        Some(t) => out.push_str(&secs(t)),
+        Some(t) => push_secs(out, t),
         None => out.push('-'),
     }
     out.push(' ');
     match r.host {
         Some(h) => {
-            let _ = write!(out, "{h}#{}", r.reactor);
+            out.push_str(h);
+            out.push('#');
+            push_u64(out, u64::from(r.reactor));
         }
         None => out.push('-'),
     }
     match r.task {
         Some(t) => {
-            let _ = write!(out, " t{t} ");
+            out.push_str(" t");
+            push_u64(out, t);
+            out.push(' ');
         }
         None => out.push_str(" - "),
     }
@@ -90,13 +152,16 @@ pub fn line(r: &Entry<'_>) -> String {
     let fields = &r.fields;
     match r.kind {
         Kind::Enter => {
-            let _ = write!(out, " enter {}", r.name);
+            out.push_str(" enter ");
+            out.push_str(r.name);
         }
         Kind::Exit => {
-            let _ = write!(out, " exit {}", r.name);
+            out.push_str(" exit ");
+            out.push_str(r.name);
         }
         Kind::Event if named(r) => {
-            let _ = write!(out, " {}", r.name);
+            out.push(' ');
+            out.push_str(r.name);
         }
         Kind::Event => {}
     }
@@ -108,11 +173,11 @@ pub fn line(r: &Entry<'_>) -> String {
             } else {
                 k
             };
-            let _ = write!(out, "{key}=");
+            out.push_str(key);
+            out.push('=');
         }
-        value(&mut out, k, v, runtime);
+        value(out, k, v, runtime);
     }
-    out
 }
 
 /// A JSON string literal.

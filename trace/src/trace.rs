@@ -178,13 +178,11 @@ impl Trace {
         let mut out = String::new();
         match format {
             Format::Text => {
-                out.push_str(&self.header.to_string());
-                out.push('\n');
+                out.push_str(&header_line(&self.header, format));
                 out.push_str(&self.body());
             }
             Format::Json => {
-                out.push_str(&header_json(&self.header));
-                out.push('\n');
+                out.push_str(&header_line(&self.header, format));
                 for e in self.store.entries() {
                     out.push_str(&render::json(&e));
                     out.push('\n');
@@ -255,13 +253,30 @@ impl Trace {
     /// whole or not at all, a device or `/dev/stdout` is written through. The error names the
     /// path.
     pub fn write(&self, path: &Path, format: Format) -> io::Result<()> {
-        crate::write_output(path, self.render(format).as_bytes()).map_err(|e| {
+        crate::output::write_output(path, self.render(format).as_bytes()).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("writing trace to {}: {e}", path.display()),
             )
         })
     }
+}
+
+/// The header's line (with its newline) in `format`: what a trace file starts with.
+pub(crate) fn header_line(h: &Header, format: Format) -> String {
+    match format {
+        Format::Text => format!("{h}\n"),
+        Format::Json => format!("{}\n", header_json(h)),
+    }
+}
+
+/// Appends a record's line (with its newline) in `format` to `out`.
+pub(crate) fn push_entry_line(out: &mut String, e: &crate::record::Entry<'_>, format: Format) {
+    match format {
+        Format::Text => render::line_into(out, e),
+        Format::Json => out.push_str(&render::json(e)),
+    }
+    out.push('\n');
 }
 
 /// The header as one JSON line.

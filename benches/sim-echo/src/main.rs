@@ -84,9 +84,17 @@ fn world(seed: u64, clients: u64, rounds: u64, latency: Duration, done: &Rc<Cell
 fn rt(clients: u64, rounds: u64, latency_ms: u64) -> Result<(), String> {
     let done = Rc::new(Cell::new(0));
     let start = Instant::now();
-    let report = world(1, clients, rounds, Duration::from_millis(latency_ms), &done)
-        .run()
-        .map_err(|e| e.to_string())?;
+    let built = world(1, clients, rounds, Duration::from_millis(latency_ms), &done);
+    let report = match trace_to() {
+        // The trace streams to a file as the run goes (bounded memory).
+        Some(path) => built
+            .build()
+            .map_err(|e| e.to_string())?
+            .run_trace_to(path.as_ref(), doppel::trace::Format::Text)
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?,
+        None => built.run().map_err(|e| e.to_string())?,
+    };
         let wall = start.elapsed().as_secs_f64();
     let drop_start = Instant::now();
     let events = report.trace.as_ref().map_or(0, |t| t.len());
@@ -98,11 +106,30 @@ fn rt(clients: u64, rounds: u64, latency_ms: u64) -> Result<(), String> {
         return Err(format!("{} round trips, expected {}", done.get(), clients * rounds));
     }
     println!(
-                        "rt clients={clients} rounds={rounds} latency_ms={latency_ms} wall_s={wall:.4} round_trips={} rt_per_sec={:.0} virtual_s={virtual_s:.3} steps={steps} trace_events={events} drop_s={drop_s:.4}",
+                        "rt clients={clients} rounds={rounds} latency_ms={latency_ms} wall_s={wall:.4} round_trips={} rt_per_sec={:.0} virtual_s={virtual_s:.3} steps={steps} trace_events={events} drop_s={drop_s:.4} peak_rss_kib={}",
         done.get(),
         done.get() as f64 / wall,
+        peak_rss_kib(),
     );
     Ok(())
+}
+
+/// `--trace-to FILE`: stream the run's trace to FILE.
+fn trace_to() -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == "--trace-to").and_then(|i| args.get(i + 1).cloned())
+}
+
+/// The process's peak resident set (`VmHWM`), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 #[allow(clippy::disallowed_methods)] // The wall clock measures the benchmark, not the runtime.
@@ -133,13 +160,13 @@ fn main() -> ExitCode {
     let res = match args.first().map(String::as_str) {
         Some("rt") => match (flag(&args, "--clients"), flag(&args, "--rounds"), flag(&args, "--latency-ms")) {
             (Some(c), Some(r), Some(l)) if c > 0 && r > 0 => rt(c, r, l),
-            _ => Err("usage: rt --clients N --rounds R --latency-ms L".into()),
+            _ => Err("usage: rt --clients N --rounds R --latency-ms L [--trace | --trace-to FILE]".into()),
         },
         Some("seeds") => match flag(&args, "--count") {
             Some(n) if n > 0 => seeds(n),
             _ => Err("usage: seeds --count S".into()),
         },
-        _ => Err("usage: sim-bench-doppel rt --clients N --rounds R --latency-ms L | seeds --count S".into()),
+        _ => Err("usage: sim-bench-doppel rt --clients N --rounds R --latency-ms L [--trace | --trace-to FILE] | seeds --count S".into()),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

@@ -30,11 +30,20 @@ pub(crate) fn main(cli: &Cli, a: &RunArgs) -> Result<Exit, Usage> {
     }
     let seed = a.seed.expect("clap requires --seed without --real");
     let plan = plan_for(&sc, &a.plan, false);
-    let world = sc.world_with(seed, plan.clone()).trace(a.trace.is_some());
-    let r = RunResult::from(world.run()).map_err(|e| Usage(format!("run: {e}")))?;
-    if let (Some(path), Some(trace)) = (&a.trace, &r.report.trace) {
-        write_trace(trace, path, a.json)?;
-    }
+    let world = sc.world_with(seed, plan.clone());
+    let outcome = match &a.trace {
+        // Streamed as the run goes: a long run's trace never has to fit in memory.
+        Some(path) => {
+            let sim = world.build().map_err(|e| Usage(format!("run: {e}")))?;
+            let format = if a.json { Format::Json } else { Format::Text };
+            let run = sim
+                .run_trace_to(path, format)
+                .map_err(|e| Usage(e.to_string()))?;
+            run.map_err(doppel_sim::SimError::from)
+        }
+        None => world.run(),
+    };
+    let r = RunResult::from(outcome).map_err(|e| Usage(format!("run: {e}")))?;
     if a.json {
         println!("{}", summary::json(cli, &sc, &plan, &r));
     } else {
