@@ -12,7 +12,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::load::{Load, Proto, Until, ECHO, KV_GET};
-use crate::measure::{tool_works, Options};
+use crate::measure::{rss_kib, tool_works, Options};
 use crate::servers::{raise_fd_limit, Impl};
 use crate::syscalls::Scope;
 
@@ -222,16 +222,6 @@ fn syscalls(target: Target, conns: usize, rounds: u64) -> Option<(f64, String)> 
     let named = &["epoll_wait", "read", "write", "recvfrom", "sendto"];
     let c = crate::syscalls::count(server.child.id(), &mut load, rounds, Scope::Named(named))?;
     Some((c.per_rt(), c.detail(4)))
-}
-
-/// Server RSS in KiB.
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
 }
 
 /// Bytes of server RSS per connection, `n` connections held idle after one round trip each.

@@ -140,7 +140,7 @@ fn callgrind_total(which: Impl, rounds: u64) -> Option<u64> {
 }
 
 /// The resident set size of `pid`, in KiB.
-fn rss_kib(pid: u32) -> u64 {
+pub fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
     status
         .lines()
