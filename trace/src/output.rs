@@ -229,6 +229,9 @@ fn temp_in(path: &Path, keep: Option<Permissions>) -> io::Result<tempfile::Named
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(Permissions::from_mode(0o666));
     }
+    // A missing folder fails here with the OS's own error: tempfile's would name its random
+    // temporary path instead of the one the user gave.
+    fs::metadata(dir)?;
     let tmp = builder.tempfile_in(dir)?;
     if let Some(p) = keep {
         tmp.as_file().set_permissions(p)?;

@@ -253,6 +253,24 @@ fn row(what: &str, vals: &[Option<f64>], prec: usize, how: &str) {
     println!("| {what} | {} | {how} |", cells.join(" | "));
 }
 
+/// Which tools work: perf (if syscalls are wanted), valgrind (if instructions are), and
+/// redis-server; a warning for each one wanted and missing.
+fn tools(syscalls: bool, instructions: bool) -> (bool, bool, bool) {
+    let perf = syscalls && tool_works("perf", &["stat", "-e", "raw_syscalls:sys_enter", "true"]);
+    let valgrind = instructions && tool_works("valgrind", &["--version"]);
+    let redis = tool_works("redis-server", &["--version"]);
+    for (ok, what) in [
+        (perf || !syscalls, "perf"),
+        (valgrind || !instructions, "valgrind"),
+        (redis, "redis-server"),
+    ] {
+        if !ok {
+            eprintln!("warning: {what} is unavailable; its cells are n/a");
+        }
+    }
+    (perf, valgrind, redis)
+}
+
 /// Runs every measurement `opts` selects and prints the README table.
 pub fn run(opts: &Options) -> ExitCode {
     raise_fd_limit();
@@ -261,19 +279,7 @@ pub fn run(opts: &Options) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let on = |m: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == m);
-    let perf =
-        on("syscalls") && tool_works("perf", &["stat", "-e", "raw_syscalls:sys_enter", "true"]);
-    let valgrind = on("instructions") && tool_works("valgrind", &["--version"]);
-    let redis = tool_works("redis-server", &["--version"]);
-    for (ok, what) in [
-        (perf || !on("syscalls"), "perf"),
-        (valgrind || !on("instructions"), "valgrind"),
-        (redis, "redis-server"),
-    ] {
-        if !ok {
-            eprintln!("warning: {what} is unavailable; its cells are n/a");
-        }
-    }
+    let (perf, valgrind, redis) = tools(on("syscalls"), on("instructions"));
     let usable = |t: Target| !matches!(t, Target::Redis) || redis;
     let each = |f: &dyn Fn(Target) -> Option<f64>| -> Vec<Option<f64>> {
         TARGETS

@@ -35,7 +35,16 @@ impl Options {
             match *a {
                 "--pairs" => o.pairs = it.next()?.parse().ok().filter(|&p| p > 0)?,
                 "--secs" => o.secs = it.next()?.parse().ok().filter(|&s: &f64| s > 0.0)?,
-                "--only" => o.only.push(it.next()?.to_string()),
+                "--only" => {
+                    let m = it.next()?;
+                    if !["syscalls", "instructions", "rss", "throughput"].contains(m) {
+                        eprintln!(
+                            "--only {m:?}: expected syscalls, instructions, rss or throughput"
+                        );
+                        return None;
+                    }
+                    o.only.push(m.to_string());
+                }
                 _ => return None,
             }
         }

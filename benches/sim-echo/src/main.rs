@@ -84,8 +84,9 @@ fn world(seed: u64, clients: u64, rounds: u64, latency: Duration, done: &Rc<Cell
 fn rt(clients: u64, rounds: u64, latency_ms: u64) -> Result<(), String> {
     let done = Rc::new(Cell::new(0));
     let start = Instant::now();
+    let stream_to = trace_to()?;
     let built = world(1, clients, rounds, Duration::from_millis(latency_ms), &done);
-    let report = match trace_to() {
+    let report = match stream_to {
         // The trace streams to a file as the run goes (bounded memory).
         Some(path) => built
             .build()
@@ -114,10 +115,16 @@ fn rt(clients: u64, rounds: u64, latency_ms: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// `--trace-to FILE`: stream the run's trace to FILE.
-fn trace_to() -> Option<String> {
+/// `--trace-to FILE`: stream the run's trace to FILE (an error if FILE is missing).
+fn trace_to() -> Result<Option<String>, String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == "--trace-to").and_then(|i| args.get(i + 1).cloned())
+    match args.iter().position(|a| a == "--trace-to") {
+        None => Ok(None),
+        Some(i) => match args.get(i + 1) {
+            Some(path) if !path.starts_with("--") => Ok(Some(path.clone())),
+            _ => Err("--trace-to needs a file path".into()),
+        },
+    }
 }
 
 /// The process's peak resident set (`VmHWM`), in KiB.
