@@ -159,6 +159,12 @@ fn bad_setups_name_the_knob_and_the_value() {
             "already used",
         ),
         (
+            SimBuilder::new(0)
+                .client("c", "10.0.0.1", client)
+                .client("d", "10.0.0.1", client),
+            "host d: name or address 10.0.0.1 already used by host c",
+        ),
+        (
             SimBuilder::new(0).host("s", "10.0.0.1", client),
             "no client",
         ),

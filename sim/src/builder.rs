@@ -331,42 +331,26 @@ impl SimBuilder {
                 "no client: the run ends when every client's main returns, so add one".into(),
             );
         }
-        let mut seen: Vec<(&str, IpAddr)> = Vec::new();
+        // Lookups only (never iterated): a world of thousands of hosts checks in O(n log n).
+        let mut names: std::collections::BTreeSet<&str> = Default::default();
+        let mut ips: std::collections::BTreeMap<IpAddr, &str> = Default::default();
         for h in &self.hosts {
-            let odd = |c: char| c.is_whitespace() || ",@/:#=~\"".contains(c);
-            if h.name.is_empty() || h.name.contains(odd) {
-                return bad(format!(
-                    "host name {:?}: give a non-empty name without spaces or any of , @ / : # = ~ \" \
-                     (faults are named after hosts, as in short-write@c0:49152/server:7000:3)",
-                    h.name
-                ));
-            }
-            if let Some(g) = &h.group {
-                g.validate()
-                    .map_err(|e| ConfigError(format!("host {}: {e}", h.name)))?;
-            }
-            let ip: IpAddr = h.addr.parse().map_err(|_| {
-                ConfigError(format!(
-                    "host {}: address {:?} is not an IP address",
-                    h.name, h.addr
-                ))
-            })?;
-            if ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() {
-                return bad(format!(
-                    "host {}: address {ip} cannot be a host's own address",
-                    h.name
-                ));
-            }
-            if let Some((other, _)) = seen.iter().find(|(n, i)| *n == h.name || *i == ip) {
+            let ip = Self::validate_host(h)?;
+            let other = match ips.get(&ip) {
+                Some(other) => Some(*other),
+                None => names.contains(h.name.as_str()).then_some(h.name.as_str()),
+            };
+            if let Some(other) = other {
                 return bad(format!(
                     "host {}: name or address {ip} already used by host {other}",
                     h.name
                 ));
             }
-            seen.push((&h.name, ip));
+            names.insert(&h.name);
+            ips.insert(ip, &h.name);
         }
         self.plan.validate().map_err(|e| ConfigError(e.0))?;
-        let known = |n: &str| self.hosts.iter().any(|h| h.name == n);
+        let known = |n: &str| names.contains(n);
         let names = self.links.iter().flat_map(|(a, b, _)| [a, b]);
         let names = names
             .chain(self.plan.partitions.iter().flat_map(|p| [&p.a, &p.b]))
@@ -380,6 +364,36 @@ impl SimBuilder {
             }
         }
         Ok(())
+    }
+
+    /// One host's own checks: its name, its group, its address; the address parsed.
+    fn validate_host(h: &HostSpec) -> Result<IpAddr, ConfigError> {
+        let bad = |m: String| Err(ConfigError(m));
+        let odd = |c: char| c.is_whitespace() || ",@/:#=~\"".contains(c);
+        if h.name.is_empty() || h.name.contains(odd) {
+            return bad(format!(
+                "host name {:?}: give a non-empty name without spaces or any of , @ / : # = ~ \" \
+                 (faults are named after hosts, as in short-write@c0:49152/server:7000:3)",
+                h.name
+            ));
+        }
+        if let Some(g) = &h.group {
+            g.validate()
+                .map_err(|e| ConfigError(format!("host {}: {e}", h.name)))?;
+        }
+        let ip: IpAddr = h.addr.parse().map_err(|_| {
+            ConfigError(format!(
+                "host {}: address {:?} is not an IP address",
+                h.name, h.addr
+            ))
+        })?;
+        if ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() {
+            return bad(format!(
+                "host {}: address {ip} cannot be a host's own address",
+                h.name
+            ));
+        }
+        Ok(ip)
     }
 
     fn host_names(&self) -> String {
