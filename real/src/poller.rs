@@ -10,20 +10,36 @@ use doppel_core::time::Instant;
 
 use crate::sys::{socket, Selector};
 
-/// The process-wide clock origin, so instants from different reactors compare.
-static ORIGIN: OnceLock<std::time::Instant> = OnceLock::new();
+/// The process-wide clock origin, so instants from different reactors compare: the same moment
+/// read as `CLOCK_MONOTONIC` nanoseconds and as a `std` instant (the fallback's origin).
+struct Origin {
+    clock: Option<u64>,
+    std: std::time::Instant,
+}
+
+static ORIGIN: OnceLock<Origin> = OnceLock::new();
 
 /// The monotonic clock as a doppel [`Instant`].
 ///
 /// The one sanctioned wall-clock read in doppel: the real backend's `now`. Everything else
-/// (core, simulator) takes time from `Scheduler::now`.
+/// (core, simulator) takes time from `Scheduler::now`. It reads `CLOCK_MONOTONIC` directly
+/// (`sys::clock`), and `std::time::Instant` only if that ever failed.
 #[allow(clippy::disallowed_methods)]
 fn monotonic_now() -> Instant {
-    let origin = *ORIGIN.get_or_init(std::time::Instant::now);
-    let nanos = std::time::Instant::now()
-        .saturating_duration_since(origin)
-        .as_nanos();
-    Instant::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+    let origin = ORIGIN.get_or_init(|| Origin {
+        clock: crate::sys::clock::monotonic_ns(),
+        std: std::time::Instant::now(),
+    });
+    let nanos = match (origin.clock, crate::sys::clock::monotonic_ns()) {
+        (Some(from), Some(now)) => now.saturating_sub(from),
+        _ => u64::try_from(
+            std::time::Instant::now()
+                .saturating_duration_since(origin.std)
+                .as_nanos(),
+        )
+        .unwrap_or(u64::MAX),
+    };
+    Instant::from_nanos(nanos)
 }
 
 /// The real backend: edge-triggered epoll on Linux, kqueue with `EV_CLEAR` on macOS and

@@ -30,6 +30,7 @@ macro_rules! syscall {
 )]
 mod selector;
 
+pub(crate) mod clock;
 pub(crate) mod signal;
 pub(crate) mod socket;
 
