@@ -5,7 +5,7 @@
 use std::io;
 use std::time::Duration;
 
-use doppel::group::GroupConfig;
+use doppel::group::{GroupConfig, MAX_SPIN_POLLS};
 use doppel::net::{serve, serve_with, ServeOptions, TcpListener, TcpStream};
 use doppel::reactors::{self, WorkerError};
 
@@ -99,6 +99,59 @@ fn no_workers_is_an_error_and_bad_shapes_are_refused() {
     assert!(e.to_string().contains("sub_reactors(0)"), "{e}");
     let e = doppel::real::multi(GroupConfig::default().max_connections(0)).unwrap_err();
     assert!(e.to_string().contains("max_connections(0)"), "{e}");
+    let too_long = GroupConfig::default().spin_polls(MAX_SPIN_POLLS + 1);
+    let e = doppel::real::multi(too_long).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("spin_polls(2001)"), "{e}");
+}
+
+/// Eight clients at once, `rounds` round trips of 64 bytes each, every byte checked.
+async fn eight_clients(addr: std::net::SocketAddr, rounds: usize) -> io::Result<()> {
+    let clients: Vec<_> = (0..8u8)
+        .map(|i| {
+            doppel::spawn(async move {
+                let c = TcpStream::connect(addr).await?;
+                for _ in 0..rounds {
+                    assert_eq!(round_trip(&c, &[i; 64]).await?, vec![i; 64]);
+                }
+                io::Result::Ok(())
+            })
+        })
+        .collect();
+    for c in clients {
+        c.await.map_err(|e| io::Error::other(format!("{e:?}")))??;
+    }
+    Ok(())
+}
+
+#[test]
+fn a_spinning_sub_reactor_still_sees_every_connection_job_and_timer() {
+    // With eight busy connections the sub-reactor's polls find several events at once, so with
+    // a spin it tries non-blocking polls before it blocks; a job or a timer that falls in the
+    // spin must be seen as promptly as one that falls in the blocking poll.
+    for spin in [0, 1, MAX_SPIN_POLLS] {
+        let cfg = GroupConfig::default()
+            .sub_reactors(1)
+            .workers(0)
+            .spin_polls(spin);
+        let rt = doppel::real::multi(cfg).unwrap();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0")?;
+            let addr = listener.local_addr()?;
+            let server = doppel::spawn(serve(listener, echo));
+            eight_clients(addr, 200).await?;
+            let job = reactors::spawn_on(1, || async {
+                doppel::time::sleep(Duration::from_millis(5)).await;
+                reactors::index()
+            })?;
+            let on = doppel::time::timeout(Duration::from_secs(5), job).await?;
+            assert_eq!(on, Ok(1), "spin_polls({spin})");
+            eight_clients(addr, 20).await?;
+            server.abort();
+            io::Result::Ok(())
+        })
+        .unwrap();
+    }
 }
 
 #[test]

@@ -2,7 +2,9 @@
 //! (`block_on`), and each sub-reactor and worker is an OS thread with its own poller (epoll or
 //! kqueue) running its reactor until the runtime is dropped. Reactors reach each other only
 //! through their inboxes (a mutex and one eventfd write per job), so a connection handed to a
-//! sub-reactor costs nothing per round trip afterwards.
+//! sub-reactor costs nothing per round trip afterwards. Sub-reactors spin briefly before they
+//! block (`GroupConfig::spin_polls`, `RealPoller::spinning`); the main reactor and the workers
+//! never do.
 
 use doppel_core::driver::Drive;
 use std::future::Future;
@@ -37,15 +39,16 @@ impl std::fmt::Debug for MultiRuntime {
     }
 }
 
-/// A runtime labelled as reactor `index` of the real backend.
-fn reactor(index: usize) -> io::Result<Runtime> {
+/// A runtime labelled as reactor `index` of the real backend, its poller spinning up to
+/// `spin_polls` polls before it blocks.
+fn reactor(index: usize, spin_polls: u32) -> io::Result<Runtime> {
     let label = doppel_core::driver::Label {
         host: Arc::from("real"),
         reactor: u32::try_from(index).unwrap_or(u32::MAX),
         time: false,
     };
     Ok(doppel_core::driver::runtime(
-        Box::new(RealPoller::new()?),
+        Box::new(RealPoller::spinning(spin_polls)?),
         label,
     ))
 }
@@ -53,11 +56,17 @@ fn reactor(index: usize) -> io::Result<Runtime> {
 /// What a reactor thread reports once its runtime exists.
 type Started = io::Result<(usize, Remote, oneshot::Sender<()>)>;
 
-/// Starts reactor thread `index`; it reports its remote on `ready`, then runs until stopped.
-fn start(index: usize, name: String, ready: mpsc::Sender<Started>) -> io::Result<JoinHandle<()>> {
+/// Starts reactor thread `index` (spinning up to `spin_polls` before it blocks); it reports its
+/// remote on `ready`, then runs until stopped.
+fn start(
+    index: usize,
+    spin_polls: u32,
+    name: String,
+    ready: mpsc::Sender<Started>,
+) -> io::Result<JoinHandle<()>> {
     #[allow(clippy::disallowed_methods)] // The real backend's reactors are OS threads by design.
     std::thread::Builder::new().name(name).spawn(move || {
-        let rt = match reactor(index) {
+        let rt = match reactor(index, spin_polls) {
             Ok(rt) => rt,
             Err(e) => {
                 let _ = ready.send(Err(e));
@@ -101,16 +110,16 @@ impl MultiRuntime {
     /// `InvalidInput` error naming the knob.
     pub fn new(config: GroupConfig) -> io::Result<MultiRuntime> {
         config.validate()?;
-        let main = reactor(0)?;
+        let main = reactor(0, 0)?;
         let (ready, started) = mpsc::channel::<Started>();
         let mut threads = Vec::new();
         for i in 1..config.reactors() {
-            let role = if i <= config.sub_reactors {
-                "sub"
+            let (role, spin) = if i <= config.sub_reactors {
+                ("sub", config.spin_polls)
             } else {
-                "worker"
+                ("worker", 0)
             };
-            threads.push(start(i, format!("doppel-{role}-{i}"), ready.clone())?);
+            threads.push(start(i, spin, format!("doppel-{role}-{i}"), ready.clone())?);
         }
         drop(ready);
         let mut remotes = vec![None; config.reactors()];

@@ -34,7 +34,7 @@ use std::process::ExitCode;
 fn usage() -> ExitCode {
     eprintln!(
         "usage:\n  real-echo all [--pairs N] [--secs S] [--only syscalls|instructions|rss|throughput]...\n  \
-         real-echo multi [--pairs N] [--secs S] [--only syscalls|instructions|throughput]...\n  \
+         real-echo multi [--pairs N] [--secs S] [--conns N]... [--only syscalls|instructions|throughput]...\n  \
          real-echo examples [--only syscalls|instructions|rss]...\n  \
          real-echo serve doppel|tokio|mio|doppel-multi|tokio-mt [--exit-after N]   run one server on 127.0.0.1:0"
     );

@@ -20,6 +20,9 @@ pub struct Options {
     /// Run only these measurements (`syscalls`, `instructions`, `rss`, `throughput`; `multi`
     /// knows all but `rss`).
     pub only: Vec<String>,
+    /// Connection counts of the throughput points, instead of the command's own (`multi`
+    /// only).
+    pub conns: Vec<usize>,
 }
 
 impl Options {
@@ -29,11 +32,15 @@ impl Options {
             pairs: 10,
             secs: 1.0,
             only: Vec::new(),
+            conns: Vec::new(),
         };
         let mut it = args.iter();
         while let Some(a) = it.next() {
             match *a {
                 "--pairs" => o.pairs = it.next()?.parse().ok().filter(|&p| p > 0)?,
+                "--conns" => o
+                    .conns
+                    .push(it.next()?.parse().ok().filter(|&c| (1..=10_000).contains(&c))?),
                 "--secs" => o.secs = it.next()?.parse().ok().filter(|&s: &f64| s > 0.0)?,
                 "--only" => {
                     let m = it.next()?;

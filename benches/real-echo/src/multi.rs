@@ -376,7 +376,12 @@ pub fn run(opts: &Options) -> ExitCode {
         on("instructions").then(|| SERVERS.map(|i| valgrind.then(|| instructions(i)).flatten()));
     let mut points = Vec::new();
     if on("throughput") {
-        for conns in CONNS {
+        let conns = if opts.conns.is_empty() {
+            CONNS.to_vec()
+        } else {
+            opts.conns.clone()
+        };
+        for conns in conns {
             let p = point(conns, opts);
             eprintln!("throughput at {conns} conns done");
             points.push(p);

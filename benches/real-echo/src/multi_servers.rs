@@ -49,9 +49,20 @@ async fn doppel_conn(conn: doppel::net::TcpStream) -> io::Result<()> {
     }
 }
 
-/// `doppel-multi`: the main reactor accepts, two sub-reactors serve.
+/// `doppel-multi`: the main reactor accepts, two sub-reactors serve, with the default spin
+/// before blocking unless `REAL_ECHO_SPIN_POLLS` sets another (the README's sweep of it).
 pub fn doppel_multi_server(exit_after: Option<u64>) -> io::Result<()> {
-    let rt = doppel::real::multi(GroupConfig::default().sub_reactors(2).workers(0))?;
+    let mut config = GroupConfig::default().sub_reactors(2).workers(0);
+    if let Ok(v) = std::env::var("REAL_ECHO_SPIN_POLLS") {
+        let n = v.parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("REAL_ECHO_SPIN_POLLS={v:?}: expected a whole number"),
+            )
+        })?;
+        config = config.spin_polls(n);
+    }
+    let rt = doppel::real::multi(config)?;
     rt.block_on(async {
         let listener = doppel::net::TcpListener::bind("127.0.0.1:0")?;
         announce(listener.local_addr()?.port());

@@ -207,6 +207,7 @@ impl Checker<'_> {
                 d.worker_queue,
             )?,
             placement: self.placement(&raw.placement)?,
+            spin_polls: d.spin_polls,
         };
         Ok(Some(config))
     }

@@ -23,7 +23,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-pub use config::{GroupConfig, Placement};
+pub use config::{GroupConfig, Placement, MAX_SPIN_POLLS};
 pub use inbox::{Job, Remote};
 
 use crate::sync::Semaphore;

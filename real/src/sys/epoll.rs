@@ -67,6 +67,12 @@ impl Selector {
         Ok(sel)
     }
 
+    /// How many entries the last `select` took from the kernel, the wake-up included: a caller
+    /// sees a wake that added no event.
+    pub(crate) fn seen(&self) -> usize {
+        self.raw.len()
+    }
+
     /// Waits up to `timeout` and appends the events to `out`. `EINTR` is returned as is.
     pub(crate) fn select(
         &mut self,
