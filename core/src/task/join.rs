@@ -72,15 +72,36 @@ impl<T> Drop for CancelOnDrop<T> {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A user future whose output lands in its handle's cell; dropped before it completes, it
+    /// cancels the handle. Written out rather than as an `async fn`: an `async fn wrap(fut)`
+    /// keeps room for `fut` twice, as its argument and as the future it awaits (rustc does not
+    /// overlap the two), so every task would cost its future's size twice over.
+    pub(crate) struct Wrapped<F: Future> {
+        #[pin]
+        fut: F,
+        guard: CancelOnDrop<F::Output>,
+    }
+}
+
+impl<F: Future> Future for Wrapped<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let out = std::task::ready!(this.fut.poll(cx));
+        if let Some(cell) = this.guard.0.take() {
+            cell.finish(JoinState::Done(out));
+        }
+        Poll::Ready(())
+    }
+}
+
 /// Wraps a user future so its output lands in `cell`; dropping it early cancels the handle.
-pub(crate) async fn wrap<F>(fut: F, cell: Rc<JoinCell<F::Output>>)
-where
-    F: Future + 'static,
-{
-    let mut guard = CancelOnDrop(Some(cell));
-    let out = fut.await;
-    if let Some(cell) = guard.0.take() {
-        cell.finish(JoinState::Done(out));
+pub(crate) fn wrap<F: Future>(fut: F, cell: Rc<JoinCell<F::Output>>) -> Wrapped<F> {
+    Wrapped {
+        fut,
+        guard: CancelOnDrop(Some(cell)),
     }
 }
 
@@ -153,5 +174,24 @@ impl<T> Future for JoinHandle<T> {
             JoinState::Cancelled => Poll::Ready(Err(JoinError::Cancelled(self.id))),
             JoinState::Taken => panic!("doppel: JoinHandle of {} polled after completion", self.id),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_task_holds_its_future_once() {
+        let payload = [7u8; 512];
+        let fut = async move { payload.iter().map(|&b| u64::from(b)).sum::<u64>() };
+        let inner = std::mem::size_of_val(&fut);
+        let wrapped = wrap(fut, JoinCell::new());
+        let outer = std::mem::size_of_val(&wrapped);
+        assert!(inner >= 512, "the future holds its payload: {inner}");
+        assert!(
+            outer <= inner + 16,
+            "the wrapper adds the cell's pointer, not a second copy: {outer} for a {inner}-byte future"
+        );
     }
 }

@@ -15,6 +15,8 @@
 use std::fmt;
 use std::ops::Range;
 
+pub use args::Args;
+
 /// The longest inline request, and the longest `*N` or `$N` header line (Redis:
 /// `PROTO_INLINE_MAX_SIZE`): a peer that sends more without a newline is not speaking RESP.
 pub const MAX_INLINE: usize = 64 * 1024;
@@ -77,7 +79,7 @@ enum Stage {
 #[derive(Debug)]
 pub struct Parser {
     /// The request's arguments so far, as ranges of the buffer.
-    args: Vec<Range<usize>>,
+    args: Args,
     /// How far the request is parsed.
     stage: Stage,
     /// The next byte to parse: the next `$` header (multi-bulk), or 0 (inline).
@@ -106,7 +108,7 @@ impl Parser {
     /// A parser at the start of a request.
     pub fn new() -> Parser {
         Parser {
-            args: Vec::with_capacity(8),
+            args: Args::default(),
             stage: Stage::Start,
             pos: 0,
             scan: 0,
@@ -116,7 +118,7 @@ impl Parser {
 
     /// The arguments of the request the last call completed, as ranges of its buffer.
     pub fn args(&self) -> &[Range<usize>] {
-        &self.args
+        self.args.as_slice()
     }
 
     /// Bytes examined so far over every call: what a slow sender costs, counted, not timed.
@@ -278,7 +280,7 @@ pub fn parse(buf: &[u8], args: &mut Vec<Range<usize>>) -> Result<Parsed, Protoco
     let mut p = Parser::new();
     let result = p.parse(buf);
     args.clear();
-    args.extend_from_slice(&p.args);
+    args.extend_from_slice(p.args());
     result
 }
 
@@ -307,7 +309,7 @@ pub fn parse_int(digits: &[u8]) -> Option<i64> {
 }
 
 /// Splits `buf[..end]` into arguments.
-fn split_inline(buf: &[u8], end: usize, args: &mut Vec<Range<usize>>) -> Result<(), ProtocolError> {
+fn split_inline(buf: &[u8], end: usize, args: &mut Args) -> Result<(), ProtocolError> {
     let blank = |b: u8| b == b' ' || b == b'\t' || b == b'\r';
     let mut i = 0;
     while i < end {
@@ -339,6 +341,7 @@ fn split_inline(buf: &[u8], end: usize, args: &mut Vec<Range<usize>>) -> Result<
     Ok(())
 }
 
+mod args;
 #[cfg(test)]
 mod props;
 

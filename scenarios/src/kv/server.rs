@@ -106,12 +106,9 @@ pub async fn serve(
     let opts = ServeOptions {
         reject_message: REFUSED.to_vec(),
     };
+    let config = Arc::new(config);
     doppel::net::serve_with(listener, opts, move |conn| {
-        let store = Arc::clone(&store);
-        async move {
-            let _ = handle(conn, store, config, variant).await;
-            Ok(())
-        }
+        handle_quietly(conn, Arc::clone(&store), Arc::clone(&config), variant)
     })
     .await
 }
@@ -133,8 +130,8 @@ struct Session {
     conn: TcpStream,
     /// The map every connection shares.
     store: Shared,
-    /// The deadlines.
-    config: Config,
+    /// The deadlines and the reply bound, one copy for every connection of a server.
+    config: Arc<Config>,
     /// Correct, or the twin.
     variant: Variant,
     /// A request split across reads, `buf[start..end]`; empty (and unallocated) when none is.
@@ -147,8 +144,10 @@ struct Session {
     need: usize,
     /// Replies not yet written.
     out: Vec<u8>,
-    /// The request being parsed: resumes where the last read left it.
-    parser: resp::Parser,
+    /// The parser of a request split across reads, which resumes where the last read left it;
+    /// `None` between requests (each batch starts a parser of its own on the stack), so an
+    /// idle connection does not carry one.
+    parser: Option<Box<resp::Parser>>,
     /// When the last read returned data: the idle clock starts there.
     last_read: Instant,
     /// When the request now arriving started arriving, if one is incomplete.
@@ -158,79 +157,151 @@ struct Session {
 }
 
 /// Serves one connection until the client closes it, a deadline passes, or an I/O error.
-pub async fn handle(
+///
+/// A plain function returning the future, not an `async fn`: the session is built here and the
+/// future owns it once (an `async fn` keeps its arguments and the locals made of them apart,
+/// so the connection's state would take room twice over for as long as it lives).
+pub fn handle(
     conn: TcpStream,
     store: Shared,
     config: Config,
     variant: Variant,
-) -> io::Result<()> {
-    let mut s = Session {
-        conn,
-        store,
-        config,
-        variant,
-        buf: Vec::new(),
-        start: 0,
-        end: 0,
-        need: 1,
-        out: Vec::new(),
-        parser: resp::Parser::new(),
-        last_read: Instant::now(),
-        partial_since: None,
-        armed: Armed::Nothing,
-    };
-    loop {
-        s.arm()?;
-        let got = if s.start == s.end {
-            s.conn.read_chunk().await.map(Got::Lent)
-        } else {
-            s.make_room();
-            s.conn.read(&mut s.buf[s.end..]).await.map(Got::Own)
-        };
-        let got = match got {
-            Ok(Got::Own(0)) => return Ok(()),
-            Ok(Got::Lent(chunk)) if chunk.is_empty() => return Ok(()),
-            Ok(got) => got,
-            Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                if s.expired() {
-                    return Ok(());
-                }
-                continue;
+) -> impl std::future::Future<Output = io::Result<()>> + 'static {
+    let mut s = Session::new(conn, store, Arc::new(config), variant);
+    async move { s.run().await }
+}
+
+/// [`handle`] for `serve`: how the connection ended is the session's business (an I/O error
+/// is the client's going away), so the task's output is always `Ok`.
+fn handle_quietly(
+    conn: TcpStream,
+    store: Shared,
+    config: Arc<Config>,
+    variant: Variant,
+) -> impl std::future::Future<Output = io::Result<()>> + 'static {
+    let mut s = Session::new(conn, store, config, variant);
+    async move {
+        let _ = s.run().await;
+        Ok(())
+    }
+}
+
+impl Session {
+    /// A session for a connection just accepted.
+    fn new(conn: TcpStream, store: Shared, config: Arc<Config>, variant: Variant) -> Session {
+        Session {
+            conn,
+            store,
+            config,
+            variant,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            need: 1,
+            out: Vec::new(),
+            parser: None,
+            last_read: Instant::now(),
+            partial_since: None,
+            armed: Armed::Nothing,
+        }
+    }
+
+    /// The connection's loop: read a batch (a lent chunk, or into its own buffer while a
+    /// request is split), answer its complete requests, writing replies as they are due, until
+    /// it is to close. Written flat, one await at a time, so the loop's future stays small:
+    /// every idle connection holds one.
+    async fn run(&mut self) -> io::Result<()> {
+        loop {
+            // A `let`, not `while let`: a `while let` keeps its scrutinee's temporaries (the
+            // read's future among them) for the whole body, beside the write's.
+            let Some(batch) = self.next_batch().await? else {
+                return Ok(());
+            };
+            if let Batch::Lent(chunk) = &batch {
+                (self.start, self.end) = (0, chunk.len());
             }
-            Err(e) => return Err(e),
-        };
-        s.last_read = Instant::now();
-        let close = match got {
-            Got::Own(n) => {
-                s.end += n;
-                let buf = std::mem::take(&mut s.buf);
-                let close = s.answer(&buf, s.start..s.end).await;
-                if s.start == s.end {
-                    // The split request is answered: the own buffer goes back to the allocator.
-                    (s.start, s.end) = (0, 0);
+            loop {
+                let next = self.process(batch.bytes());
+                self.flush().await?;
+                match next {
+                    Next::Read => break,
+                    Next::Write => continue,
+                    Next::Close => return Ok(()),
+                }
+            }
+            self.after_batch(batch);
+        }
+    }
+
+    /// Reads the next batch, under the read deadline this moment calls for; `None` once the
+    /// connection is to close (the client's end of stream, or a deadline that passed for good).
+    async fn next_batch(&mut self) -> io::Result<Option<Batch>> {
+        loop {
+            self.arm()?;
+            let got = if self.start == self.end {
+                self.conn.read_chunk().await.map(Batch::Lent)
+            } else {
+                self.make_room();
+                let n = self.conn.read(&mut self.buf[self.end..]).await;
+                n.map(|n| {
+                    self.end += n;
+                    Batch::Own(std::mem::take(&mut self.buf), n)
+                })
+            };
+            match got {
+                Ok(Batch::Own(buf, 0)) => {
+                    self.buf = buf;
+                    return Ok(None);
+                }
+                Ok(Batch::Lent(chunk)) if chunk.is_empty() => return Ok(None),
+                Ok(batch) => {
+                    self.last_read = Instant::now();
+                    return Ok(Some(batch));
+                }
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    if self.expired() {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// After a batch is answered: the own buffer goes back to the allocator once its split
+    /// request is answered (or stays, holding the rest); a lent chunk goes back to the reactor,
+    /// the request it left part-read (if any) copied out first.
+    fn after_batch(&mut self, batch: Batch) {
+        match batch {
+            Batch::Own(buf, _) => {
+                if self.start == self.end {
+                    (self.start, self.end) = (0, 0);
                 } else {
-                    s.buf = buf;
+                    self.buf = buf;
                 }
-                close?
             }
-            Got::Lent(chunk) => {
-                let close = s.answer(&chunk, 0..chunk.len()).await?;
-                s.keep_partial(&chunk);
-                close
-            }
-        };
-        if close {
-            return Ok(());
+            Batch::Lent(chunk) => self.keep_partial(&chunk),
         }
     }
 }
 
-/// What a read brought: bytes appended to the connection's own buffer, or a lent chunk.
-enum Got {
-    /// This many bytes, at `buf[end..]`.
-    Own(usize),
+/// What a read brought: the connection's own buffer (taken out of the session while its bytes
+/// are answered) with the count just read into it, or a lent chunk.
+enum Batch {
+    /// The own buffer, whose bytes are `buf[start..end]`, and how many the read added.
+    Own(Vec<u8>, usize),
     /// The reactor's buffer, with the bytes.
     Lent(doppel::net::Chunk),
+}
+
+impl Batch {
+    /// The buffer the batch's bytes are in.
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Batch::Own(buf, _) => buf,
+            Batch::Lent(chunk) => chunk,
+        }
+    }
 }
 
 /// What a connection does after a batch of requests.
@@ -245,21 +316,6 @@ enum Next {
 }
 
 impl Session {
-    /// Answers the complete requests of `data[range]`, writing replies as they are due; true if
-    /// the connection is to close. `self.start`/`self.end` are the cursor into `data` meanwhile.
-    async fn answer(&mut self, data: &[u8], range: std::ops::Range<usize>) -> io::Result<bool> {
-        (self.start, self.end) = (range.start, range.end);
-        loop {
-            let next = self.process(data);
-            self.flush().await?;
-            match next {
-                Next::Read => return Ok(false),
-                Next::Write => continue,
-                Next::Close => return Ok(true),
-            }
-        }
-    }
-
     /// After a batch from a lent chunk: copies the request it left part-read (if any) into the
     /// connection's own buffer, since the chunk goes back to the reactor.
     fn keep_partial(&mut self, chunk: &[u8]) {
@@ -344,12 +400,13 @@ impl Session {
     /// or the connection is to close.
     fn process(&mut self, data: &[u8]) -> Next {
         let mut store = store::lock(&self.store);
+        let mut parser = self.parser.take().map_or_else(resp::Parser::new, |p| *p);
         let mut completed = false;
         while self.end - self.start >= self.need {
             let buf = &data[self.start..self.end];
-            match self.parser.parse(buf) {
+            match parser.parse(buf) {
                 Ok(Parsed::Request { used }) => {
-                    let (args, before) = (self.parser.args(), self.out.len());
+                    let (args, before) = (parser.args(), self.out.len());
                     let flow = command::execute(&buf[..used], args, &mut store, &mut self.out);
                     self.start += used;
                     self.need = 1;
@@ -376,8 +433,11 @@ impl Session {
         let more = self.end - self.start >= self.need && self.out.len() >= FLUSH_AT;
         if self.start == self.end {
             self.partial_since = None;
-        } else if completed || self.partial_since.is_none() {
-            self.partial_since = Some(self.last_read);
+        } else {
+            self.parser = Some(Box::new(parser));
+            if completed || self.partial_since.is_none() {
+                self.partial_since = Some(self.last_read);
+            }
         }
         if more {
             Next::Write
