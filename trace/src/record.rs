@@ -181,8 +181,11 @@ impl Store {
     /// Hands every record so far to `each`, in order, then forgets them; callsites, keys and
     /// hosts stay interned, so later records encode as before. Called between records only.
     pub(crate) fn drain(&mut self, mut each: impl FnMut(&Entry<'_>)) {
-        for e in self.entries() {
+        let mut it = self.entries();
+        let mut fields = Vec::new();
+        while let Some(e) = it.next_into(fields) {
             each(&e);
+            fields = e.fields;
         }
         self.bytes.clear();
         self.checkpoints.clear();
@@ -499,6 +502,15 @@ impl<'a> Iterator for Entries<'a> {
     type Item = Entry<'a>;
 
     fn next(&mut self) -> Option<Entry<'a>> {
+        self.next_into(Vec::new())
+    }
+}
+
+impl<'a> Entries<'a> {
+    /// The next record, its fields decoded into `fields` (emptied first): a caller that hands
+    /// each entry's vector back decodes a whole store with no allocation per record.
+    fn next_into(&mut self, mut fields: Vec<(&'static str, Value)>) -> Option<Entry<'a>> {
+        fields.clear();
         if self.left == 0 {
             return None;
         }
@@ -529,7 +541,7 @@ impl<'a> Iterator for Entries<'a> {
         } else {
             (None, 0)
         };
-        let mut fields = Vec::with_capacity(schema.map_or(4, |k| k.len()));
+        fields.reserve(schema.map_or(4, |k| k.len()));
         match schema {
             Some(keys) => {
                 for &k in keys {
