@@ -30,9 +30,9 @@ pub struct GroupConfig {
     pub placement: Placement,
     /// On the real backend, non-blocking polls a sub-reactor tries (yielding the CPU between
     /// them) before it blocks in its poller, while one of its last 8 polls found two or more
-    /// events; 0 never spins. It keeps a busy sub-reactor on its CPU instead of sleeping and being woken
-    /// per batch (see `benches/real-echo`'s `multi` in the README for what it buys); at most
-    /// [`MAX_SPIN_POLLS`]. The simulator has no CPUs to keep and ignores it.
+    /// events; 0 never spins. It keeps a busy sub-reactor on its CPU instead of sleeping and
+    /// being woken per batch (see `benches/real-echo`'s `multi` in the README for what it
+    /// buys); at most [`MAX_SPIN_POLLS`]. The simulator has no CPUs to keep and ignores it.
     pub spin_polls: u32,
 }
 

@@ -12,10 +12,8 @@
 //! batch is answered; only a request split across reads is copied into the connection's own
 //! buffer. So a connection waiting for its next request holds no read buffer (and its reply
 //! buffer only if a reply was small): 10,000 idle clients do not hold 10,000 × 16 KiB. A
-//! pipeline of N requests
-//! that arrives in one read costs one `read` and one `write`, a pipeline of N requests
-//! that arrives in one read costs one `read` and one `write`, which is where Redis gets its
-//! pipelining speed too. Two deadlines guard the reads: a request that has started arriving
+//! pipeline of N requests that arrives in one read costs one `read` and one `write`, which is
+//! where Redis gets its pipelining speed too. Two deadlines guard the reads: a request that has started arriving
 //! must be complete within [`Config::request_timeout`], and a connection with nothing pending
 //! is closed after [`Config::idle_timeout`]. Both are read deadlines on the socket
 //! (`set_read_deadline`); the idle one is re-armed lazily (only when it fires early), so a busy
@@ -186,6 +184,36 @@ fn handle_quietly(
     }
 }
 
+/// What a read brought: the connection's own buffer (taken out of the session while its bytes
+/// are answered) with the count just read into it, or a lent chunk.
+enum Batch {
+    /// The own buffer, whose bytes are `buf[start..end]`, and how many the read added.
+    Own(Vec<u8>, usize),
+    /// The reactor's buffer, with the bytes.
+    Lent(doppel::net::Chunk),
+}
+
+impl Batch {
+    /// The buffer the batch's bytes are in.
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Batch::Own(buf, _) => buf,
+            Batch::Lent(chunk) => chunk,
+        }
+    }
+}
+
+/// What a connection does after a batch of requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Next {
+    /// Read more: every complete request read is answered.
+    Read,
+    /// Write the replies queued ([`FLUSH_AT`] reached), then execute the rest of the batch.
+    Write,
+    /// Write the replies queued, then close.
+    Close,
+}
+
 impl Session {
     /// A session for a connection just accepted.
     fn new(conn: TcpStream, store: Shared, config: Arc<Config>, variant: Variant) -> Session {
@@ -283,39 +311,7 @@ impl Session {
             Batch::Lent(chunk) => self.keep_partial(&chunk),
         }
     }
-}
 
-/// What a read brought: the connection's own buffer (taken out of the session while its bytes
-/// are answered) with the count just read into it, or a lent chunk.
-enum Batch {
-    /// The own buffer, whose bytes are `buf[start..end]`, and how many the read added.
-    Own(Vec<u8>, usize),
-    /// The reactor's buffer, with the bytes.
-    Lent(doppel::net::Chunk),
-}
-
-impl Batch {
-    /// The buffer the batch's bytes are in.
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Batch::Own(buf, _) => buf,
-            Batch::Lent(chunk) => chunk,
-        }
-    }
-}
-
-/// What a connection does after a batch of requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Next {
-    /// Read more: every complete request read is answered.
-    Read,
-    /// Write the replies queued ([`FLUSH_AT`] reached), then execute the rest of the batch.
-    Write,
-    /// Write the replies queued, then close.
-    Close,
-}
-
-impl Session {
     /// After a batch from a lent chunk: copies the request it left part-read (if any) into the
     /// connection's own buffer, since the chunk goes back to the reactor.
     fn keep_partial(&mut self, chunk: &[u8]) {
