@@ -1,7 +1,9 @@
 //! Traces that stream (`Sim::run_trace_to`): the file written as the run goes is, byte for byte,
 //! the trace a run kept in memory renders (text and JSON lines), across many drains of the
 //! collector's bounded store; a failing run's file holds its whole trace; a bad path is refused
-//! before the run starts; an unfinished output leaves the old file as it was.
+//! before the run starts; an unfinished output leaves the old file as it was. A packed trace
+//! (`Sim::run_trace_packed`) renders to those same bytes, and a foreign, cut or unfinished packed
+//! file is refused with an error naming it.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::sync::Arc;
 
 use doppel::net::TcpStream;
 use doppel::sim::{FaultPlan, SimBuilder};
-use doppel::trace::{Format, StreamOutput, STREAM_BYTES};
+use doppel::trace::{render_packed, Format, StreamOutput, PACKED_MAGIC, STREAM_BYTES};
 
 /// An echo server and `clients` clients doing `rounds` round trips each, with a user event per
 /// round that carries a text field; client `fail_at` (if any) fails at its round 50.
@@ -172,4 +174,110 @@ fn an_unfinished_stream_leaves_the_old_file_and_no_partial() {
     out.write_all(b"new\n").unwrap();
     out.finish().unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+}
+
+/// `path`'s packed trace rendered as `format`, or the error.
+fn render(path: &Path, format: Format) -> std::io::Result<String> {
+    let mut out = Vec::new();
+    render_packed(path, format, &mut out)?;
+    Ok(String::from_utf8(out).expect("rendered traces are UTF-8"))
+}
+
+#[test]
+fn a_packed_trace_renders_to_the_in_memory_trace_across_many_drains() {
+    let kept = world(3, 40, 400, None).trace(true).run().unwrap();
+    let trace = kept.trace.expect("traced");
+    assert!(trace.len() > STREAM_BYTES, "several chunks");
+    let (_dir, path) = temp_path("run.pk");
+    let packed = world(3, 40, 400, None)
+        .build()
+        .unwrap()
+        .run_trace_packed(&path)
+        .expect("the packed file is written")
+        .expect("the run passes");
+    assert_eq!(packed.hash, kept.hash, "packing does not change the run");
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(PACKED_MAGIC));
+    let text = trace.render(Format::Text);
+    assert!(
+        bytes.len() * 2 < text.len(),
+        "packed ({} B) is well under the text ({} B)",
+        bytes.len(),
+        text.len()
+    );
+    assert!(render(&path, Format::Text).unwrap() == text, "text differs");
+    assert!(
+        render(&path, Format::Json).unwrap() == trace.render(Format::Json),
+        "JSON lines differ"
+    );
+}
+
+#[test]
+fn a_failing_run_packs_its_whole_trace() {
+    let kept = match world(9, 3, 100, Some(1)).trace(true).run().unwrap_err() {
+        doppel::sim::SimError::Failed(f) => f,
+        other => panic!("expected a failure, got {other}"),
+    };
+    let (_dir, path) = temp_path("failing.pk");
+    let failed = world(9, 3, 100, Some(1))
+        .build()
+        .unwrap()
+        .run_trace_packed(&path)
+        .expect("the packed file is written")
+        .expect_err("the planted failure");
+    assert!(failed.to_string().contains("planted failure"), "{failed}");
+    let text = render(&path, Format::Text).unwrap();
+    assert_eq!(
+        text,
+        kept.report.trace.as_ref().unwrap().render(Format::Text)
+    );
+    assert!(text.contains("who=client-1"));
+}
+
+#[test]
+fn a_foreign_cut_or_unfinished_packed_file_is_refused_by_name() {
+    let (dir, path) = temp_path("run.pk");
+    world(5, 4, 60, None)
+        .build()
+        .unwrap()
+        .run_trace_packed(&path)
+        .unwrap()
+        .unwrap();
+    let whole = std::fs::read(&path).unwrap();
+    // The end frame: its tag, its payload's length as eight bytes, and that payload (a count).
+    let end = (0..whole.len() - 9)
+        .rev()
+        .find(|&i| {
+            let len = u64::from_le_bytes(whole[i + 1..i + 9].try_into().unwrap());
+            whole[i] == b'E' && len as usize == whole.len() - i - 9
+        })
+        .expect("an end frame");
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "foreign.pk",
+            b"hello, not a trace\n".to_vec(),
+            "not a packed doppel trace",
+        ),
+        ("empty.pk", Vec::new(), "not a packed doppel trace"),
+        ("cut.pk", whole[..whole.len() / 2].to_vec(), "cut short"),
+        ("unfinished.pk", whole[..end].to_vec(), "did not finish"),
+    ];
+    for (name, bytes, want) in cases {
+        let bad = dir.path().join(name);
+        std::fs::write(&bad, bytes).unwrap();
+        let err = render(&bad, Format::Text).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{name}: {err}");
+        let msg = err.to_string();
+        assert!(msg.contains(name) && msg.contains(want), "{name}: {msg}");
+    }
+    let mut miscounted = whole.clone();
+    let n = miscounted.len();
+    miscounted[n - 1] ^= 1; // the count's last byte
+    let bad = dir.path().join("miscounted.pk");
+    std::fs::write(&bad, miscounted).unwrap();
+    let msg = render(&bad, Format::Text).unwrap_err().to_string();
+    assert!(msg.contains("the end frame counts"), "{msg}");
+    let missing = render(&dir.path().join("absent.pk"), Format::Text).unwrap_err();
+    assert_eq!(missing.kind(), std::io::ErrorKind::NotFound);
+    assert!(missing.to_string().contains("absent.pk"));
 }

@@ -88,6 +88,65 @@ fn run_prints_a_summary_and_writes_the_trace() {
 }
 
 #[test]
+fn a_packed_trace_renders_to_what_the_text_trace_holds() {
+    let dir = scratch("packed");
+    let (text, packed) = (dir.join("run.trace"), dir.join("run.pk"));
+    let t = doppel(&[
+        "run",
+        "kv",
+        "--seed",
+        "42",
+        "--trace",
+        text.to_str().unwrap(),
+    ]);
+    assert!(t.status.success(), "{}", stderr(&t));
+    let p = doppel(&[
+        "run",
+        "kv",
+        "--seed",
+        "42",
+        "--trace",
+        packed.to_str().unwrap(),
+        "--packed",
+    ]);
+    assert!(p.status.success(), "{}", stderr(&p));
+    assert!(
+        stdout(&p).contains(&format!(
+            "trace: {} (packed: `doppel trace",
+            packed.display()
+        )),
+        "{}",
+        stdout(&p)
+    );
+    let whole = std::fs::read_to_string(&text).unwrap();
+    let r = doppel(&["trace", packed.to_str().unwrap()]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    assert!(
+        stdout(&r) == whole,
+        "`doppel trace` differs from the text trace"
+    );
+    let rendered = dir.join("rendered.trace");
+    let o = doppel(&[
+        "trace",
+        packed.to_str().unwrap(),
+        "--out",
+        rendered.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&rendered).unwrap() == whole);
+    let j = doppel(&["trace", packed.to_str().unwrap(), "--json"]);
+    let lines: Vec<serde_json::Value> = stdout(&j)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        whole.lines().count(),
+        "a JSON line per text line"
+    );
+}
+
+#[test]
 fn a_failing_run_exits_1_with_its_replay_command() {
     let o = doppel(&["run", "upper-framing", "--seed", "0"]);
     assert_eq!(o.status.code(), Some(1));
@@ -398,7 +457,7 @@ fn the_race_between_reactors_is_explored_replayed_and_shrunk() {
 }
 
 /// Bad command lines (`{dir}` is the scratch folder) and what their one line of error says.
-const BAD: [(&str, &str); 31] = [
+const BAD: [(&str, &str); 35] = [
     ("run nosuch --seed 1", "no such scenario"),
     (
         "run {dir}/t.toml --seed 1",
@@ -467,6 +526,16 @@ const BAD: [(&str, &str); 31] = [
         "swarm takes all or benign",
     ),
     ("run echo --real --seed 3", "cannot be used with"),
+    (
+        "run echo --seed 1 --packed",
+        "required arguments were not provided: --trace <FILE>",
+    ),
+    ("trace {dir}/t.toml", "t.toml: not a packed doppel trace"),
+    ("trace {dir}/absent.pk", "absent.pk: No such file"),
+    (
+        "trace {dir}/t.toml --out {dir}/out.json",
+        "t.toml: not a packed doppel trace",
+    ),
     ("serve htp", "serve: unknown workload \"htp\""),
     (
         "serve http --variant nope",

@@ -227,6 +227,34 @@ impl Sim {
         path: &std::path::Path,
         format: doppel_trace::Format,
     ) -> io::Result<Result<Report, Box<Failure>>> {
+        self.run_streamed(path, |header, out, run| {
+            doppel_trace::capture_to(header, format, out, run)
+        })
+    }
+
+    /// [`Sim::run_trace_to`], with the trace packed as the collector encoded it instead of
+    /// rendered as it goes: tracing a run this way costs about what keeping the trace in memory
+    /// does, with memory still bounded. Render the file later with
+    /// [`doppel_trace::render_packed`] or `doppel trace FILE`.
+    pub fn run_trace_packed(
+        self,
+        path: &std::path::Path,
+    ) -> io::Result<Result<Report, Box<Failure>>> {
+        self.run_streamed(path, |header, out, run| {
+            doppel_trace::capture_packed(header, out, run)
+        })
+    }
+
+    /// Opens `path`, then runs with `capture` streaming the trace there.
+    fn run_streamed(
+        self,
+        path: &std::path::Path,
+        capture: impl FnOnce(
+            &doppel_trace::Header,
+            doppel_trace::StreamOutput,
+            Box<dyn FnOnce() -> Result<Report, Box<Failure>> + '_>,
+        ) -> (Result<Report, Box<Failure>>, io::Result<u64>),
+    ) -> io::Result<Result<Report, Box<Failure>>> {
         let named = |e: io::Error| {
             io::Error::new(
                 e.kind(),
@@ -236,8 +264,7 @@ impl Sim {
         let out = doppel_trace::StreamOutput::create(path).map_err(named)?;
         let plan = self.world.borrow().faults.plan.to_string();
         let header = doppel_trace::Header::new("sim", Some(self.seed), plan);
-        let (result, written) =
-            doppel_trace::capture_to(&header, format, out, move || self.run_untraced());
+        let (result, written) = capture(&header, out, Box::new(move || self.run_untraced()));
         written.map_err(named)?;
         Ok(result)
     }

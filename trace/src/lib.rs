@@ -11,6 +11,7 @@
 //! |-------------|-------------------------------------------------------------------|
 //! | `collector` | [`Collector`], the layer, and [`capture`]                         |
 //! | `stream`    | [`capture_to`]: a trace written as it goes, in bounded memory     |
+//! | `packed`    | packed trace files: [`capture_packed`] writes them, [`render_packed`] renders them |
 //! | `spill`     | the records a streaming collector hands on once they fill [`STREAM_BYTES`] |
 //! | `record`    | [`Store`], [`Entry`]: records in one byte stream, checkpointed  |
 //! | `codec`     | the byte encoding: header, varints, time as a delta             |
@@ -26,6 +27,7 @@ mod codec;
 mod collector;
 pub mod errno;
 mod output;
+mod packed;
 mod record;
 pub mod render;
 mod spill;
@@ -34,9 +36,10 @@ mod trace;
 
 pub use collector::{capture, Collector};
 pub use output::{check_writable, write_output, StreamOutput};
+pub use packed::{render_packed, PACKED_MAGIC};
 pub use record::{Entries, Entry, Kind, Store, Value, CHECKPOINT};
 pub use spill::STREAM_BYTES;
-pub use stream::capture_to;
+pub use stream::{capture_packed, capture_to};
 pub use trace::{snapshot_name_ok, trace_dir, Around, Divergence, Format, Header, Trace};
 
 #[cfg(feature = "snapshots")]

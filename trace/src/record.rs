@@ -64,8 +64,12 @@ pub struct Store {
     strings: Vec<Box<str>>,
     /// Host labels.
     hosts: Vec<Arc<str>>,
-    /// The last host interned, by address, and its index.
-    last_host: Option<(usize, u32)>,
+    /// Recently seen hosts, by the address of their label's `Arc`, and their index: a
+    /// direct-mapped cache in front of `host_ids` (a run with a thousand hosts switches host
+    /// almost every event).
+    host_cache: Vec<(usize, u32)>,
+    /// Every host label, and its index: where a label seen under a new `Arc` is looked up.
+    host_labels: BTreeMap<Arc<str>, u32>,
     /// Every host label seen, by the address of its `Arc`, and its index: lookups only (never
     /// iterated, so address order cannot leak into a trace). Sound because `pinned` keeps each
     /// of those `Arc`s alive, so no address is reused by another label while the store lives.
@@ -420,29 +424,39 @@ impl Store {
     }
 
     /// The index of `host`, interning it.
+    #[inline]
     fn host_index(&mut self, host: &Arc<str>) -> u32 {
-        let addr = Arc::as_ptr(host) as *const u8 as usize;
-        if let Some((a, i)) = self.last_host {
-            if a == addr {
-                return i;
-            }
+        const WAYS: usize = 1024;
+        if self.host_cache.is_empty() {
+            self.host_cache = vec![(0, 0); WAYS];
         }
-        let i = match self.host_ids.get(&addr) {
+        let addr = Arc::as_ptr(host) as *const u8 as usize;
+        let slot = (addr >> 4 ^ addr >> 14) % WAYS;
+        let (a, i) = self.host_cache[slot];
+        if a == addr {
+            return i;
+        }
+        let i = self.host_index_slow(host, addr);
+        self.host_cache[slot] = (addr, i);
+        i
+    }
+
+    /// [`Store::host_index`] past its cache: by address, then by label.
+    fn host_index_slow(&mut self, host: &Arc<str>, addr: usize) -> u32 {
+        if let Some(&i) = self.host_ids.get(&addr) {
+            return i;
+        }
+        let i = match self.host_labels.get(host) {
             Some(&i) => i,
             None => {
-                let i = match self.hosts.iter().position(|h| **h == **host) {
-                    Some(i) => i as u32,
-                    None => {
-                        self.hosts.push(host.clone());
-                        (self.hosts.len() - 1) as u32
-                    }
-                };
-                self.pinned.push(host.clone());
-                self.host_ids.insert(addr, i);
+                self.hosts.push(host.clone());
+                let i = (self.hosts.len() - 1) as u32;
+                self.host_labels.insert(host.clone(), i);
                 i
             }
         };
-        self.last_host = Some((addr, i));
+        self.pinned.push(host.clone());
+        self.host_ids.insert(addr, i);
         i
     }
 }
@@ -509,10 +523,25 @@ impl<'a> Iterator for Entries<'a> {
 impl<'a> Entries<'a> {
     /// The next record, its fields decoded into `fields` (emptied first): a caller that hands
     /// each entry's vector back decodes a whole store with no allocation per record.
-    fn next_into(&mut self, mut fields: Vec<(&'static str, Value)>) -> Option<Entry<'a>> {
+    fn next_into(&mut self, fields: Vec<(&'static str, Value)>) -> Option<Entry<'a>> {
+        // A store the collector filled always decodes; only a packed file's chunk can fail,
+        // and `Store::unpack` checks every record before anything reads it.
+        self.try_next_into(fields).unwrap_or(None)
+    }
+
+    /// Where the next record starts, in the store's bytes.
+    pub(crate) fn at(&self) -> usize {
+        self.reader.at
+    }
+
+    /// [`Entries::next_into`], with every index checked against the store's tables.
+    pub(crate) fn try_next_into(
+        &mut self,
+        mut fields: Vec<(&'static str, Value)>,
+    ) -> Result<Option<Entry<'a>>, String> {
         fields.clear();
         if self.left == 0 {
-            return None;
+            return Ok(None);
         }
         self.left -= 1;
         let s = self.store;
@@ -524,20 +553,21 @@ impl<'a> Entries<'a> {
             _ => Kind::Exit,
         };
         let (site, schema) = match head & HAS_SCHEMA {
-            0 => (r.get() as u32, None),
+            0 => (r.get() as usize, None),
             _ => {
-                let (site, keys) = &s.schemas[r.get() as usize];
-                (*site, Some(keys))
+                let (site, keys) = s.schemas.get(r.get() as usize).ok_or("no such schema")?;
+                (*site as usize, Some(keys))
             }
         };
-        let (target, name) = s.sites[site as usize];
+        let &(target, name) = s.sites.get(site).ok_or("no such callsite")?;
         let time = (head & HAS_TIME != 0).then(|| {
             self.time = self.time.wrapping_add(r.get_signed() as u64);
             self.time
         });
         let task = (head & HAS_TASK != 0).then(|| r.get());
         let (host, reactor) = if head & HAS_HOST != 0 {
-            (Some(&*s.hosts[r.get() as usize]), r.get() as u32)
+            let host = s.hosts.get(r.get() as usize).ok_or("no such host")?;
+            (Some(&**host), r.get() as u32)
         } else {
             (None, 0)
         };
@@ -545,20 +575,23 @@ impl<'a> Entries<'a> {
         match schema {
             Some(keys) => {
                 for &k in keys {
-                    let value = decode_value(r, s);
+                    let value = decode_value(r, s)?;
                     fields.push((s.keys[usize::from(k)], value));
                 }
             }
             None => loop {
-                let key = r.get();
+                let key = r.get() as usize;
                 if key == 0 {
                     break;
                 }
-                let value = decode_value(r, s);
-                fields.push((s.keys[key as usize - 1], value));
+                let key = *s.keys.get(key - 1).ok_or("no such key")?;
+                fields.push((key, decode_value(r, s)?));
             },
         }
-        Some(Entry {
+        if r.at > r.bytes.len() {
+            return Err("a record cut short".into());
+        }
+        Ok(Some(Entry {
             kind,
             target,
             name,
@@ -567,20 +600,30 @@ impl<'a> Entries<'a> {
             reactor,
             task,
             fields,
-        })
+        }))
     }
 }
 
 /// Decodes one tagged value.
-fn decode_value(r: &mut Reader<'_>, s: &Store) -> Value {
-    match r.byte() {
+fn decode_value(r: &mut Reader<'_>, s: &Store) -> Result<Value, &'static str> {
+    Ok(match r.byte() {
         TAG_U64 => Value::U64(r.get()),
         TAG_I64 => Value::I64(r.get_signed()),
         TAG_BOOL => Value::Bool(r.byte() != 0),
         TAG_F64 => Value::F64(f64::from_bits(r.word())),
-        _ => Value::Str(s.strings[r.get() as usize].clone()),
-    }
+        TAG_STR => Value::Str(
+            s.strings
+                .get(r.get() as usize)
+                .ok_or("no such string")?
+                .clone(),
+        ),
+        _ => return Err("an unknown value tag"),
+    })
 }
+
+mod packed;
+
+pub(crate) use packed::{intern, Sent};
 
 #[cfg(test)]
 mod props;

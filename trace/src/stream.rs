@@ -1,14 +1,17 @@
 //! Traces that stream: [`capture_to`] writes the header, then every record as it goes, as text
-//! or JSON lines identical to [`crate::Trace::render`]'s, while the collector keeps at most about
-//! `STREAM_BYTES` of records in memory. A run that fails has written everything up to its
-//! failure; the file is complete once [`capture_to`] returns.
+//! or JSON lines identical to [`crate::Trace::render`]'s, and [`capture_packed`] the same
+//! records packed (rendered later by [`crate::render_packed`]), while the collector keeps at
+//! most about `STREAM_BYTES` of records in memory. A run that fails has written everything up to
+//! its failure; the file is complete once the capture returns.
 
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::collector::{capture_with, Collector};
 use crate::output::StreamOutput;
-use crate::spill::Streaming;
+use crate::packed;
+use crate::record::Sent;
+use crate::spill::{Encoding, Streaming};
 use crate::trace::{header_line, Format, Header};
 
 /// Runs `f` with a collector that writes its trace to `out` as it goes: `header` first, then
@@ -18,16 +21,38 @@ use crate::trace::{header_line, Format, Header};
 pub fn capture_to<R>(
     header: &Header,
     format: Format,
+    out: StreamOutput,
+    f: impl FnOnce() -> R,
+) -> (R, io::Result<u64>) {
+    let head = header_line(header, format).into_bytes();
+    streamed(&head, Encoding::Lines(format, String::new()), out, f)
+}
+
+/// [`capture_to`], with the records packed as the collector encoded them instead of rendered:
+/// a fraction of the cost while the run goes, for a trace rendered later (or never) with
+/// [`crate::render_packed`] or `doppel trace FILE`.
+pub fn capture_packed<R>(
+    header: &Header,
+    out: StreamOutput,
+    f: impl FnOnce() -> R,
+) -> (R, io::Result<u64>) {
+    let head = packed::file_head(header);
+    streamed(&head, Encoding::Packed(Sent::default()), out, f)
+}
+
+/// Writes `head`, then runs `f` streaming its records to `out` as `encoding` says.
+fn streamed<R>(
+    head: &[u8],
+    encoding: Encoding,
     mut out: StreamOutput,
     f: impl FnOnce() -> R,
 ) -> (R, io::Result<u64>) {
-    let first = out.write_all(header_line(header, format).as_bytes());
+    let first = out.write_all(head);
     let stream = Arc::new(Mutex::new(Some(Streaming {
         out,
-        format,
+        encoding,
         written: 0,
         error: first.err(),
-        line: String::new(),
     })));
     let collector = Collector::streaming(stream.clone());
     let result = capture_with(&collector, f);
@@ -40,9 +65,5 @@ pub fn capture_to<R>(
         );
     };
     s.take(&mut rest);
-    let written = match s.error {
-        Some(e) => Err(e),
-        None => s.out.finish().map(|()| s.written),
-    };
-    (result, written)
+    (result, s.finish())
 }

@@ -88,12 +88,15 @@ fn rt(clients: u64, rounds: u64, latency_ms: u64) -> Result<(), String> {
     let built = world(1, clients, rounds, Duration::from_millis(latency_ms), &done);
     let report = match stream_to {
         // The trace streams to a file as the run goes (bounded memory).
-        Some(path) => built
-            .build()
-            .map_err(|e| e.to_string())?
-            .run_trace_to(path.as_ref(), doppel::trace::Format::Text)
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?,
+        // With --packed, as the collector encodes it (rendered later by `doppel trace FILE`).
+        Some(path) => {
+            let sim = built.build().map_err(|e| e.to_string())?;
+            let run = match std::env::args().any(|a| a == "--packed") {
+                true => sim.run_trace_packed(path.as_ref()),
+                false => sim.run_trace_to(path.as_ref(), doppel::trace::Format::Text),
+            };
+            run.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?
+        }
         None => built.run().map_err(|e| e.to_string())?,
     };
         let wall = start.elapsed().as_secs_f64();
@@ -167,13 +170,13 @@ fn main() -> ExitCode {
     let res = match args.first().map(String::as_str) {
         Some("rt") => match (flag(&args, "--clients"), flag(&args, "--rounds"), flag(&args, "--latency-ms")) {
             (Some(c), Some(r), Some(l)) if c > 0 && r > 0 => rt(c, r, l),
-            _ => Err("usage: rt --clients N --rounds R --latency-ms L [--trace | --trace-to FILE]".into()),
+            _ => Err("usage: rt --clients N --rounds R --latency-ms L [--trace | --trace-to FILE [--packed]]".into()),
         },
         Some("seeds") => match flag(&args, "--count") {
             Some(n) if n > 0 => seeds(n),
             _ => Err("usage: seeds --count S".into()),
         },
-        _ => Err("usage: sim-bench-doppel rt --clients N --rounds R --latency-ms L [--trace | --trace-to FILE] | seeds --count S".into()),
+        _ => Err("usage: sim-bench-doppel rt --clients N --rounds R --latency-ms L [--trace | --trace-to FILE [--packed]] | seeds --count S".into()),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

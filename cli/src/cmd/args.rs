@@ -40,6 +40,8 @@ pub(crate) enum Verb {
     Shrink(ShrinkArgs),
     /// A workload's server alone on the real backend, for outside clients (curl, grpcio, wrk).
     Serve(ServeArgs),
+    /// A packed trace (`run --trace FILE --packed`) rendered as text or JSON lines.
+    Trace(TraceArgs),
 }
 
 /// The fault options several verbs share.
@@ -71,6 +73,10 @@ pub(crate) struct RunArgs {
     /// Print the summary (and write the trace) as JSON.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Write the trace packed, as the collector encodes it, not rendered as the run goes: a
+    /// fraction of the cost; read it with `trace FILE`.
+    #[arg(long, requires = "trace", conflicts_with_all = ["real", "json"])]
+    pub(crate) packed: bool,
     /// Run the workload on the real backend over 127.0.0.1 instead.
     #[arg(long, conflicts_with_all = ["seed", "faults", "only"])]
     pub(crate) real: bool,
@@ -80,6 +86,20 @@ pub(crate) struct RunArgs {
     /// Faults.
     #[command(flatten)]
     pub(crate) plan: PlanArgs,
+}
+
+/// `trace`.
+#[derive(Debug, Args)]
+pub(crate) struct TraceArgs {
+    /// The packed trace file.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Render JSON lines instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+    /// Write the rendered trace here instead of to standard output.
+    #[arg(long, value_name = "FILE", value_parser = out_path)]
+    pub(crate) out: Option<PathBuf>,
 }
 
 /// `explore`.

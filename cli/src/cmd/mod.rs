@@ -1,6 +1,6 @@
 //! The verbs: list scenarios, run one seed (simulated or on loopback), explore a seed range,
 //! combine shards' reports, replay a seed and check its hash, shrink a failing seed's faults,
-//! serve a workload's server alone on the real backend.
+//! serve a workload's server alone on the real backend, render a packed trace.
 //!
 //! Exit status: 0 when everything passed, 1 when a run or a seed failed (or a replay's hash
 //! differs), 2 for bad input (an unknown scenario or verb, a malformed spec, a bad seed range or
@@ -16,6 +16,7 @@ mod serve;
 mod shrink;
 mod summary;
 mod sweep;
+mod trace;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -67,6 +68,7 @@ where
         args::Verb::Replay(a) => replay::main(cli, &a),
         args::Verb::Shrink(a) => shrink::main(cli, &a),
         args::Verb::Serve(a) => serve::main(cli, &a),
+        args::Verb::Trace(a) => trace::main(&a),
     };
     match exit {
         Ok(Exit::Ok) => ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ use crate::run::RealOutcome;
 use crate::scenario::Scenario;
 use crate::Cli;
 
-/// `run SCENARIO --seed N [--trace FILE] [--json] [--faults PLAN] [--only FAULTS]` or
+/// `run SCENARIO --seed N [--trace FILE [--packed]] [--json] [--faults PLAN] [--only FAULTS]` or
 /// `run SCENARIO --real [--repeat N] [--trace FILE] [--json]`.
 pub(crate) fn main(cli: &Cli, a: &RunArgs) -> Result<Exit, Usage> {
     let sc = scenario(cli, &a.scenario)?;
@@ -36,9 +36,11 @@ pub(crate) fn main(cli: &Cli, a: &RunArgs) -> Result<Exit, Usage> {
         Some(path) => {
             let sim = world.build().map_err(|e| Usage(format!("run: {e}")))?;
             let format = if a.json { Format::Json } else { Format::Text };
-            let run = sim
-                .run_trace_to(path, format)
-                .map_err(|e| Usage(e.to_string()))?;
+            let run = match a.packed {
+                true => sim.run_trace_packed(path),
+                false => sim.run_trace_to(path, format),
+            };
+            let run = run.map_err(|e| Usage(e.to_string()))?;
             run.map_err(doppel_sim::SimError::from)
         }
         None => world.run(),
@@ -48,8 +50,15 @@ pub(crate) fn main(cli: &Cli, a: &RunArgs) -> Result<Exit, Usage> {
         println!("{}", summary::json(cli, &sc, &plan, &r));
     } else {
         print!("{}", summary::text(cli, &sc, &plan, &r));
-        if let Some(p) = &a.trace {
-            println!("  trace: {}", p.display());
+        match (&a.trace, a.packed) {
+            (Some(p), true) => println!(
+                "  trace: {} (packed: `{} trace {}` renders it)",
+                p.display(),
+                cli.name,
+                p.display()
+            ),
+            (Some(p), false) => println!("  trace: {}", p.display()),
+            (None, _) => {}
         }
     }
     Ok(if r.failure.is_none() {
