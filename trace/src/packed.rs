@@ -1,4 +1,4 @@
-//! Packed trace files: what [`crate::capture_packed`] writes and [`render_packed`] reads. A
+//! Packed trace files: what `capture_packed` (in `stream.rs`) writes and [`render_packed`] reads. A
 //! streaming run that renders every record as it goes spends most of its tracing cost on text;
 //! a packed file holds the collector's own encoding instead (`record/packed.rs`), so writing it
 //! costs a copy, and rendering happens once, later, only if someone reads it.
@@ -77,7 +77,7 @@ pub(crate) fn end_mark(records: u64) -> Vec<u8> {
 }
 
 /// Renders the packed trace at `path` to `out` as text or JSON lines, chunk by chunk (memory
-/// bounded by one chunk): the same bytes [`crate::capture_to`] would have written for the same
+/// bounded by one chunk): the same bytes `capture_to` would have written for the same
 /// run. Returns how many records it rendered. A file that is not a packed trace, or is corrupt,
 /// is an `InvalidData` error naming the path and what is wrong, after the records before the
 /// fault were rendered; so is one whose run did not finish (no end frame).
@@ -228,68 +228,4 @@ fn read_header(r: &mut Reader<'_>) -> io::Result<Header> {
 /// A corrupt or foreign file.
 fn bad(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{capture_packed, StreamOutput};
-
-    /// A small packed trace with fields of every kind, and its text rendering.
-    fn sample() -> (Vec<u8>, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.pk");
-        let header = Header::new("sim", Some(7), "none");
-        let ((), wrote) = capture_packed(&header, StreamOutput::create(&path).unwrap(), || {
-            for i in 0..40u64 {
-                let host = ["a", "b", "c"][i as usize % 3];
-                tracing::info!(target: "app", host, i, neg = -(i as i64), ok = i % 2 == 0, who = %format!("w{i}"), "step");
-            }
-        });
-        wrote.unwrap();
-        let bytes = std::fs::read(&path).unwrap();
-        let mut text = Vec::new();
-        render_from(&bytes[..], Format::Text, &mut text).unwrap();
-        (bytes, String::from_utf8(text).unwrap())
-    }
-
-    #[test]
-    fn a_sample_renders_every_record() {
-        let (_, text) = sample();
-        assert!(
-            text.starts_with("# doppel trace backend=sim seed=7"),
-            "{text}"
-        );
-        assert_eq!(text.matches("step").count(), 40, "{text}");
-        assert!(text.contains("who=w39"), "{text}");
-    }
-
-    #[test]
-    fn every_cut_and_every_flipped_byte_is_an_error_or_a_rendering_never_a_panic() {
-        let (bytes, text) = sample();
-        for cut in 0..bytes.len() {
-            let err = render_from(&bytes[..cut], Format::Text, &mut io::sink()).unwrap_err();
-            assert_eq!(
-                err.kind(),
-                io::ErrorKind::InvalidData,
-                "cut at {cut}: {err}"
-            );
-        }
-        // A flipped byte may still decode (a field's value changed); what it must not do is
-        // panic or allocate without bound. Those that decode render the header first.
-        let mut refused = 0;
-        for at in 0..bytes.len() {
-            for mask in [0x01u8, 0x80, 0xff] {
-                let mut bad = bytes.clone();
-                bad[at] ^= mask;
-                let mut out = Vec::new();
-                match render_from(&bad[..], Format::Json, &mut out) {
-                    Ok(_) => assert!(out.starts_with(b"{"), "flip at {at}"),
-                    Err(_) => refused += 1,
-                }
-            }
-        }
-        assert!(refused > bytes.len(), "most flips are caught: {refused}");
-        assert!(text.lines().count() == 41);
-    }
 }

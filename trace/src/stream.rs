@@ -1,6 +1,6 @@
 //! Traces that stream: [`capture_to`] writes the header, then every record as it goes, as text
 //! or JSON lines identical to [`crate::Trace::render`]'s, and [`capture_packed`] the same
-//! records packed (rendered later by [`crate::render_packed`]), while the collector keeps at
+//! records packed (rendered later by [`crate::packed::render_packed`]), while the collector keeps at
 //! most about `STREAM_BYTES` of records in memory. A run that fails has written everything up to
 //! its failure; the file is complete once the capture returns.
 
@@ -30,7 +30,7 @@ pub fn capture_to<R>(
 
 /// [`capture_to`], with the records packed as the collector encoded them instead of rendered:
 /// a fraction of the cost while the run goes, for a trace rendered later (or never) with
-/// [`crate::render_packed`] or `doppel trace FILE`.
+/// [`crate::packed::render_packed`] or `doppel trace FILE`.
 pub fn capture_packed<R>(
     header: &Header,
     out: StreamOutput,
