@@ -16,7 +16,7 @@
 //! | `turn`        | one reactor turn: Go's `findrunnable` (run, timers, poll, dispatch)    |
 //! | [`task`]      | the executor, the task slab, wakers and the run queue, [`JoinHandle`]  |
 //! | `fd`          | the fd driver, the pollDesc layer and the one I/O retry loop           |
-//! | [`net`]       | [`net::TcpListener`], [`net::TcpStream`], [`net::Chunk`] (reads into the reactor's buffers) |
+//! | [`net`]       | [`net::TcpListener`], [`net::TcpStream`], [`net::UdpSocket`], [`net::Chunk`] (reads into the reactor's buffers) |
 //! | [`time`]      | [`time::Instant`], [`time::sleep`], [`time::timeout`]                  |
 //! | [`error`]     | error context at the API edge; [`error::errno`]                        |
 //! | [`stats`](mod@stats) | per-reactor counters that prove faults were absorbed                   |

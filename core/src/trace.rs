@@ -102,6 +102,10 @@ pub(crate) enum Call {
     Write,
     /// `accept`.
     Accept,
+    /// `sendto` (and `send` on a connected datagram socket).
+    SendTo,
+    /// `recvfrom` (and `recv`, and a peek).
+    RecvFrom,
     /// A wait that makes no syscall (readable, writable, connect's wait).
     Wait,
 }
@@ -122,6 +126,8 @@ fn call_traced(c: Call, fd: Fd, out: Outcome<'_>) {
         Call::Read => "read",
         Call::Write => "write",
         Call::Accept => "accept",
+        Call::SendTo => "send_to",
+        Call::RecvFrom => "recv_from",
         Call::Wait => return,
     };
     let value = match out {
@@ -150,6 +156,8 @@ fn call_traced(c: Call, fd: Fd, out: Outcome<'_>) {
     match c {
         Call::Read => ev!("read"),
         Call::Write => ev!("write"),
+        Call::SendTo => ev!("send_to"),
+        Call::RecvFrom => ev!("recv_from"),
         Call::Accept => match out {
             Outcome::Ok(n) => {
                 tracing::event!(name: "accept", target: "doppel::net", tracing::Level::TRACE, fd, new_fd = n)

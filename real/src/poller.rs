@@ -8,7 +8,7 @@ use std::time::Duration;
 use doppel_core::driver::{Event, Fd, Scheduler, TaskId, Token, WakeHandle};
 use doppel_core::time::Instant;
 
-use crate::sys::{socket, Selector};
+use crate::sys::{datagram, socket, Selector};
 
 /// The process-wide clock origin, so instants from different reactors compare: the same moment
 /// read as `CLOCK_MONOTONIC` nanoseconds and as a `std` instant (the fallback's origin).
@@ -201,6 +201,22 @@ impl Scheduler for RealPoller {
 
     fn write(&mut self, fd: Fd, buf: &[u8]) -> io::Result<usize> {
         socket::write(fd.raw(), buf)
+    }
+
+    fn bind_datagram(&mut self, addr: SocketAddr) -> io::Result<Fd> {
+        datagram::bind(addr).map(Fd::new)
+    }
+
+    fn connect_datagram(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
+        socket::connect(fd.raw(), addr)
+    }
+
+    fn send_to(&mut self, fd: Fd, buf: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
+        datagram::send_to(fd.raw(), buf, to)
+    }
+
+    fn recv_from(&mut self, fd: Fd, buf: &mut [u8], peek: bool) -> io::Result<(usize, SocketAddr)> {
+        datagram::recv_from(fd.raw(), buf, peek)
     }
 
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> io::Result<()> {

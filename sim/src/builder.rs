@@ -80,6 +80,8 @@ pub struct SimBuilder {
     pub(crate) split: bool,
     /// Steps in a row without going idle after which the run is a livelock.
     pub(crate) livelock_steps: u64,
+    /// Each UDP socket's receive buffer, bytes.
+    pub(crate) dgram_buffer: usize,
 }
 
 impl Clone for SimBuilder {
@@ -98,6 +100,7 @@ impl Clone for SimBuilder {
             trace: self.trace,
             split: self.split,
             livelock_steps: self.livelock_steps,
+            dgram_buffer: self.dgram_buffer,
         }
     }
 }
@@ -128,6 +131,7 @@ impl SimBuilder {
             trace: false,
             split: true,
             livelock_steps: crate::spin::DEFAULT_LIVELOCK_STEPS,
+            dgram_buffer: crate::net::udp::DEFAULT_RECV_BUFFER,
         }
     }
 
@@ -247,6 +251,14 @@ impl SimBuilder {
     /// [`DEFAULT_LIVELOCK_STEPS`](crate::DEFAULT_LIVELOCK_STEPS), at least 1,000.
     pub fn livelock_steps(mut self, steps: u64) -> Self {
         self.livelock_steps = steps;
+        self
+    }
+
+    /// The receive buffer of each UDP socket, in bytes (default 212,992, Linux's
+    /// `rmem_default`); each queued datagram is charged its length plus 256. A datagram that
+    /// does not fit is dropped on arrival and traced as `dgram_drop reason=overflow`.
+    pub fn udp_recv_buffer(mut self, bytes: usize) -> Self {
+        self.dgram_buffer = bytes;
         self
     }
 

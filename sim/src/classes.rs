@@ -49,6 +49,16 @@ macro_rules! fault_class_table {
                 /// A write says `WouldBlock` with room in the send buffer; a writable edge
                 /// follows (F6, on the write side).
                 EagainWrite, eagain_write, "eagain-write", opt_in;
+                /// A datagram is lost on the wire (F25).
+                DgramLoss, dgram_loss, "dgram-loss", opt_in;
+                /// A datagram arrives twice (F26).
+                DgramDup, dgram_dup, "dgram-dup", opt_in;
+                /// A datagram is held up to twice its link's latency, so later ones overtake it
+                /// (F27).
+                DgramReorder, dgram_reorder, "dgram-reorder", opt_in;
+                /// A datagram is held up to the plan's `stall_max`, long enough for a
+                /// client's timeout to fire and its retry to cross the late reply (F28).
+                DgramDelay, dgram_delay, "dgram-delay", opt_in;
             }
             scheduled {
                 /// A scheduled partition between hosts, symmetric or one-way (F21).

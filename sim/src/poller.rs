@@ -156,6 +156,32 @@ impl Scheduler for SimPoller {
         res
     }
 
+    fn bind_datagram(&mut self, addr: SocketAddr) -> io::Result<Fd> {
+        let h = self.host;
+        self.w().sys_bind_datagram(h, addr).map(Fd::new)
+    }
+
+    fn connect_datagram(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
+        let h = self.host;
+        self.w().sys_connect_datagram(h, fd.raw(), addr)
+    }
+
+    fn send_to(&mut self, fd: Fd, buf: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
+        let r = self.reactor;
+        let mut w = self.w();
+        let res = w.sys_send_to(r, fd.raw(), buf, to);
+        w.spin.note(r, "send_to", &res);
+        res
+    }
+
+    fn recv_from(&mut self, fd: Fd, buf: &mut [u8], peek: bool) -> io::Result<(usize, SocketAddr)> {
+        let r = self.reactor;
+        let mut w = self.w();
+        let res = w.sys_recv_from(r, fd.raw(), buf, peek);
+        w.spin.note(r, "recv_from", &res);
+        res
+    }
+
     fn shutdown(&mut self, fd: Fd, how: Shutdown) -> io::Result<()> {
         let h = self.host;
         self.w().sys_shutdown(h, fd.raw(), how)

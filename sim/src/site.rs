@@ -53,6 +53,14 @@ pub(crate) enum Label {
         /// How many times the client's ephemeral ports had wrapped.
         again: u32,
     },
+    /// A bound UDP socket: `HOST:PORT/udp`, then `~N` for the N-th time the port is bound
+    /// again.
+    Udp {
+        host: HostId,
+        port: u16,
+        /// How many times the host bound this UDP port before.
+        again: u32,
+    },
 }
 
 /// What a label needs of the hosts it names: their names (rendered) and name hashes (keyed).
@@ -76,6 +84,11 @@ impl Label {
                 port,
                 again,
             } => [4, host(h), u64::from(port), u64::from(again), 0],
+            Label::Udp {
+                host: h,
+                port,
+                again,
+            } => [6, host(h), u64::from(port), u64::from(again), 0],
             Label::Conn {
                 host: h,
                 port,
@@ -109,6 +122,7 @@ impl Label {
             Label::Host(h) => write!(out, "{}", name(h)),
             Label::Reactor(h, k) => write!(out, "{}#{k}", name(h)),
             Label::Listener { host, port, .. } => write!(out, "{}:{port}", name(host)),
+            Label::Udp { host, port, .. } => write!(out, "{}:{port}/udp", name(host)),
             Label::Conn {
                 host,
                 port,
@@ -126,7 +140,9 @@ impl Label {
             },
         };
         let again = match *self {
-            Label::Listener { again, .. } | Label::Conn { again, .. } => again,
+            Label::Listener { again, .. }
+            | Label::Conn { again, .. }
+            | Label::Udp { again, .. } => again,
             _ => 0,
         };
         if again > 0 {

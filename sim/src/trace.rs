@@ -50,6 +50,29 @@ macro_rules! tracing_fallback {
 
 fault_class_table!(tracing_fallback);
 
+/// Traces a datagram the kernel dropped on arrival (`doppel::net dgram_drop`, with the port,
+/// its length and why: `overflow`, a full receive buffer). Not a fault: a kernel does this
+/// whenever a reader falls behind.
+pub(crate) fn dgram_drop(port: u16, len: usize, reason: &'static str) {
+    use doppel_core::driver::{on, to_sink, FieldValue, RuntimeEvent};
+    if !on() {
+        return;
+    }
+    let fields = [
+        ("port", FieldValue::U(u64::from(port))),
+        ("n", FieldValue::U(len as u64)),
+        ("reason", FieldValue::S(reason)),
+    ];
+    let ev = RuntimeEvent {
+        target: "doppel::net",
+        name: "dgram_drop",
+        fields: &fields,
+    };
+    if !to_sink(&ev) {
+        tracing::event!(name: "dgram_drop", target: "doppel::net", tracing::Level::TRACE, port, n = len, reason);
+    }
+}
+
 /// The stamp of events the network raises between turns (deliveries, and faults decided then).
 pub(crate) fn net_stamp(now: Instant) -> Stamp {
     thread_local! {

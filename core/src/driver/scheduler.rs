@@ -89,6 +89,37 @@ pub trait Scheduler {
     /// Turns Nagle's algorithm off (`true`) or on (`false`).
     fn set_nodelay(&mut self, fd: Fd, nodelay: bool) -> io::Result<()>;
 
+    /// Creates a non-blocking datagram (UDP) socket of `addr`'s family bound to `addr` (port
+    /// 0: one the system picks). The default, for a backend without datagrams, is
+    /// `EOPNOTSUPP`.
+    fn bind_datagram(&mut self, addr: SocketAddr) -> io::Result<Fd> {
+        let _ = addr;
+        Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
+    }
+
+    /// `connect(2)` on a datagram socket: at once, no handshake. Sets where `send_to` with no
+    /// address sends, and from then on only that peer's datagrams are received (and an ICMP
+    /// port-unreachable from it is `ECONNREFUSED` on a later call).
+    fn connect_datagram(&mut self, fd: Fd, addr: SocketAddr) -> io::Result<()> {
+        let _ = (fd, addr);
+        Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
+    }
+
+    /// Sends `buf` as one datagram to `to` (`None`: the connected peer; unconnected, that is
+    /// `EDESTADDRREQ`). Whole or not at all: above the maximum datagram size it is `EMSGSIZE`.
+    fn send_to(&mut self, fd: Fd, buf: &[u8], to: Option<SocketAddr>) -> io::Result<usize> {
+        let _ = (fd, buf, to);
+        Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
+    }
+
+    /// Takes the next datagram (with `peek`, leaves it queued): the bytes copied into `buf` and
+    /// who sent it. A datagram longer than `buf` is cut to fit and the rest is lost, as
+    /// `recvfrom(2)` does; a short result says nothing about what else is queued.
+    fn recv_from(&mut self, fd: Fd, buf: &mut [u8], peek: bool) -> io::Result<(usize, SocketAddr)> {
+        let _ = (fd, buf, peek);
+        Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
+    }
+
     /// The addresses of the host called `name` (`localhost`; the simulator's hosts by name).
     /// A name that does not resolve is the error `getaddrinfo` gives
     /// ([`name_not_known`]). The default knows `localhost` only.

@@ -68,6 +68,12 @@ impl Traced for () {
     }
 }
 
+impl Traced for (usize, std::net::SocketAddr) {
+    fn traced(&self) -> u64 {
+        self.0 as u64
+    }
+}
+
 impl Traced for (Fd, std::net::SocketAddr) {
     fn traced(&self) -> u64 {
         self.0 .0 as u64

@@ -1,4 +1,4 @@
-//! TCP over the current reactor: [`TcpListener`] and [`TcpStream`].
+//! TCP and UDP over the current reactor: [`TcpListener`], [`TcpStream`] and [`UdpSocket`].
 //!
 //! Every call is non-blocking underneath and goes through the one retry loop (EINTR retried,
 //! `WouldBlock` parks the task until an edge, `ECONNABORTED` at accept retried, connect through
@@ -14,6 +14,7 @@ mod detach;
 mod listener;
 mod serve;
 mod stream;
+mod udp;
 
 pub use addr::{name_not_known, ToSocketAddr};
 pub use chunk::{Chunk, CHUNK_SIZE};
@@ -21,3 +22,4 @@ pub use detach::Detached;
 pub use listener::{Accept, TcpListener};
 pub use serve::{serve, serve_with, ServeOptions};
 pub use stream::{Read, ReadChunk, TcpStream, WaitReady, Write, WriteAll};
+pub use udp::UdpSocket;

@@ -31,6 +31,7 @@ macro_rules! syscall {
 mod selector;
 
 pub(crate) mod clock;
+pub(crate) mod datagram;
 pub(crate) mod signal;
 pub(crate) mod socket;
 

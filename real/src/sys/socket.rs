@@ -1,4 +1,5 @@
-//! Non-blocking stream sockets: every call one syscall, every error the raw errno.
+//! Non-blocking stream sockets (datagrams are `datagram.rs`): every call one syscall, every
+//! error the raw errno.
 //!
 //! The platform differences live here and nowhere else: Linux and FreeBSD create and accept
 //! sockets non-blocking and close-on-exec in one call and suppress `SIGPIPE` per send with
@@ -10,21 +11,21 @@ use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, SocketAddrV4, SocketAdd
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 /// A socket address in the kernel's form.
-struct RawAddr {
+pub(super) struct RawAddr {
     /// Big enough for any family.
     storage: libc::sockaddr_storage,
     /// How much of it is used.
-    len: libc::socklen_t,
+    pub(super) len: libc::socklen_t,
 }
 
 impl RawAddr {
-    fn as_ptr(&self) -> *const libc::sockaddr {
+    pub(super) fn as_ptr(&self) -> *const libc::sockaddr {
         (&self.storage as *const libc::sockaddr_storage).cast()
     }
 }
 
 /// Converts a socket address to the kernel's form.
-fn raw_addr(addr: &SocketAddr) -> RawAddr {
+pub(super) fn raw_addr(addr: &SocketAddr) -> RawAddr {
     // SAFETY: sockaddr_storage is plain old data; all-zero is valid.
     let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
     let len = match addr {
@@ -84,7 +85,7 @@ fn set_len(storage: &mut libc::sockaddr_storage, len: usize) {
 fn set_len(_: &mut libc::sockaddr_storage, _: usize) {}
 
 /// Converts the kernel's form back.
-fn socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
+pub(super) fn socket_addr(storage: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
     match i32::from(storage.ss_family) {
         libc::AF_INET => {
             // SAFETY: the family says the storage holds a sockaddr_in.
@@ -117,21 +118,21 @@ fn domain(addr: &SocketAddr) -> libc::c_int {
     }
 }
 
-/// A new non-blocking, close-on-exec stream socket.
+/// A new non-blocking, close-on-exec socket of type `kind` (`SOCK_STREAM`, `SOCK_DGRAM`).
 #[cfg(not(any(target_os = "macos", target_os = "ios")))]
-fn new_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
-    let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+pub(super) fn new_socket(addr: &SocketAddr, kind: libc::c_int) -> io::Result<OwnedFd> {
+    let ty = kind | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
     // SAFETY: socket takes a family, a type and a protocol.
     let fd = syscall!(socket(domain(addr), ty, 0))?;
     // SAFETY: socket returned a fresh descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// A new non-blocking, close-on-exec stream socket that never raises `SIGPIPE`.
+/// A new non-blocking, close-on-exec socket of type `kind` that never raises `SIGPIPE`.
 #[cfg(any(target_os = "macos", target_os = "ios"))]
-fn new_socket(addr: &SocketAddr) -> io::Result<OwnedFd> {
+pub(super) fn new_socket(addr: &SocketAddr, kind: libc::c_int) -> io::Result<OwnedFd> {
     // SAFETY: socket takes a family, a type and a protocol.
-    let fd = syscall!(socket(domain(addr), libc::SOCK_STREAM, 0))?;
+    let fd = syscall!(socket(domain(addr), kind, 0))?;
     // SAFETY: socket returned a fresh descriptor that nothing else owns.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     prepare_accepted(fd.as_raw_fd())?;
@@ -186,7 +187,7 @@ fn default_backlog() -> libc::c_int {
 
 /// Binds and listens.
 pub(crate) fn listen(addr: SocketAddr, backlog: Option<u32>) -> io::Result<RawFd> {
-    let fd = new_socket(&addr)?;
+    let fd = new_socket(&addr, libc::SOCK_STREAM)?;
     set_int_opt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
     let raw = raw_addr(&addr);
     // SAFETY: `raw` holds a valid sockaddr of `raw.len` bytes.
@@ -241,7 +242,7 @@ fn accept_raw(
 
 /// A new unconnected socket for `addr`'s family.
 pub(crate) fn socket(addr: SocketAddr) -> io::Result<RawFd> {
-    new_socket(&addr).map(IntoRawFd::into_raw_fd)
+    new_socket(&addr, libc::SOCK_STREAM).map(IntoRawFd::into_raw_fd)
 }
 
 /// Starts a connect; `EINPROGRESS` is returned as an error for the core to wait on.

@@ -96,6 +96,14 @@ impl Links {
         depart + cfg.latency + Duration::from_nanos(jitter)
     }
 
+    /// Whether `from -> to` is cut by a partition at `now`: a datagram sent then is lost (TCP
+    /// would retransmit; UDP does not).
+    pub(crate) fn is_cut(&self, from: HostId, to: HostId, now: Instant) -> bool {
+        self.cuts
+            .get(&(from, to))
+            .is_some_and(|cuts| cuts.iter().any(|c| c.from <= now && now < c.until))
+    }
+
     /// Stalls `from -> to` until `until`.
     pub(crate) fn stall(&mut self, from: HostId, to: HostId, until: Instant) {
         let e = self.stalled.entry((from, to)).or_insert(until);

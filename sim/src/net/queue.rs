@@ -69,6 +69,26 @@ pub(crate) enum WorldEvent {
         /// What is ready.
         ready: Ready,
     },
+    /// A datagram reaches `to`'s host.
+    Datagram {
+        /// Where it is addressed.
+        to: std::net::SocketAddr,
+        /// The host it is for.
+        host: crate::host_id::HostId,
+        /// Who sent it (the address a reply goes to).
+        from: std::net::SocketAddr,
+        /// The sending socket (told of an ICMP port-unreachable, if connected).
+        sender: SockRef,
+        /// Its payload.
+        bytes: Box<[u8]>,
+    },
+    /// An ICMP port-unreachable for a datagram `sender` sent to `dest` reaches it.
+    Unreachable {
+        /// The socket that sent the datagram.
+        sender: SockRef,
+        /// Where the datagram was addressed.
+        dest: std::net::SocketAddr,
+    },
     /// A scheduled crash or restart of a host.
     Crash {
         host: usize,

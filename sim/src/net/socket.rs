@@ -1,4 +1,5 @@
-//! Simulated sockets: a slab of listeners and TCP streams, addressed by generation-checked refs.
+//! Simulated sockets: a slab of listeners, TCP streams and UDP sockets, addressed by
+//! generation-checked refs.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -145,6 +146,8 @@ pub(crate) enum Kind {
     Listener(Listener),
     /// A connection end.
     Stream(Box<TcpConn>),
+    /// A bound datagram socket.
+    Udp(Box<super::udp::UdpSock>),
 }
 
 /// A simulated socket.

@@ -27,6 +27,12 @@ pub(crate) struct HostTables {
     /// How many times its ephemeral ports have wrapped around, so a reused port names a new
     /// site.
     pub(crate) port_wraps: u32,
+    /// Bound UDP sockets by port (UDP's ports are a space of their own).
+    pub(crate) udp: BTreeMap<u16, SockRef>,
+    /// The next ephemeral UDP port to try.
+    pub(crate) next_udp_port: u16,
+    /// How many times each UDP port was bound, so a port bound again names a new site.
+    pub(crate) udp_binds: BTreeMap<u16, u32>,
 }
 
 impl Default for HostTables {
@@ -40,6 +46,9 @@ impl Default for HostTables {
             next_port: 49152,
             listens: BTreeMap::new(),
             port_wraps: 0,
+            udp: BTreeMap::new(),
+            next_udp_port: 49152,
+            udp_binds: BTreeMap::new(),
         }
     }
 }
@@ -94,6 +103,18 @@ impl HostTables {
         None
     }
 
+    /// Picks a free ephemeral UDP port (49152..=65535), or `None` if all are taken.
+    pub(crate) fn ephemeral_udp_port(&mut self) -> Option<u16> {
+        for _ in 0..16384 {
+            let p = self.next_udp_port;
+            self.next_udp_port = if p == u16::MAX { 49152 } else { p + 1 };
+            if !self.udp.contains_key(&p) {
+                return Some(p);
+            }
+        }
+        None
+    }
+
     /// Forgets everything (a crash): descriptors, ports and listeners.
     pub(crate) fn wipe(&mut self) {
         self.fds.clear();
@@ -101,5 +122,6 @@ impl HostTables {
         self.next_fd = 3;
         self.listeners.clear();
         self.ports.clear();
+        self.udp.clear();
     }
 }

@@ -29,6 +29,8 @@ pub(crate) struct TcpConfig {
     pub(crate) mss: usize,
     /// Cut writes at seeded boundaries (or send them whole up to the MSS).
     pub(crate) split: bool,
+    /// Each UDP socket's receive buffer, bytes (datagrams beyond it are dropped).
+    pub(crate) dgram_buffer: usize,
 }
 
 /// The sockets and the knobs they follow.
@@ -56,6 +58,7 @@ impl Tcp {
         let window = self.config.window;
         let (peer, mut r) = match self.socks.get(sock).map(|s| &mut s.kind) {
             Some(Kind::Listener(l)) if !l.queue.is_empty() => return Ready::READABLE,
+            Some(Kind::Udp(u)) => return u.readiness(),
             Some(Kind::Stream(st)) => {
                 let mut r = Ready::EMPTY;
                 if st.readable() > 0 || st.fin_in || st.error.is_some() {
@@ -152,6 +155,7 @@ impl Tcp {
         match self.socks.get(sref).map(|s| &s.kind) {
             Some(Kind::Listener(l)) => l.addr,
             Some(Kind::Stream(st)) => st.local,
+            Some(Kind::Udp(u)) => u.local,
             _ => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
         }
     }
@@ -160,6 +164,7 @@ impl Tcp {
     pub(crate) fn peer_addr(&mut self, sref: SockRef) -> io::Result<SocketAddr> {
         match self.socks.get(sref).map(|s| &s.kind) {
             Some(Kind::Stream(st)) if st.phase == Phase::Established => Ok(st.peer_addr),
+            Some(Kind::Udp(u)) => u.peer.ok_or_else(|| errno(libc::ENOTCONN)),
             _ => Err(errno(libc::ENOTCONN)),
         }
     }

@@ -43,6 +43,14 @@ impl World {
                 token,
                 ready,
             } => self.queue_edge(reactor, token, ready),
+            WorldEvent::Datagram {
+                to,
+                host,
+                from,
+                sender,
+                bytes,
+            } => self.on_datagram((to, host), from, sender, bytes),
+            WorldEvent::Unreachable { sender, dest } => self.on_unreachable(sender, dest),
             WorldEvent::Crash {
                 host,
                 restart_after,

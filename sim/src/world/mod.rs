@@ -2,10 +2,11 @@
 //! and event queue, the fault injector, the hosts, each reactor's queue of readiness events
 //! (an event for a reactor off the driver's ready set rings the driver, through `woken`), the
 //! choice of a task a reactor asks for, and the run's ledger (hash, deliveries, requests for
-//! the driver). A call goes faults (`verdicts.rs`) → TCP model → ledger in `syscalls.rs`; the
-//! network's deliveries are `deliver.rs`. The driver (`sim.rs`, with `stepping.rs`) owns the
+//! the driver). A call goes faults (`verdicts.rs`) → TCP model → ledger in `syscalls.rs` (datagrams:
+//! `datagram.rs`); the network's deliveries are `deliver.rs`. The driver (`sim.rs`, with `stepping.rs`) owns the
 //! runtimes, the ready set, the timer index and the choice of reactor.
 
+mod datagram;
 mod deliver;
 mod hash;
 pub(crate) mod injector;

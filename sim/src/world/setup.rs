@@ -120,6 +120,7 @@ impl World {
                     backlog_cap: b.backlog,
                     mss: 1460,
                     split: b.split,
+                    dgram_buffer: b.dgram_buffer,
                 },
                 n_hosts,
             ),

@@ -437,6 +437,11 @@ impl World {
             Kind::Fresh => {
                 self.free(sref);
             }
+            Kind::Udp(u) => {
+                let port = u.local.port();
+                self.tcp.tables[host].udp.remove(&port);
+                self.free(sref);
+            }
             Kind::Listener(l) => {
                 let port = l.addr.port();
                 let queued: Vec<SockRef> = l.queue.drain(..).collect();

@@ -18,6 +18,7 @@
 //! | a segment scheduled    | `deadline-race`  | [`Race`]: as planned, or on the receiver's timer |
 //! | a segment delivered    | `reset`          | `true`: the connection is reset, both ends   |
 //! | a SYN delivered        | `backlog`        | `true`: dropped as if the backlog were full  |
+//! | a datagram sent        | `dgram-loss`, `dgram-dup`, `dgram-reorder`, `dgram-delay` | [`Fate`]: lost, or sent once or twice after an extra hold |
 
 use std::time::Duration;
 
@@ -46,6 +47,21 @@ pub(crate) enum Edge {
     Now,
     /// After this delay (edges raised meanwhile coalesce with it).
     Late(Duration),
+}
+
+/// What the network does to one datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// It never arrives (`dgram-loss`).
+    Lost,
+    /// It arrives after the link's delay plus `hold` (`dgram-reorder`, `dgram-delay`), and a
+    /// copy `copy_after` after the first (`dgram-dup`).
+    Sent {
+        /// Extra delay.
+        hold: Duration,
+        /// When a duplicate follows the first arrival, if one does.
+        copy_after: Option<Duration>,
+    },
 }
 
 /// When a segment lands.
@@ -251,6 +267,29 @@ impl World {
     #[inline]
     pub(crate) fn drops_syn(&mut self, from: SockRef) -> bool {
         self.fault(FaultClass::Backlog, At::Sock(from))
+    }
+
+    /// The datagram classes on a datagram `from` sends over a link of `latency`, in a fixed
+    /// order (loss, then duplication, reordering, delay), each drawn only if armed. Contract:
+    /// a lost datagram is reported sent (UDP cannot tell); a held one arrives `hold` late; a
+    /// duplicate is a second, identical arrival 1 µs to 1 ms after the first.
+    pub(crate) fn datagram_fate(&mut self, from: SockRef, latency: Duration) -> Fate {
+        if self.fault(FaultClass::DgramLoss, At::Sock(from)) {
+            return Fate::Lost;
+        }
+        let copy_after = self
+            .fault(FaultClass::DgramDup, At::Sock(from))
+            .then(|| Duration::from_nanos(self.faults.dice.between(1_000, 1_000_000)));
+        let mut hold = Duration::ZERO;
+        if self.fault(FaultClass::DgramReorder, At::Sock(from)) {
+            let max = (latency.as_nanos() as u64 * 2).max(2_000);
+            hold += Duration::from_nanos(self.faults.dice.between(1_000, max));
+        }
+        if self.fault(FaultClass::DgramDelay, At::Sock(from)) {
+            let max = self.faults.plan.stall_max.as_nanos().max(1_000_001) as u64;
+            hold += Duration::from_nanos(self.faults.dice.between(1_000_000, max));
+        }
+        Fate::Sent { hold, copy_after }
     }
 
     /// Counts a scheduled crash of `host` at its site: whether it is carried out (an `only`
