@@ -53,8 +53,8 @@ macro_rules! fault_class_table {
                 DgramLoss, dgram_loss, "dgram-loss", opt_in;
                 /// A datagram arrives twice (F26).
                 DgramDup, dgram_dup, "dgram-dup", opt_in;
-                /// A datagram is held up to twice its link's latency, so later ones overtake it
-                /// (F27).
+                /// A datagram is held up to four times its link's latency (at least 1 ms), so
+                /// later ones overtake it (F27).
                 DgramReorder, dgram_reorder, "dgram-reorder", opt_in;
                 /// A datagram is held up to the plan's `stall_max`, long enough for a
                 /// client's timeout to fire and its retry to cross the late reply (F28).

@@ -282,7 +282,7 @@ impl World {
             .then(|| Duration::from_nanos(self.faults.dice.between(1_000, 1_000_000)));
         let mut hold = Duration::ZERO;
         if self.fault(FaultClass::DgramReorder, At::Sock(from)) {
-            let max = (latency.as_nanos() as u64 * 2).max(2_000);
+            let max = (latency.as_nanos() as u64 * 4).max(1_000_000);
             hold += Duration::from_nanos(self.faults.dice.between(1_000, max));
         }
         if self.fault(FaultClass::DgramDelay, At::Sock(from)) {
