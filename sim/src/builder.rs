@@ -82,6 +82,10 @@ pub struct SimBuilder {
     pub(crate) livelock_steps: u64,
     /// Each UDP socket's receive buffer, bytes.
     pub(crate) dgram_buffer: usize,
+    /// Per-message rules, in installation order.
+    pub(crate) rules: Vec<crate::rules::RuleSpec>,
+    /// The handle that holds and releases links of the world built from this builder.
+    pub(crate) control: crate::rules::NetControl,
 }
 
 impl Clone for SimBuilder {
@@ -101,6 +105,8 @@ impl Clone for SimBuilder {
             split: self.split,
             livelock_steps: self.livelock_steps,
             dgram_buffer: self.dgram_buffer,
+            rules: self.rules.clone(),
+            control: self.control.clone(),
         }
     }
 }
@@ -132,6 +138,8 @@ impl SimBuilder {
             split: true,
             livelock_steps: crate::spin::DEFAULT_LIVELOCK_STEPS,
             dgram_buffer: crate::net::udp::DEFAULT_RECV_BUFFER,
+            rules: Vec::new(),
+            control: Default::default(),
         }
     }
 
@@ -254,6 +262,41 @@ impl SimBuilder {
         self
     }
 
+    /// Installs a per-message rule on the link from host `from` to host `to` (`"*"` for any
+    /// host): `judge` sees each TCP segment and datagram the link carries and gives its
+    /// [`Verdict`](crate::Verdict). Rules run in the order installed; the first answer that is
+    /// not `Pass` wins, and is traced (`doppel::rule`). An unknown host name is a
+    /// [`ConfigError`] at build.
+    ///
+    /// ```
+    /// use doppel_sim::{Proto, SimBuilder, Verdict};
+    /// // Drop the third datagram the server sends the client.
+    /// let b = SimBuilder::new(1).rule("server", "client", |m| match (m.proto, m.index) {
+    ///     (Proto::Udp, 2) => Verdict::Drop,
+    ///     _ => Verdict::Pass,
+    /// });
+    /// # let _ = b;
+    /// ```
+    pub fn rule(
+        mut self,
+        from: &str,
+        to: &str,
+        judge: impl Fn(&crate::rules::Message<'_>) -> crate::rules::Verdict + 'static,
+    ) -> Self {
+        self.rules.push(crate::rules::RuleSpec {
+            from: from.to_string(),
+            to: to.to_string(),
+            judge: Rc::new(judge),
+        });
+        self
+    }
+
+    /// The handle a test's code uses to [`hold`](crate::NetControl::hold) and
+    /// [`release`](crate::NetControl::release) links of the world this builder builds.
+    pub fn net_control(&self) -> crate::rules::NetControl {
+        self.control.clone()
+    }
+
     /// The receive buffer of each UDP socket, in bytes (default 212,992, Linux's
     /// `rmem_default`); each queued datagram is charged its length plus 256. A datagram that
     /// does not fit is dropped on arrival and traced as `dgram_drop reason=overflow`.
@@ -366,7 +409,13 @@ impl SimBuilder {
         let names = self.links.iter().flat_map(|(a, b, _)| [a, b]);
         let names = names
             .chain(self.plan.partitions.iter().flat_map(|p| [&p.a, &p.b]))
-            .chain(self.plan.crashes.iter().map(|c| &c.host));
+            .chain(self.plan.crashes.iter().map(|c| &c.host))
+            .chain(
+                self.rules
+                    .iter()
+                    .flat_map(|r| [&r.from, &r.to])
+                    .filter(|n| *n != "*"),
+            );
         for n in names {
             if !known(n) {
                 return bad(format!(

@@ -11,7 +11,7 @@
 //! | `stepping`  | the driver's ready set, timer index and choice of reactor                |
 //! | `world`     | the kernel: `syscalls.rs` (calls), `deliver.rs`, `verdicts.rs` and `injector.rs` (faults), `hash.rs` |
 //! | `poller`    | `SimPoller`: a reactor's `Scheduler` view of the world                  |
-//! | `net`       | the TCP model (`tcp.rs`, `tables.rs`, `socket.rs`), the event queue, links |
+//! | `net`       | the TCP and UDP models (`tcp.rs`, `udp.rs`, `tables.rs`, `socket.rs`), the event queue, links |
 //! | `classes`   | the one table of fault classes, and [`FaultClass`] from it               |
 //! | [`faults`]  | [`FaultPlan`], [`FaultCounts`]                                           |
 //! | `sched`     | [`Strategy`]: seeded random choice (of reactor, of task), and PCT       |
@@ -24,6 +24,7 @@
 //! | [`testing`] | what `#[doppel::test]` runs: sweep, shrink, replay commands, traces  |
 //! | `report`    | [`Report`], [`Failure`], [`SimError`]                                   |
 //! | `trace`     | the simulator's fault events; tracing a run (`SimBuilder::trace`)       |
+//! | `rules`     | [`Verdict`]s on each [`Message`] a link carries; [`NetControl`]: hold and release |
 //!
 //! # Determinism
 //!
@@ -45,6 +46,7 @@ mod net;
 mod poller;
 mod report;
 mod rng;
+mod rules;
 mod sched;
 mod seeds;
 pub mod shrink;
@@ -66,6 +68,7 @@ pub use faults::{
 };
 pub use net::LinkConfig;
 pub use report::{one_line, ConfigError, Failure, FailureKind, Outcome, Report, SimError};
+pub use rules::{Message, NetControl, Proto, Verdict};
 pub use sched::{Strategy, MAX_PCT_DEPTH};
 pub use seeds::{SeedRange, Shard};
 pub use shrink::{shrink, Shrink, Shrunk};

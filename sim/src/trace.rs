@@ -73,6 +73,39 @@ pub(crate) fn dgram_drop(port: u16, len: usize, reason: &'static str) {
     }
 }
 
+/// Traces a rule's verdict on a message (`doppel::rule`, named after the verdict: the link,
+/// the protocol, the message's number on the link, and a delay's length).
+pub(crate) fn rule(name: &'static str, m: &crate::rules::Message<'_>, v: crate::rules::Verdict) {
+    use doppel_core::driver::{on, to_sink, FieldValue, RuntimeEvent};
+    if !on() {
+        return;
+    }
+    let proto = match m.proto {
+        crate::rules::Proto::Tcp => "tcp",
+        crate::rules::Proto::Udp => "udp",
+    };
+    let delay = match v {
+        crate::rules::Verdict::Delay(d) => d.as_nanos() as u64,
+        _ => 0,
+    };
+    let fields = [
+        ("from", FieldValue::S(m.from)),
+        ("to", FieldValue::S(m.to)),
+        ("proto", FieldValue::S(proto)),
+        ("n", FieldValue::U(m.index)),
+        ("delay_ns", FieldValue::U(delay)),
+    ];
+    let ev = RuntimeEvent {
+        target: "doppel::rule",
+        name,
+        fields: &fields,
+    };
+    if !to_sink(&ev) {
+        let (from, to, n) = (m.from, m.to, m.index);
+        tracing::event!(target: "doppel::rule", tracing::Level::TRACE, verdict = name, from, to, proto, n, delay_ns = delay);
+    }
+}
+
 /// The stamp of events the network raises between turns (deliveries, and faults decided then).
 pub(crate) fn net_stamp(now: Instant) -> Stamp {
     thread_local! {

@@ -5,6 +5,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use doppel_core::driver::Ready;
 
@@ -15,6 +16,7 @@ use crate::host::HostId;
 use crate::net::queue::WorldEvent;
 use crate::net::socket::{Kind, SockRef, Socket};
 use crate::net::udp::{UdpSock, MAX_DATAGRAM};
+use crate::rules::{Message, Proto, Verdict};
 use crate::site::{Label, Site};
 
 impl World {
@@ -124,11 +126,17 @@ impl World {
         if self.links.is_cut(host, to_host, self.clock) {
             return;
         }
+        let (extra, copy) = match self.datagram_verdict(sref, (host, from), (to_host, dest), buf) {
+            Verdict::Pass => (Duration::ZERO, None),
+            Verdict::Drop => return,
+            Verdict::Delay(d) => (d, None),
+            Verdict::Duplicate => (Duration::ZERO, Some(Duration::from_micros(1))),
+        };
         let latency = self.links.config(host, to_host).latency;
         let Fate::Sent { hold, copy_after } = self.datagram_fate(sref, latency) else {
             return;
         };
-        let at = self.arrive(host, to_host, sref) + hold;
+        let at = self.arrive(host, to_host, sref) + hold + extra;
         let datagram = |bytes: Box<[u8]>| WorldEvent::Datagram {
             to: dest,
             host: to_host,
@@ -136,10 +144,39 @@ impl World {
             sender: sref,
             bytes,
         };
-        if let Some(after) = copy_after {
-            self.queue.push(at + after, datagram(buf.into()));
+        let link = (host, to_host);
+        for after in [copy, copy_after].into_iter().flatten() {
+            self.dispatch(link, at + after, datagram(buf.into()));
         }
-        self.queue.push(at, datagram(buf.into()));
+        self.dispatch(link, at, datagram(buf.into()));
+    }
+
+    /// The rules' verdict on a datagram from `sref` (at `from` on host `src`) to `dest` on
+    /// host `dst`.
+    fn datagram_verdict(
+        &mut self,
+        _sref: SockRef,
+        (src, from): (HostId, SocketAddr),
+        (dst, dest): (HostId, SocketAddr),
+        bytes: &[u8],
+    ) -> Verdict {
+        if !self.rules.any() {
+            return Verdict::Pass;
+        }
+        let at = self.clock - doppel_core::time::Instant::ZERO;
+        let hosts = &self.hosts;
+        let verdict = self.rules.judge((src, dst), |index| Message {
+            proto: Proto::Udp,
+            from: &hosts[src].name,
+            to: &hosts[dst].name,
+            src: from,
+            dst: dest,
+            bytes,
+            at,
+            index,
+        });
+        self.hash.mix(&[0x43, super::hold::verdict_code(verdict)]);
+        verdict
     }
 
     /// `recvfrom`, or a peek: the oldest datagram, cut to `buf`, and its sender; a pending

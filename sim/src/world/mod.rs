@@ -9,6 +9,7 @@
 mod datagram;
 mod deliver;
 mod hash;
+mod hold;
 pub(crate) mod injector;
 mod setup;
 mod syscalls;
@@ -127,6 +128,12 @@ pub(crate) struct World {
     pub(crate) seed: u64,
     /// Network draws that belong to no live socket.
     pub(crate) net_site: Site,
+    /// The test's per-message rules.
+    pub(crate) rules: crate::rules::Rules,
+    /// Held directed links (`NetControl::hold`).
+    pub(crate) holds: std::collections::BTreeSet<(HostId, HostId)>,
+    /// Messages waiting on held links, in the order they were sent.
+    pub(crate) held: Vec<hold::Held>,
 }
 
 pub(crate) use crate::net::tcp::errno;

@@ -84,6 +84,7 @@ impl World {
         let index = |n: &str| hosts.iter().position(|h| h.name == n).expect("validated");
         let links = links(b, &plan, &index);
         let queue = crashes(&plan, &index);
+        let rules = crate::rules::Rules::new(&b.rules, index);
         let mut host_reactors = Vec::new();
         let mut reactors = Vec::new();
         for (host, spec) in b.hosts.iter().enumerate() {
@@ -131,6 +132,9 @@ impl World {
             requests: Vec::new(),
             seed: b.seed,
             net_site,
+            rules,
+            holds: Default::default(),
+            held: Vec::new(),
         }
     }
 

@@ -299,7 +299,7 @@ impl World {
             .and_then(|s| s.stream())
             .expect("checked above");
         p.bytes.extend(&buf[..n]);
-        self.send_segments(sref, peer, n);
+        self.send_segments(sref, peer, &buf[..n]);
         self.hash.mix(&[0x3E, host as u64, fd as u64, n as u64]);
         Ok(n)
     }
@@ -313,7 +313,8 @@ impl World {
     }
 
     /// Cuts `n` bytes just added to `to`'s wire into segments and schedules their arrivals.
-    fn send_segments(&mut self, from: SockRef, to: SockRef, mut n: usize) {
+    fn send_segments(&mut self, from: SockRef, to: SockRef, bytes: &[u8]) {
+        let (mut n, mut sent) = (bytes.len(), 0);
         while n > 0 {
             let max = n.min(self.tcp.config.mss);
             let seg = if !self.tcp.config.split {
@@ -334,16 +335,17 @@ impl World {
                     1 + ((u128::from(x << 2) * max as u128) >> 64) as usize
                 }
             };
-            let at = self.arrival(from, to);
-            self.queue.push(
-                at,
-                WorldEvent::Data {
-                    to,
-                    from: Some(from),
-                    len: seg,
-                },
-            );
+            let extra = self.segment_verdict(from, to, &bytes[sent..sent + seg]);
+            let at = self.arrival_after(from, to, extra);
+            let link = self.hosts_of(from, to);
+            let data = WorldEvent::Data {
+                to,
+                from: Some(from),
+                len: seg,
+            };
+            self.dispatch(link, at, data);
             n -= seg;
+            sent += seg;
         }
     }
 
@@ -351,11 +353,26 @@ impl World {
     /// that makes deadlines fire for real), the `deadline-race` fault (land exactly on the
     /// receiver's next timer, or a nanosecond before it), and never before the previous one.
     pub(crate) fn arrival(&mut self, from: SockRef, to: SockRef) -> doppel_core::time::Instant {
-        let (fh, th) = (
+        self.arrival_after(from, to, Duration::ZERO)
+    }
+
+    /// The hosts of two sockets (a gone one counts as host 0, as the link lookup does).
+    pub(crate) fn hosts_of(&mut self, from: SockRef, to: SockRef) -> (HostId, HostId) {
+        (
             self.tcp.socks.get(from).map_or(0, |s| s.host),
             self.tcp.socks.get(to).map_or(0, |s| s.host),
-        );
-        let mut at = self.arrive(fh, th, from);
+        )
+    }
+
+    /// [`World::arrival`], `extra` later (a rule's delay, or a dropped segment's retransmission).
+    pub(crate) fn arrival_after(
+        &mut self,
+        from: SockRef,
+        to: SockRef,
+        extra: Duration,
+    ) -> doppel_core::time::Instant {
+        let (fh, th) = self.hosts_of(from, to);
+        let mut at = self.arrive(fh, th, from) + extra;
         if let Some(stall) = self.stalls(from) {
             let until = self.clock + stall;
             self.links.stall(fh, th, until);
@@ -403,7 +420,8 @@ impl World {
     fn send_fin(&mut self, sref: SockRef) {
         if let Some(peer) = self.tcp.fin_out(sref) {
             let at = self.arrival(sref, peer);
-            self.queue.push(at, WorldEvent::Fin { to: peer });
+            let link = self.hosts_of(sref, peer);
+            self.dispatch(link, at, WorldEvent::Fin { to: peer });
         }
     }
 

@@ -1,0 +1,127 @@
+//! Where a message leaves for the wire: straight into the event queue, or, on a held link,
+//! into the held list until [`crate::NetControl::release`]; and the rule verdicts on TCP
+//! segments (datagrams ask in `datagram.rs`).
+
+use std::time::Duration;
+
+use doppel_core::time::Instant;
+
+use super::World;
+use crate::host_id::HostId;
+use crate::net::queue::WorldEvent;
+use crate::net::socket::SockRef;
+use crate::rules::{Message, Proto, Verdict};
+
+/// What a dropped TCP segment costs: Linux's minimum retransmission timeout.
+const RTO_MIN: Duration = Duration::from_millis(200);
+
+/// A message waiting on a held link.
+#[derive(Debug)]
+pub(crate) struct Held {
+    pub(crate) from: HostId,
+    pub(crate) to: HostId,
+    pub(crate) event: WorldEvent,
+}
+
+impl World {
+    /// Sends `event` from host `from` to host `to`, due at `at`: queued, or held.
+    pub(crate) fn dispatch(
+        &mut self,
+        (from, to): (HostId, HostId),
+        at: Instant,
+        event: WorldEvent,
+    ) {
+        if !self.holds.is_empty() && self.holds.contains(&(from, to)) {
+            self.held.push(Held { from, to, event });
+            return;
+        }
+        self.queue.push(at, event);
+    }
+
+    /// Holds both directions between `a` and `b`.
+    pub(crate) fn hold(&mut self, a: HostId, b: HostId) {
+        self.holds.insert((a, b));
+        self.holds.insert((b, a));
+        self.hash.mix(&[0x40, a as u64, b as u64]);
+    }
+
+    /// Releases both directions between `a` and `b`: what waited leaves now, in order, each
+    /// after its link's latency. How many left.
+    pub(crate) fn release(&mut self, a: HostId, b: HostId) -> usize {
+        self.holds.remove(&(a, b));
+        self.holds.remove(&(b, a));
+        let (go, stay): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| (h.from, h.to) == (a, b) || (h.from, h.to) == (b, a));
+        self.held = stay;
+        let n = go.len();
+        for h in go {
+            let at = self.clock + self.links.config(h.from, h.to).latency;
+            if let WorldEvent::Data { from: Some(s), .. } = &h.event {
+                self.keep_behind(*s, at);
+            }
+            self.queue.push(at, h.event);
+        }
+        self.hash.mix(&[0x41, a as u64, b as u64, n as u64]);
+        n
+    }
+
+    /// Messages waiting between `a` and `b`.
+    pub(crate) fn held_count(&self, a: HostId, b: HostId) -> usize {
+        let on = |h: &&Held| (h.from, h.to) == (a, b) || (h.from, h.to) == (b, a);
+        self.held.iter().filter(on).count()
+    }
+
+    /// Keeps a stream's later segments behind one released at `at`.
+    fn keep_behind(&mut self, sender: SockRef, at: Instant) {
+        if let Some(st) = self.tcp.socks.get(sender).and_then(|s| s.stream()) {
+            st.last_arrival = st.last_arrival.max(at);
+        }
+    }
+
+    /// The rules' extra delay for a TCP segment of `bytes` from `from` to `to` (a drop is a
+    /// retransmission, `RTO_MIN` later; a duplicate is ignored, as TCP does).
+    pub(crate) fn segment_verdict(&mut self, from: SockRef, to: SockRef, bytes: &[u8]) -> Duration {
+        if !self.rules.any() {
+            return Duration::ZERO;
+        }
+        let (Some(src), Some(dst)) = (self.endpoint(from), self.endpoint(to)) else {
+            return Duration::ZERO;
+        };
+        let at = self.clock - Instant::ZERO;
+        let hosts = &self.hosts;
+        let verdict = self.rules.judge((src.0, dst.0), |index| Message {
+            proto: Proto::Tcp,
+            from: &hosts[src.0].name,
+            to: &hosts[dst.0].name,
+            src: src.1,
+            dst: dst.1,
+            bytes,
+            at,
+            index,
+        });
+        self.hash.mix(&[0x42, verdict_code(verdict)]);
+        match verdict {
+            Verdict::Pass | Verdict::Duplicate => Duration::ZERO,
+            Verdict::Drop => RTO_MIN,
+            Verdict::Delay(d) => d,
+        }
+    }
+
+    /// A stream end's host and local address.
+    fn endpoint(&mut self, s: SockRef) -> Option<(HostId, std::net::SocketAddr)> {
+        let sock = self.tcp.socks.get(s)?;
+        let host = sock.host;
+        Some((host, sock.stream()?.local))
+    }
+}
+
+/// A verdict as a number for the run's hash.
+pub(crate) fn verdict_code(v: Verdict) -> u64 {
+    match v {
+        Verdict::Pass => 0,
+        Verdict::Drop => 1,
+        Verdict::Delay(d) => 2 ^ (d.as_nanos() as u64).rotate_left(8),
+        Verdict::Duplicate => 3,
+    }
+}
