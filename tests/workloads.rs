@@ -1,12 +1,22 @@
 //! Every registered workload, written once: its correct server passes on loopback and in the
 //! simulator under every random fault class; each buggy twin passes a plain loopback run and
-//! the simulator finds a failing seed, with the fault that breaks it counted in the run.
+//! the simulator finds a failing seed, with the fault that breaks it counted in the run. The
+//! datagram classes are opt-in (`all` leaves them out), so these plans name them: they fire for
+//! the UDP workload (`dns`) and have no opportunity in the TCP ones.
 
 use std::time::Duration;
 
 use doppel::sim::{check_seeds, FaultClass, FaultPlan, SimError};
 use doppel_scenarios::run;
 use doppel_scenarios::workload::{self, Load};
+
+/// `plan` with the datagram classes on as well.
+fn with_datagrams(plan: FaultPlan) -> FaultPlan {
+    plan.with(FaultClass::DgramLoss, 0.05)
+        .with(FaultClass::DgramDup, 0.05)
+        .with(FaultClass::DgramReorder, 0.05)
+        .with(FaultClass::DgramDelay, 0.02)
+}
 
 /// A small load that still crosses every code path.
 fn load() -> Load {
@@ -32,10 +42,17 @@ fn every_correct_server_passes_on_loopback() {
 fn every_correct_server_passes_the_simulator_with_all_faults_on() {
     for w in workload::all() {
         let reports = check_seeds(0..40, |seed| {
-            run::sim(*w, 0, &load(), seed).faults(FaultPlan::all(0.02))
+            run::sim(*w, 0, &load(), seed).faults(with_datagrams(FaultPlan::all(0.02)))
         });
         let fired: u64 = reports.iter().map(|r| r.faults.total()).sum();
         assert!(fired > 0, "{}: no fault fired in 40 seeds", w.name());
+        if w.transport() == workload::Transport::Udp {
+            let lost: u64 = reports
+                .iter()
+                .map(|r| r.faults.get(FaultClass::DgramLoss))
+                .sum();
+            assert!(lost > 0, "{}: no datagram lost in 40 seeds", w.name());
+        }
     }
 }
 
@@ -64,7 +81,7 @@ fn every_twin_passes_on_loopback_and_fails_in_the_simulator() {
             };
             let out = run::real(*w, v, &casual, Duration::from_secs(30)).expect("loopback run");
             assert_eq!(out.failure(), None, "{name} failed on loopback");
-            let plan = FaultPlan::benign(0.05).with(FaultClass::AcceptAbort, 0.05);
+            let plan = with_datagrams(FaultPlan::benign(0.05).with(FaultClass::AcceptAbort, 0.05));
             let found = (0..2000u64).find_map(|seed| {
                 let world = run::sim(*w, v, &casual, seed).faults(plan.clone());
                 match world.run() {

@@ -48,7 +48,7 @@ use doppel_sim::{SeedRange, SimBuilder};
 pub use run::{real, real_on, sim, sim_on, RealOutcome};
 pub use scenario::Scenario;
 pub use spec::{Spec, SpecError};
-pub use workload::{Load, Task, Variant, Workload, CORRECT};
+pub use workload::{bind_server, Load, Task, Transport, Variant, Workload, CORRECT};
 
 /// The scenarios a binary offers: world functions, workloads and the specs that name them.
 /// [`Cli::main`] parses the command line and runs the verb; [`Cli::run`] takes the arguments.

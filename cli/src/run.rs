@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use doppel_core::group::{GroupConfig, GroupStats};
-use doppel_core::net::TcpListener;
 use doppel_sim::SimBuilder;
 
 use crate::workload::{Load, Workload};
@@ -50,8 +49,10 @@ pub fn sim_on(
     let port = workload.port();
     let server: SocketAddr = SocketAddr::new(SERVER_IP.parse().expect("an IP"), port);
     let main = move || async move {
-        let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))?;
-        workload.server(variant, listener).await
+        let any = SocketAddr::from(([0, 0, 0, 0], port));
+        crate::workload::bind_server(workload, variant, any)?
+            .0
+            .await
     };
     let mut b = match group {
         Some(config) => SimBuilder::new(seed).host_group("server", SERVER_IP, config, main),
@@ -136,9 +137,9 @@ async fn drive(
     load: &Load,
     limit: Duration,
 ) -> io::Result<Vec<(String, Option<String>)>> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    let server = doppel_core::spawn(workload.server(variant, listener));
+    let local = SocketAddr::from(([127, 0, 0, 1], 0));
+    let (main, addr) = crate::workload::bind_server(workload, variant, local)?;
+    let server = doppel_core::spawn(main);
     let clients: Vec<_> = (0..load.clients)
         .map(|i| doppel_core::spawn(workload.client(addr, u64::from(i), load)))
         .collect();

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
-use doppel_core::net::TcpListener;
+use doppel_core::net::{TcpListener, UdpSocket};
 
 /// A server's or client's main, boxed so workloads of different types share one registry.
 pub type Task = Pin<Box<dyn Future<Output = io::Result<()>>>>;
@@ -56,6 +56,15 @@ pub struct Variant {
     pub name: &'static str,
     /// What it does wrong, and the public bug it mirrors (empty for the correct server).
     pub about: &'static str,
+}
+
+/// What a workload's server listens on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    /// A TCP listener: [`Workload::server`].
+    Tcp,
+    /// A bound UDP socket: [`Workload::server_udp`].
+    Udp,
 }
 
 /// The variant every workload has first.
@@ -116,12 +125,55 @@ pub trait Workload: Sync {
     fn port(&self) -> u16 {
         7000
     }
+    /// What its server listens on: TCP (the default) or UDP.
+    fn transport(&self) -> Transport {
+        Transport::Tcp
+    }
     /// The server's main for `variant` (an index into [`Workload::variants`]) on a bound
-    /// listener. It runs until the run ends.
-    fn server(&self, variant: usize, listener: TcpListener) -> Task;
+    /// listener. It runs until the run ends. A UDP workload leaves the default, which fails.
+    fn server(&self, variant: usize, listener: TcpListener) -> Task {
+        let _ = (variant, listener);
+        let name = self.name();
+        Box::pin(async move {
+            Err(io::Error::other(format!(
+                "workload {name} has no TCP server"
+            )))
+        })
+    }
+    /// The server's main for `variant` on a bound UDP socket, for a workload whose
+    /// [`Workload::transport`] is [`Transport::Udp`]. The default fails.
+    fn server_udp(&self, variant: usize, socket: UdpSocket) -> Task {
+        let _ = (variant, socket);
+        let name = self.name();
+        Box::pin(async move {
+            Err(io::Error::other(format!(
+                "workload {name} has no UDP server"
+            )))
+        })
+    }
     /// Client `id`'s main: drives the server at `server` as `load` says, checking the
     /// invariants; an error names what broke.
     fn client(&self, server: SocketAddr, id: u64, load: &Load) -> Task;
+}
+
+/// Binds `workload`'s server at `addr` on its transport: its main, and where it listens.
+pub fn bind_server(
+    workload: &'static dyn Workload,
+    variant: usize,
+    addr: SocketAddr,
+) -> io::Result<(Task, SocketAddr)> {
+    match workload.transport() {
+        Transport::Tcp => {
+            let listener = TcpListener::bind(addr)?;
+            let at = listener.local_addr()?;
+            Ok((workload.server(variant, listener), at))
+        }
+        Transport::Udp => {
+            let socket = UdpSocket::bind(addr)?;
+            let at = socket.local_addr()?;
+            Ok((workload.server_udp(variant, socket), at))
+        }
+    }
 }
 
 /// The workload called `name` among `known`; the error lists the known ones.

@@ -8,6 +8,7 @@
 //! | [`workload`] | the registry of built-in workloads ([`doppel::cli::Workload`] impls)  |
 //! | [`specs`] | the built-in scenario specs (TOML, compiled in) and [`cli`], the command |
 //! | [`accept`] | Go's accept loop (one task per connection) and its fragile twin         |
+//! | [`dns`]  | DNS over UDP: a forwarder, its authority, a checking stub resolver, the first-reply twin |
 //! | [`chat`] | a broadcast chat room, its checking client, and its write-departed twin  |
 //! | [`grpc`] | a tonic gRPC service over HTTP/2 (unary and server-streaming), its checking client |
 //! | [`http`] | an axum REST service over hyper, its checking hyper client, its conn-age twin |
@@ -22,6 +23,7 @@
 
 pub mod accept;
 pub mod chat;
+pub mod dns;
 pub mod echo;
 pub mod grpc;
 pub mod http;

@@ -3,7 +3,7 @@
 //! built-in workloads.
 
 /// Every built-in spec: its name and its text.
-pub const BUILTIN: [(&str, &str); 18] = [
+pub const BUILTIN: [(&str, &str); 20] = [
     (
         "accept-abort-fatal",
         include_str!("../specs/accept-abort-fatal.toml"),
@@ -12,6 +12,11 @@ pub const BUILTIN: [(&str, &str); 18] = [
     (
         "chat-write-departed",
         include_str!("../specs/chat-write-departed.toml"),
+    ),
+    ("dns", include_str!("../specs/dns.toml")),
+    (
+        "dns-first-reply",
+        include_str!("../specs/dns-first-reply.toml"),
     ),
     ("echo", include_str!("../specs/echo.toml")),
     ("echo-crash", include_str!("../specs/echo-crash.toml")),

@@ -13,6 +13,7 @@ pub fn all() -> &'static [&'static dyn Workload] {
         &crate::chat::Chat,
         &crate::http::Http,
         &crate::grpc::Grpc,
+        &crate::dns::Dns,
     ]
 }
 

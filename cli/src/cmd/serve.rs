@@ -55,8 +55,7 @@ async fn serve(
     listen: SocketAddr,
     time: Option<Duration>,
 ) -> Result<(), Stop> {
-    let listener = doppel_core::net::TcpListener::bind(listen).map_err(Stop::Bind)?;
-    let addr = listener.local_addr().map_err(Stop::Bind)?;
+    let (server, addr) = crate::workload::bind_server(w, variant, listen).map_err(Stop::Bind)?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -66,7 +65,6 @@ async fn serve(
     );
     let _ = out.flush();
     drop(out);
-    let server = w.server(variant, listener);
     match time {
         None => server.await.map_err(Stop::Failed),
         Some(t) => match doppel_core::time::timeout(t, server).await {

@@ -16,10 +16,18 @@ pub struct Served {
 impl Served {
     /// Starts `doppel serve workload`, and waits for the line that says where it listens.
     pub fn start(workload: &str) -> Served {
+        Served::start_variant(workload, "correct")
+    }
+
+    /// Starts `doppel serve workload --variant variant`, and waits for the line that says
+    /// where it listens.
+    pub fn start_variant(workload: &str, variant: &str) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_doppel"))
             .args([
                 "serve",
                 workload,
+                "--variant",
+                variant,
                 "--listen",
                 "127.0.0.1:0",
                 "--for",
