@@ -69,26 +69,12 @@ pub(crate) enum WorldEvent {
         /// What is ready.
         ready: Ready,
     },
-    /// A datagram reaches `to`'s host.
-    Datagram {
-        /// Where it is addressed.
-        to: std::net::SocketAddr,
-        /// The host it is for.
-        host: crate::host_id::HostId,
-        /// Who sent it (the address a reply goes to).
-        from: std::net::SocketAddr,
-        /// The sending socket (told of an ICMP port-unreachable, if connected).
-        sender: SockRef,
-        /// Its payload.
-        bytes: Box<[u8]>,
-    },
-    /// An ICMP port-unreachable for a datagram `sender` sent to `dest` reaches it.
-    Unreachable {
-        /// The socket that sent the datagram.
-        sender: SockRef,
-        /// Where the datagram was addressed.
-        dest: std::net::SocketAddr,
-    },
+    /// A datagram reaches its host (boxed: every event in the heap is as large as the
+    /// largest, and TCP's are moved far more often).
+    Datagram(Box<InFlight>),
+    /// An ICMP port-unreachable for a datagram the socket sent to the address reaches it
+    /// (boxed, as a datagram is: a second variant of a `Syn`'s shape would grow every event).
+    Unreachable(Box<(SockRef, std::net::SocketAddr)>),
     /// A scheduled crash or restart of a host.
     Crash {
         host: usize,
@@ -98,6 +84,27 @@ pub(crate) enum WorldEvent {
     /// A crashed host comes back.
     Restart { host: usize },
 }
+
+/// A datagram on the wire.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    /// Where it is addressed.
+    pub(crate) to: std::net::SocketAddr,
+    /// The host it is for.
+    pub(crate) host: crate::host_id::HostId,
+    /// Who sent it (the address a reply goes to).
+    pub(crate) from: std::net::SocketAddr,
+    /// The sending socket (told of an ICMP port-unreachable, if connected).
+    pub(crate) sender: SockRef,
+    /// Its payload.
+    pub(crate) bytes: Box<[u8]>,
+}
+
+// Every event in the heap is as large as the largest, and moved at every sift.
+const _: () = assert!(
+    std::mem::size_of::<WorldEvent>() <= 40,
+    "keep world events small"
+);
 
 /// A queued event.
 #[derive(Debug)]

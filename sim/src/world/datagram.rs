@@ -13,7 +13,7 @@ use super::verdicts::Fate;
 use super::{errno, At, World};
 use crate::faults::FaultClass;
 use crate::host::HostId;
-use crate::net::queue::WorldEvent;
+use crate::net::queue::{InFlight, WorldEvent};
 use crate::net::socket::{Kind, SockRef, Socket};
 use crate::net::udp::{UdpSock, MAX_DATAGRAM};
 use crate::rules::{Message, Proto, Verdict};
@@ -137,12 +137,14 @@ impl World {
             return;
         };
         let at = self.arrive(host, to_host, sref) + hold + extra;
-        let datagram = |bytes: Box<[u8]>| WorldEvent::Datagram {
-            to: dest,
-            host: to_host,
-            from,
-            sender: sref,
-            bytes,
+        let datagram = |bytes: Box<[u8]>| {
+            WorldEvent::Datagram(Box::new(InFlight {
+                to: dest,
+                host: to_host,
+                from,
+                sender: sref,
+                bytes,
+            }))
         };
         let link = (host, to_host);
         for after in [copy, copy_after].into_iter().flatten() {
@@ -206,13 +208,15 @@ impl World {
     /// A datagram reaches `host`: queued on the socket bound to its port (a readable edge),
     /// dropped by a full receive buffer or a socket connected elsewhere, or, with nobody
     /// bound, answered with ICMP port-unreachable. A crashed host drops it.
-    pub(crate) fn on_datagram(
-        &mut self,
-        (to, host): (SocketAddr, HostId),
-        from: SocketAddr,
-        sender: SockRef,
-        bytes: Box<[u8]>,
-    ) {
+    #[cold]
+    pub(crate) fn on_datagram(&mut self, d: InFlight) {
+        let InFlight {
+            to,
+            host,
+            from,
+            sender,
+            bytes,
+        } = d;
         if !self.hosts[host].up {
             return;
         }
@@ -252,11 +256,12 @@ impl World {
         };
         let at = self.arrive(host, back, sender);
         self.queue
-            .push(at, WorldEvent::Unreachable { sender, dest });
+            .push(at, WorldEvent::Unreachable(Box::new((sender, dest))));
     }
 
     /// The port-unreachable arrives: a socket connected to `dest` reports `ECONNREFUSED` on
     /// its next call (an unconnected one is not told, as on Linux).
+    #[cold]
     pub(crate) fn on_unreachable(&mut self, sender: SockRef, dest: SocketAddr) {
         let Ok(u) = self.udp(sender) else {
             return;

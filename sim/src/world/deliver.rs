@@ -43,14 +43,8 @@ impl World {
                 token,
                 ready,
             } => self.queue_edge(reactor, token, ready),
-            WorldEvent::Datagram {
-                to,
-                host,
-                from,
-                sender,
-                bytes,
-            } => self.on_datagram((to, host), from, sender, bytes),
-            WorldEvent::Unreachable { sender, dest } => self.on_unreachable(sender, dest),
+            WorldEvent::Datagram(d) => self.on_datagram(*d),
+            WorldEvent::Unreachable(u) => self.on_unreachable(u.0, u.1),
             WorldEvent::Crash {
                 host,
                 restart_after,

@@ -25,6 +25,7 @@ pub(crate) struct Held {
 
 impl World {
     /// Sends `event` from host `from` to host `to`, due at `at`: queued, or held.
+    #[inline]
     pub(crate) fn dispatch(
         &mut self,
         (from, to): (HostId, HostId),
@@ -38,10 +39,29 @@ impl World {
         self.queue.push(at, event);
     }
 
+    /// A TCP segment from `from` to `to`, due at `at`, through the rules and the holds (the
+    /// path only a world with a rule or a held link takes).
+    #[inline(never)]
+    pub(crate) fn send_controlled(
+        &mut self,
+        (from, to): (SockRef, SockRef),
+        at: Instant,
+        bytes: &[u8],
+        data: WorldEvent,
+    ) {
+        let at = match self.rules.any() {
+            true => self.segment_verdict(from, (to, at), bytes),
+            false => at,
+        };
+        let link = self.hosts_of(from, to);
+        self.dispatch(link, at, data);
+    }
+
     /// Holds both directions between `a` and `b`.
     pub(crate) fn hold(&mut self, a: HostId, b: HostId) {
         self.holds.insert((a, b));
         self.holds.insert((b, a));
+        self.controlled = true;
         self.hash.mix(&[0x40, a as u64, b as u64]);
     }
 
@@ -50,6 +70,7 @@ impl World {
     pub(crate) fn release(&mut self, a: HostId, b: HostId) -> usize {
         self.holds.remove(&(a, b));
         self.holds.remove(&(b, a));
+        self.controlled = self.rules.any() || !self.holds.is_empty();
         let (go, stay): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
             .into_iter()
             .partition(|h| (h.from, h.to) == (a, b) || (h.from, h.to) == (b, a));
@@ -79,12 +100,26 @@ impl World {
         }
     }
 
-    /// The rules' extra delay for a TCP segment of `bytes` from `from` to `to` (a drop is a
-    /// retransmission, `RTO_MIN` later; a duplicate is ignored, as TCP does).
-    pub(crate) fn segment_verdict(&mut self, from: SockRef, to: SockRef, bytes: &[u8]) -> Duration {
-        if !self.rules.any() {
-            return Duration::ZERO;
+    /// The rules' verdict on a TCP segment of `bytes` from `from` to `to`, due at `at`: when
+    /// it arrives (a drop is a retransmission, `RTO_MIN` later; a duplicate is ignored, as TCP
+    /// does). A later arrival holds the stream's later segments behind it.
+    fn segment_verdict(
+        &mut self,
+        from: SockRef,
+        (to, at): (SockRef, Instant),
+        bytes: &[u8],
+    ) -> Instant {
+        let extra = self.segment_extra(from, to, bytes);
+        if extra.is_zero() {
+            return at;
         }
+        let later = at + extra;
+        self.keep_behind(from, later);
+        later
+    }
+
+    /// The extra delay the rules give a segment.
+    fn segment_extra(&mut self, from: SockRef, to: SockRef, bytes: &[u8]) -> Duration {
         let (Some(src), Some(dst)) = (self.endpoint(from), self.endpoint(to)) else {
             return Duration::ZERO;
         };

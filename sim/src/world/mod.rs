@@ -134,6 +134,8 @@ pub(crate) struct World {
     pub(crate) holds: std::collections::BTreeSet<(HostId, HostId)>,
     /// Messages waiting on held links, in the order they were sent.
     pub(crate) held: Vec<hold::Held>,
+    /// A rule is installed or a link is held: TCP segments take the slower path that asks.
+    pub(crate) controlled: bool,
 }
 
 pub(crate) use crate::net::tcp::errno;

@@ -132,6 +132,7 @@ impl World {
             requests: Vec::new(),
             seed: b.seed,
             net_site,
+            controlled: rules.any(),
             rules,
             holds: Default::default(),
             held: Vec::new(),

@@ -299,7 +299,10 @@ impl World {
             .and_then(|s| s.stream())
             .expect("checked above");
         p.bytes.extend(&buf[..n]);
-        self.send_segments(sref, peer, &buf[..n]);
+        match self.controlled {
+            false => self.send_segments(sref, peer, n),
+            true => self.send_segments_controlled(sref, peer, &buf[..n]),
+        }
         self.hash.mix(&[0x3E, host as u64, fd as u64, n as u64]);
         Ok(n)
     }
@@ -313,47 +316,61 @@ impl World {
     }
 
     /// Cuts `n` bytes just added to `to`'s wire into segments and schedules their arrivals.
-    fn send_segments(&mut self, from: SockRef, to: SockRef, bytes: &[u8]) {
-        let (mut n, mut sent) = (bytes.len(), 0);
+    fn send_segments(&mut self, from: SockRef, to: SockRef, mut n: usize) {
         while n > 0 {
-            let max = n.min(self.tcp.config.mss);
-            let seg = if !self.tcp.config.split {
-                max
-            } else {
-                // One draw: its top two bits keep the rest whole three times in four, the
-                // others cut a segment of 1..=max bytes.
-                let site = sock_site(
-                    &mut self.tcp.socks,
-                    &mut self.hosts,
-                    &mut self.net_site,
-                    from,
-                );
-                let x = site.next_u64();
-                if max == n && x >> 62 != 0 {
-                    n
-                } else {
-                    1 + ((u128::from(x << 2) * max as u128) >> 64) as usize
-                }
-            };
-            let extra = self.segment_verdict(from, to, &bytes[sent..sent + seg]);
-            let at = self.arrival_after(from, to, extra);
-            let link = self.hosts_of(from, to);
+            let seg = self.segment_len(from, n);
+            let at = self.arrival(from, to);
+            self.queue.push(
+                at,
+                WorldEvent::Data {
+                    to,
+                    from: Some(from),
+                    len: seg,
+                },
+            );
+            n -= seg;
+        }
+    }
+
+    /// [`World::send_segments`] in a world with a rule or a held link: each segment of
+    /// `bytes` goes through them.
+    #[inline(never)]
+    fn send_segments_controlled(&mut self, from: SockRef, to: SockRef, bytes: &[u8]) {
+        let mut sent = 0;
+        while sent < bytes.len() {
+            let seg = self.segment_len(from, bytes.len() - sent);
+            let at = self.arrival(from, to);
             let data = WorldEvent::Data {
                 to,
                 from: Some(from),
                 len: seg,
             };
-            self.dispatch(link, at, data);
-            n -= seg;
+            self.send_controlled((from, to), at, &bytes[sent..sent + seg], data);
             sent += seg;
         }
     }
 
-    /// When the next segment from `from` reaches `to`: the link's delay, any stall (a fault
-    /// that makes deadlines fire for real), the `deadline-race` fault (land exactly on the
-    /// receiver's next timer, or a nanosecond before it), and never before the previous one.
-    pub(crate) fn arrival(&mut self, from: SockRef, to: SockRef) -> doppel_core::time::Instant {
-        self.arrival_after(from, to, Duration::ZERO)
+    /// The next segment's length, of `n` bytes left: whole up to the MSS, or, split at
+    /// seeded boundaries, one draw whose top two bits keep the rest whole three times in four
+    /// while the others cut a segment of 1..=max bytes.
+    #[inline(always)]
+    fn segment_len(&mut self, from: SockRef, n: usize) -> usize {
+        let max = n.min(self.tcp.config.mss);
+        if !self.tcp.config.split {
+            return max;
+        }
+        let site = sock_site(
+            &mut self.tcp.socks,
+            &mut self.hosts,
+            &mut self.net_site,
+            from,
+        );
+        let x = site.next_u64();
+        if max == n && x >> 62 != 0 {
+            n
+        } else {
+            1 + ((u128::from(x << 2) * max as u128) >> 64) as usize
+        }
     }
 
     /// The hosts of two sockets (a gone one counts as host 0, as the link lookup does).
@@ -364,15 +381,12 @@ impl World {
         )
     }
 
-    /// [`World::arrival`], `extra` later (a rule's delay, or a dropped segment's retransmission).
-    pub(crate) fn arrival_after(
-        &mut self,
-        from: SockRef,
-        to: SockRef,
-        extra: Duration,
-    ) -> doppel_core::time::Instant {
+    /// When the next segment from `from` reaches `to`: the link's delay, any stall (a fault
+    /// that makes deadlines fire for real), the `deadline-race` fault (land exactly on the
+    /// receiver's next timer, or a nanosecond before it), and never before the previous one.
+    pub(crate) fn arrival(&mut self, from: SockRef, to: SockRef) -> doppel_core::time::Instant {
         let (fh, th) = self.hosts_of(from, to);
-        let mut at = self.arrive(fh, th, from) + extra;
+        let mut at = self.arrive(fh, th, from);
         if let Some(stall) = self.stalls(from) {
             let until = self.clock + stall;
             self.links.stall(fh, th, until);
@@ -420,8 +434,14 @@ impl World {
     fn send_fin(&mut self, sref: SockRef) {
         if let Some(peer) = self.tcp.fin_out(sref) {
             let at = self.arrival(sref, peer);
-            let link = self.hosts_of(sref, peer);
-            self.dispatch(link, at, WorldEvent::Fin { to: peer });
+            let fin = WorldEvent::Fin { to: peer };
+            match self.controlled {
+                false => self.queue.push(at, fin),
+                true => {
+                    let link = self.hosts_of(sref, peer);
+                    self.dispatch(link, at, fin)
+                }
+            }
         }
     }
 
