@@ -85,7 +85,7 @@ pub struct SimBuilder {
     /// Per-message rules, in installation order.
     pub(crate) rules: Vec<crate::rules::RuleSpec>,
     /// The handle that holds and releases links of the world built from this builder.
-    pub(crate) control: crate::rules::NetControl,
+    pub(crate) control: crate::world::control::NetControl,
 }
 
 impl Clone for SimBuilder {
@@ -293,7 +293,7 @@ impl SimBuilder {
 
     /// The handle a test's code uses to [`hold`](crate::NetControl::hold) and
     /// [`release`](crate::NetControl::release) links of the world this builder builds.
-    pub fn net_control(&self) -> crate::rules::NetControl {
+    pub fn net_control(&self) -> crate::world::control::NetControl {
         self.control.clone()
     }
 

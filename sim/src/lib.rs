@@ -24,7 +24,7 @@
 //! | [`testing`] | what `#[doppel::test]` runs: sweep, shrink, replay commands, traces  |
 //! | `report`    | [`Report`], [`Failure`], [`SimError`]                                   |
 //! | `trace`     | the simulator's fault events; tracing a run (`SimBuilder::trace`)       |
-//! | `rules`     | [`Verdict`]s on each [`Message`] a link carries; [`NetControl`]: hold and release |
+//! | `rules`     | [`Verdict`]s on each [`Message`] a link carries (and `world/control.rs`: [`NetControl`], hold and release) |
 //!
 //! # Determinism
 //!
@@ -68,9 +68,10 @@ pub use faults::{
 };
 pub use net::LinkConfig;
 pub use report::{one_line, ConfigError, Failure, FailureKind, Outcome, Report, SimError};
-pub use rules::{Message, NetControl, Proto, Verdict};
+pub use rules::{Message, Proto, Verdict};
 pub use sched::{Strategy, MAX_PCT_DEPTH};
 pub use seeds::{SeedRange, Shard};
 pub use shrink::{shrink, Shrink, Shrunk};
 pub use sim::Sim;
 pub use spin::DEFAULT_LIVELOCK_STEPS;
+pub use world::control::NetControl;

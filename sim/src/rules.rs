@@ -1,20 +1,17 @@
 //! Per-message rules: a test's own verdict on each message a link carries (a TCP segment or a
-//! datagram), and [`NetControl`]'s `hold`/`release` of a link at a point of the test. A rule
+//! datagram); `world/control.rs` holds and releases a link at a point of the test. A rule
 //! sees the message (its bytes, protocol, hosts, addresses, time and its number on the link)
 //! and answers with a [`Verdict`]; rules run in the order they were installed and the first
 //! answer that is not [`Verdict::Pass`] wins (turmoil-net's chain of rules). A rule is a plain
 //! `Fn`: it runs at a point of the seeded run, so what it answers is as deterministic as the
 //! run itself, and every verdict but `Pass` is traced (`doppel::rule`) and in the run's hash.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::io;
 use std::net::SocketAddr;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::time::Duration;
 
 use crate::host_id::HostId;
-use crate::world::World;
 
 /// Which protocol a message belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -140,77 +137,19 @@ impl Rules {
             if f.is_none_or(|f| f == from) && t.is_none_or(|t| t == to) {
                 let v = judge(&msg);
                 if v != Verdict::Pass {
-                    crate::trace::rule(v.name(), &msg, v);
+                    let proto = match msg.proto {
+                        Proto::Tcp => "tcp",
+                        Proto::Udp => "udp",
+                    };
+                    let delay = match v {
+                        Verdict::Delay(d) => d.as_nanos() as u64,
+                        _ => 0,
+                    };
+                    crate::trace::rule(v.name(), (msg.from, msg.to), proto, msg.index, delay);
                     return v;
                 }
             }
         }
         Verdict::Pass
-    }
-}
-
-/// Holds and releases links of a running world from inside it: a test's client calls
-/// [`NetControl::hold`] at one point and [`NetControl::release`] at another (turmoil's
-/// `hold`/`release`). Get one from [`crate::SimBuilder::net_control`] before building; it acts
-/// on the world most recently built from that builder (or a clone of it).
-///
-/// While a link is held, its TCP segments and FINs and its datagrams wait (a handshake, a
-/// reset or a window update still passes); on release they leave in the order they were sent.
-#[derive(Clone, Default)]
-pub struct NetControl {
-    /// The world, once built.
-    world: Rc<RefCell<Weak<RefCell<World>>>>,
-}
-
-impl std::fmt::Debug for NetControl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("NetControl")
-    }
-}
-
-impl NetControl {
-    /// Attaches the handle to a freshly built world.
-    pub(crate) fn attach(&self, world: &Rc<RefCell<World>>) {
-        *self.world.borrow_mut() = Rc::downgrade(world);
-    }
-
-    /// Holds both directions of the link between hosts `a` and `b`: what they send each
-    /// other waits until [`NetControl::release`]. An unknown host name, or no running world,
-    /// is an error naming it.
-    pub fn hold(&self, a: &str, b: &str) -> io::Result<()> {
-        self.with(a, b, |w, a, b| w.hold(a, b)).map(drop)
-    }
-
-    /// Releases a held link: what waited leaves now, in order, and the link carries messages
-    /// again. Returns how many messages were released.
-    pub fn release(&self, a: &str, b: &str) -> io::Result<usize> {
-        self.with(a, b, |w, a, b| w.release(a, b))
-    }
-
-    /// How many messages wait on the held link between `a` and `b`.
-    pub fn held(&self, a: &str, b: &str) -> io::Result<usize> {
-        self.with(a, b, |w, a, b| w.held_count(a, b))
-    }
-
-    fn with<T>(
-        &self,
-        a: &str,
-        b: &str,
-        f: impl FnOnce(&mut World, HostId, HostId) -> T,
-    ) -> io::Result<T> {
-        let world = self.world.borrow().upgrade().ok_or_else(|| {
-            io::Error::other("net control: no running world (build the SimBuilder it came from)")
-        })?;
-        let mut w = world.borrow_mut();
-        let find = |n: &str| {
-            w.hosts.iter().position(|h| h.name == n).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!("net control: no host named {n:?}"),
-                )
-            })
-        };
-        let (a, b) = (find(a)?, find(b)?);
-        Ok(f(&mut w, a, b))
     }
 }

@@ -75,24 +75,22 @@ pub(crate) fn dgram_drop(port: u16, len: usize, reason: &'static str) {
 
 /// Traces a rule's verdict on a message (`doppel::rule`, named after the verdict: the link,
 /// the protocol, the message's number on the link, and a delay's length).
-pub(crate) fn rule(name: &'static str, m: &crate::rules::Message<'_>, v: crate::rules::Verdict) {
+pub(crate) fn rule(
+    name: &'static str,
+    (from, to): (&str, &str),
+    proto: &'static str,
+    n: u64,
+    delay: u64,
+) {
     use doppel_core::driver::{on, to_sink, FieldValue, RuntimeEvent};
     if !on() {
         return;
     }
-    let proto = match m.proto {
-        crate::rules::Proto::Tcp => "tcp",
-        crate::rules::Proto::Udp => "udp",
-    };
-    let delay = match v {
-        crate::rules::Verdict::Delay(d) => d.as_nanos() as u64,
-        _ => 0,
-    };
     let fields = [
-        ("from", FieldValue::S(m.from)),
-        ("to", FieldValue::S(m.to)),
+        ("from", FieldValue::S(from)),
+        ("to", FieldValue::S(to)),
         ("proto", FieldValue::S(proto)),
-        ("n", FieldValue::U(m.index)),
+        ("n", FieldValue::U(n)),
         ("delay_ns", FieldValue::U(delay)),
     ];
     let ev = RuntimeEvent {
@@ -101,7 +99,6 @@ pub(crate) fn rule(name: &'static str, m: &crate::rules::Message<'_>, v: crate::
         fields: &fields,
     };
     if !to_sink(&ev) {
-        let (from, to, n) = (m.from, m.to, m.index);
         tracing::event!(target: "doppel::rule", tracing::Level::TRACE, verdict = name, from, to, proto, n, delay_ns = delay);
     }
 }
