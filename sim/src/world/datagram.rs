@@ -87,15 +87,8 @@ impl World {
         buf: &[u8],
         to: Option<SocketAddr>,
     ) -> io::Result<usize> {
-        let host = self.reactors[reactor].host;
-        let sref = self.fd(host, fd)?;
-        if self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref)) {
-            return Err(errno(libc::EINTR));
-        }
+        let (host, sref) = self.datagram_call(reactor, fd)?;
         let u = self.udp(sref)?;
-        if let Some(e) = u.error.take() {
-            return Err(errno(e));
-        }
         let dest = to.or(u.peer).ok_or_else(|| errno(libc::EDESTADDRREQ))?;
         if buf.len() > MAX_DATAGRAM {
             return Err(errno(libc::EMSGSIZE));
@@ -190,15 +183,8 @@ impl World {
         buf: &mut [u8],
         peek: bool,
     ) -> io::Result<(usize, SocketAddr)> {
-        let host = self.reactors[reactor].host;
-        let sref = self.fd(host, fd)?;
-        if self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref)) {
-            return Err(errno(libc::EINTR));
-        }
+        let (host, sref) = self.datagram_call(reactor, fd)?;
         let u = self.udp(sref)?;
-        if let Some(e) = u.error.take() {
-            return Err(errno(e));
-        }
         let (n, from) = u.take(buf, peek).ok_or_else(|| errno(libc::EAGAIN))?;
         self.hash.mix(&[0xDA, host as u64, fd as u64, n as u64]);
         self.hash.mix_bytes(&buf[..n]);
@@ -271,6 +257,20 @@ impl World {
         }
         u.error = Some(libc::ECONNREFUSED);
         self.raise(sender, Ready::READABLE | Ready::ERROR);
+    }
+
+    /// What every datagram call on `fd` of `reactor`'s host does first: finds the socket,
+    /// takes its `eintr` fault, and reports (once) a pending error. The host and the socket.
+    fn datagram_call(&mut self, reactor: usize, fd: i32) -> io::Result<(HostId, SockRef)> {
+        let host = self.reactors[reactor].host;
+        let sref = self.fd(host, fd)?;
+        if self.interrupts(reactor, FaultClass::Eintr, At::Sock(sref)) {
+            return Err(errno(libc::EINTR));
+        }
+        if let Some(e) = self.udp(sref)?.error.take() {
+            return Err(errno(e));
+        }
+        Ok((host, sref))
     }
 
     /// The datagram socket `sref`, or the error a call on another kind of socket gets.
