@@ -67,8 +67,8 @@
 //! ```
 
 pub use doppel_core::{
-    compat, current_task, driver, error, group, net, reactors, spawn, stats, sync, task, time,
-    Direction, JoinError, JoinHandle, Runtime, Scheduler, Stats, TaskId,
+    buggify, compat, current_task, driver, error, group, net, reactors, spawn, stats, sync, task,
+    time, Direction, JoinError, JoinHandle, Runtime, Scheduler, Stats, TaskId,
 };
 
 /// Traces: the collector, rendering, comparison, snapshots.

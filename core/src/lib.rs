@@ -8,6 +8,7 @@
 //!
 //! | module        | concept                                                               |
 //! |---------------|-----------------------------------------------------------------------|
+//! | `buggify`     | [`buggify!`]: a fault point in the user's own code, on in the simulator only |
 //! | [`compat`]    | tokio's I/O traits and hyper's `rt` traits on doppel's types (features)  |
 //! | [`driver`]    | the seam: [`Scheduler`] and its contract, the vocabulary a backend shares, [`driver::Drive`] (stepping a hosted runtime), the trace collector's sink and stamps |
 //! | [`runtime`]   | [`Runtime`]: `new`, `block_on`, `spawn`, `enter`, `stats`              |
@@ -33,6 +34,8 @@
 //! - No allocation per event or per I/O call on the hot path; no lock on the single-reactor path
 //!   except the uncontended run-queue mutex that makes wakers `Send`.
 
+#[doc(hidden)]
+pub mod buggify;
 pub mod compat;
 mod current;
 pub mod driver;

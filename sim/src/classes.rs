@@ -59,6 +59,10 @@ macro_rules! fault_class_table {
                 /// A datagram is held up to the plan's `stall_max`, long enough for a
                 /// client's timeout to fire and its retry to cross the late reply (F28).
                 DgramDelay, dgram_delay, "dgram-delay", opt_in;
+                /// A `buggify!` fault point in the user's own code: the class's probability is
+                /// the chance a call site is on for the seed; an on site fires at its own rate
+                /// (F29).
+                Buggify, buggify, "buggify", opt_in;
             }
             scheduled {
                 /// A scheduled partition between hosts, symmetric or one-way (F21).

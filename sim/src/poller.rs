@@ -208,6 +208,10 @@ impl Scheduler for SimPoller {
         self.w().fd(h, fd.raw()).map(drop)
     }
 
+    fn buggify(&mut self, site: &'static str, rate: f64) -> bool {
+        self.w().buggify(site, rate)
+    }
+
     /// `localhost` is the host itself; every host of the world answers to its name (up or
     /// crashed: a name outlives its host, as in DNS).
     fn resolve(&mut self, name: &str) -> io::Result<Vec<std::net::IpAddr>> {

@@ -123,6 +123,14 @@ impl FaultDice {
         (p >= 1.0 || unit(mix(base)) < p).then_some(k)
     }
 
+    /// Whether `site` is on for the whole run for class `class`, at probability `p`: one draw
+    /// of the site's own key, taken before any opportunity (a `buggify!` call site is on or off
+    /// for a seed, as FoundationDB's are).
+    pub(crate) fn site_on(&self, site: &Site, class: usize, p: f64) -> bool {
+        const ON: u64 = 0x6f6e_5f66_6f72_5f61;
+        p >= 1.0 || unit(mix(self.keys[class] ^ site.key() ^ ON)) < p
+    }
+
     /// Counts an opportunity of a scheduled class (a crash) at `site` without rolling: its
     /// number.
     pub(crate) fn count(&mut self, site: &mut Site, class: usize) -> u64 {

@@ -53,6 +53,8 @@ pub(crate) enum Label {
         /// How many times the client's ephemeral ports had wrapped.
         again: u32,
     },
+    /// A `buggify!` call site: its file, line and column.
+    Code(&'static str),
     /// A bound UDP socket: `HOST:PORT/udp`, then `~N` for the N-th time the port is bound
     /// again.
     Udp {
@@ -89,6 +91,7 @@ impl Label {
                 port,
                 again,
             } => [6, host(h), u64::from(port), u64::from(again), 0],
+            Label::Code(at) => [7, crate::rng::name_hash(at), 0, 0, 0],
             Label::Conn {
                 host: h,
                 port,
@@ -123,6 +126,7 @@ impl Label {
             Label::Reactor(h, k) => write!(out, "{}#{k}", name(h)),
             Label::Listener { host, port, .. } => write!(out, "{}:{port}", name(host)),
             Label::Udp { host, port, .. } => write!(out, "{}:{port}/udp", name(host)),
+            Label::Code(at) => write!(out, "{at}"),
             Label::Conn {
                 host,
                 port,

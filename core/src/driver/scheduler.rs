@@ -120,6 +120,14 @@ pub trait Scheduler {
         Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
     }
 
+    /// Whether the `buggify!` fault point at `site` (its file, line and column) fires now, at
+    /// `rate` if the site is on for this run. The default, every backend but the simulator's,
+    /// is never.
+    fn buggify(&mut self, site: &'static str, rate: f64) -> bool {
+        let _ = (site, rate);
+        false
+    }
+
     /// The addresses of the host called `name` (`localhost`; the simulator's hosts by name).
     /// A name that does not resolve is the error `getaddrinfo` gives
     /// ([`name_not_known`]). The default knows `localhost` only.

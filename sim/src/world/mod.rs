@@ -135,6 +135,8 @@ pub(crate) struct World {
     pub(crate) holds: std::collections::BTreeSet<(HostId, HostId)>,
     /// Messages waiting on held links, in the order they were sent.
     pub(crate) held: Vec<hold::Held>,
+    /// Each `buggify!` call site met so far: its site, and whether it is on for this run.
+    pub(crate) code_sites: std::collections::BTreeMap<&'static str, (Site, bool)>,
     /// A rule is installed or a link is held: TCP segments take the slower path that asks.
     pub(crate) controlled: bool,
 }

@@ -64,42 +64,57 @@ fn crashes(plan: &FaultPlan, index: &dyn Fn(&str) -> usize) -> EventQueue {
     queue
 }
 
+/// The builder's hosts, each with its site.
+fn host_states(b: &SimBuilder) -> Vec<HostState> {
+    let mut hosts: Vec<HostState> = b
+        .hosts
+        .iter()
+        .map(|h| HostState::new(b.seed, h.name.clone(), h.addr.parse().expect("validated")))
+        .collect();
+    let sites: Vec<Site> = (0..hosts.len())
+        .map(|h| Site::of(b.seed, Label::Host(h), &hosts))
+        .collect();
+    for (h, site) in hosts.iter_mut().zip(sites) {
+        h.site = site;
+    }
+    hosts
+}
+
+/// Each host's range of reactor indexes, and the reactors.
+fn reactor_states(
+    b: &SimBuilder,
+    hosts: &Vec<HostState>,
+) -> (Vec<std::ops::Range<usize>>, Vec<ReactorState>) {
+    let mut host_reactors = Vec::new();
+    let mut reactors = Vec::new();
+    for (host, spec) in b.hosts.iter().enumerate() {
+        let start = reactors.len();
+        reactors.extend((0..spec.reactors()).map(|k| ReactorState {
+            host,
+            site: Site::of(b.seed, Label::Reactor(host, k as u32), hosts),
+            pending: Vec::new(),
+            registered: Default::default(),
+            eintr_streak: 0,
+            listed: false,
+            next_timer: None,
+        }));
+        host_reactors.push(start..reactors.len());
+    }
+    (host_reactors, reactors)
+}
+
 impl World {
     /// The initial world for a setup (already validated).
     pub(crate) fn from_builder(b: &SimBuilder) -> World {
         let (mut rng, dice) = Rngs::new(b.seed);
         let plan = b.plan.resolve(&mut rng.swarm);
         let picker = Picker::new(b.strategy, &mut rng.sched);
-        let mut hosts: Vec<HostState> = b
-            .hosts
-            .iter()
-            .map(|h| HostState::new(b.seed, h.name.clone(), h.addr.parse().expect("validated")))
-            .collect();
-        let sites: Vec<Site> = (0..hosts.len())
-            .map(|h| Site::of(b.seed, Label::Host(h), &hosts))
-            .collect();
-        for (h, site) in hosts.iter_mut().zip(sites) {
-            h.site = site;
-        }
+        let hosts = host_states(b);
         let index = |n: &str| hosts.iter().position(|h| h.name == n).expect("validated");
         let links = links(b, &plan, &index);
         let queue = crashes(&plan, &index);
         let rules = crate::rules::Rules::new(&b.rules, index);
-        let mut host_reactors = Vec::new();
-        let mut reactors = Vec::new();
-        for (host, spec) in b.hosts.iter().enumerate() {
-            let start = reactors.len();
-            reactors.extend((0..spec.reactors()).map(|k| ReactorState {
-                host,
-                site: Site::of(b.seed, Label::Reactor(host, k as u32), &hosts),
-                pending: Vec::new(),
-                registered: Default::default(),
-                eintr_streak: 0,
-                listed: false,
-                next_timer: None,
-            }));
-            host_reactors.push(start..reactors.len());
-        }
+        let (host_reactors, reactors) = reactor_states(b, &hosts);
         let net_site = Site::of(b.seed, Label::Net, &hosts);
         let mut hash = RunHash(0xcbf2_9ce4_8422_2325);
         hash.mix(&[b.seed]);
@@ -133,6 +148,7 @@ impl World {
             seed: b.seed,
             net_site,
             controlled: rules.any(),
+            code_sites: Default::default(),
             rules,
             holds: Default::default(),
             held: Vec::new(),

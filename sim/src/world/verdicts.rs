@@ -18,6 +18,7 @@
 //! | a segment scheduled    | `deadline-race`  | [`Race`]: as planned, or on the receiver's timer |
 //! | a segment delivered    | `reset`          | `true`: the connection is reset, both ends   |
 //! | a SYN delivered        | `backlog`        | `true`: dropped as if the backlog were full  |
+//! | a `buggify!` call      | `buggify`        | `true`: the user's rare path runs            |
 //! | a datagram sent        | `dgram-loss`, `dgram-dup`, `dgram-reorder`, `dgram-delay` | [`Fate`]: lost, or sent once or twice after an extra hold |
 
 use std::time::Duration;
@@ -290,6 +291,34 @@ impl World {
             hold += Duration::from_nanos(self.faults.dice.between(1_000_000, max));
         }
         Fate::Sent { hold, copy_after }
+    }
+
+    /// `buggify` at the call site `at`, firing at `rate` if the site is on for this run (the
+    /// class's probability is the chance it is). Contract: none beyond the user's own; the
+    /// answer is counted, traced and named `buggify@FILE:LINE:COL:OP` like any fault.
+    pub(crate) fn buggify(&mut self, at: &'static str, rate: f64) -> bool {
+        let class = FaultClass::Buggify;
+        if !self.faults.armed(class) {
+            return false;
+        }
+        let (seed, p) = (self.seed, self.faults.plan.probability(class));
+        let (site, on) = match self.code_sites.entry(at) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => {
+                let site = crate::site::Site::of(seed, crate::site::Label::Code(at), &self.hosts);
+                let on = self.faults.dice.site_on(&site, class.index(), p);
+                e.insert((site, on))
+            }
+        };
+        if !*on {
+            return false;
+        }
+        let Some(op) = self.faults.dice.roll(site, class.index(), rate) else {
+            return false;
+        };
+        let label = site.label().render(&self.hosts);
+        let when = (self.clock, self.spin.tripped);
+        self.faults.inject(class, label, op, when, &mut self.hash)
     }
 
     /// Counts a scheduled crash of `host` at its site: whether it is carried out (an `only`
