@@ -86,6 +86,10 @@ async fn forward_matched(front: Rc<UdpSocket>, upstream: SocketAddr) -> io::Resu
     let mut next_id: u16 = 0x5a5a;
     loop {
         let (n, client) = front.recv_from(&mut buf).await?;
+        if doppel::buggify!(0.05) {
+            // Shed under load, as a busy resolver does: the client's retry must cover it.
+            continue;
+        }
         let msg = buf[..n].to_vec();
         next_id = next_id.wrapping_mul(75).wrapping_add(74);
         let (front, id) = (front.clone(), next_id);
@@ -143,6 +147,9 @@ async fn forward_first(front: UdpSocket, upstream: SocketAddr) -> io::Result<()>
     let mut back = [0u8; wire::MAX_UDP];
     loop {
         let (n, client) = front.recv_from(&mut buf).await?;
+        if doppel::buggify!(0.05) {
+            continue; // shed, as the correct forwarder may
+        }
         let Ok(q) = parse_query(&buf[..n]) else {
             if let Some(r) = answer(&buf[..n]) {
                 let _ = front.send_to(&r, client).await;
