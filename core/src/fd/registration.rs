@@ -126,6 +126,24 @@ impl Registration {
         self.reactor.set_deadline(&self.pd, dir, deadline)
     }
 
+    /// Sets or clears both deadlines.
+    pub(crate) fn set_deadlines(&self, deadline: Option<Instant>) -> io::Result<()> {
+        self.set_deadline(Direction::Read, deadline)?;
+        self.set_deadline(Direction::Write, deadline)
+    }
+
+    /// The local address (`getsockname`), or the error with its call and descriptor.
+    pub(crate) fn local_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.with_sched(|s, fd| s.local_addr(fd))
+            .map_err(|e| error::context("getsockname", self.fd, e))
+    }
+
+    /// The peer's address (`getpeername`), or the error with its call and descriptor.
+    pub(crate) fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        self.with_sched(|s, fd| s.peer_addr(fd))
+            .map_err(|e| error::context("getpeername", self.fd, e))
+    }
+
     /// Runs a call that needs no readiness (shutdown, addresses, options).
     pub(crate) fn with_sched<T>(
         &self,

@@ -272,16 +272,12 @@ impl TcpStream {
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.reg
-            .with_sched(|s, fd| s.peer_addr(fd))
-            .map_err(|e| self.err("getpeername", e))
+        self.reg.peer_addr()
     }
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.reg
-            .with_sched(|s, fd| s.local_addr(fd))
-            .map_err(|e| self.err("getsockname", e))
+        self.reg.local_addr()
     }
 
     /// Turns Nagle's algorithm off (`true`) or on.
@@ -305,8 +301,7 @@ impl TcpStream {
 
     /// Sets both deadlines.
     pub fn set_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
-        self.set_read_deadline(deadline)?;
-        self.set_write_deadline(deadline)
+        self.reg.set_deadlines(deadline)
     }
 
     /// Closes the socket now. Tasks parked on it wake with an error in this turn; later calls

@@ -126,16 +126,12 @@ impl UdpSocket {
 
     /// The local address (the port the system picked, after binding port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.reg
-            .with_sched(|s, fd| s.local_addr(fd))
-            .map_err(|e| self.err("getsockname", e))
+        self.reg.local_addr()
     }
 
     /// The connected peer's address (`ENOTCONN` if not connected).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.reg
-            .with_sched(|s, fd| s.peer_addr(fd))
-            .map_err(|e| self.err("getpeername", e))
+        self.reg.peer_addr()
     }
 
     /// Sets the absolute receive deadline (`None` clears it): a receive parked past it, or
@@ -151,8 +147,7 @@ impl UdpSocket {
 
     /// Sets both deadlines.
     pub fn set_deadline(&self, deadline: Option<Instant>) -> io::Result<()> {
-        self.set_read_deadline(deadline)?;
-        self.set_write_deadline(deadline)
+        self.reg.set_deadlines(deadline)
     }
 
     /// Closes the socket now; tasks parked on it wake with an error. Dropping it does the same.
