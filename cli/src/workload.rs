@@ -133,27 +133,26 @@ pub trait Workload: Sync {
     /// listener. It runs until the run ends. A UDP workload leaves the default, which fails.
     fn server(&self, variant: usize, listener: TcpListener) -> Task {
         let _ = (variant, listener);
-        let name = self.name();
-        Box::pin(async move {
-            Err(io::Error::other(format!(
-                "workload {name} has no TCP server"
-            )))
-        })
+        no_server(self.name(), "TCP")
     }
     /// The server's main for `variant` on a bound UDP socket, for a workload whose
     /// [`Workload::transport`] is [`Transport::Udp`]. The default fails.
     fn server_udp(&self, variant: usize, socket: UdpSocket) -> Task {
         let _ = (variant, socket);
-        let name = self.name();
-        Box::pin(async move {
-            Err(io::Error::other(format!(
-                "workload {name} has no UDP server"
-            )))
-        })
+        no_server(self.name(), "UDP")
     }
     /// Client `id`'s main: drives the server at `server` as `load` says, checking the
     /// invariants; an error names what broke.
     fn client(&self, server: SocketAddr, id: u64, load: &Load) -> Task;
+}
+
+/// The main of a server a workload does not have on `transport`: it fails, saying so.
+fn no_server(name: &'static str, transport: &'static str) -> Task {
+    Box::pin(async move {
+        Err(io::Error::other(format!(
+            "workload {name} has no {transport} server"
+        )))
+    })
 }
 
 /// Binds `workload`'s server at `addr` on its transport: its main, and where it listens.

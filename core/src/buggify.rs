@@ -1,36 +1,40 @@
 //! `buggify!`: a fault point in the user's own code (FoundationDB's `BUGGIFY`). In the
 //! simulator a call site is on or off for a whole seed, and an on site fires at its rate, each
 //! firing counted, traced and named like every fault (`buggify@src/cache.rs:42:12:0`), so a
-//! sweep finds it, the shrinker keeps or drops it and `--only` replays it. Outside the
-//! simulator it is always false and costs one relaxed load.
+//! sweep finds it, the shrinker keeps or drops it and `--only` replays it. The core only asks
+//! the backend ([`Scheduler::buggify`](crate::driver::Scheduler::buggify)); every backend but
+//! the simulator says no, and in a process with none that answers it costs one relaxed load.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Set once a simulated world exists in this process: until then no reactor can say yes.
-static SIMULATED: AtomicBool = AtomicBool::new(false);
+/// Set once a backend whose [`Scheduler::buggify`](crate::driver::Scheduler::buggify) can say
+/// yes exists in this process: until then no reactor is asked.
+static ANSWERED: AtomicBool = AtomicBool::new(false);
 
 /// The rate an on site fires at when `buggify!()` names none.
 pub const DEFAULT_RATE: f64 = 0.25;
 
-/// Tells `buggify!` a simulator may answer (the simulator calls it when it builds a world).
+/// Tells `buggify!` a backend may answer: a backend that implements
+/// [`Scheduler::buggify`](crate::driver::Scheduler::buggify) calls it before its first runtime
+/// (the simulator does, when it builds a world).
 #[doc(hidden)]
-pub fn simulation_started() {
-    SIMULATED.store(true, Ordering::Relaxed);
+pub fn backend_answers() {
+    ANSWERED.store(true, Ordering::Relaxed);
 }
 
 /// Whether the fault point at `site` fires now, at `rate` when its site is on: what
-/// [`buggify!`](crate::buggify!) expands to. False outside a simulated world.
+/// [`buggify!`](crate::buggify!) expands to. False where no backend answers.
 #[inline]
 pub fn fires(site: &'static str, rate: f64) -> bool {
-    if !SIMULATED.load(Ordering::Relaxed) {
+    if !ANSWERED.load(Ordering::Relaxed) {
         return false;
     }
-    fires_simulated(site, rate)
+    fires_asked(site, rate)
 }
 
-/// [`fires`] in a process with a simulator: asks the current reactor's backend.
+/// [`fires`] in a process with a backend that answers: asks the current reactor's.
 #[inline(never)]
-fn fires_simulated(site: &'static str, rate: f64) -> bool {
+fn fires_asked(site: &'static str, rate: f64) -> bool {
     crate::reactor::current().is_some_and(|r| r.with_sched(|s| s.buggify(site, rate)))
 }
 

@@ -97,7 +97,7 @@ impl Sim {
             picker: world.tasks.reactor_picker(),
         };
         let world = Rc::new(RefCell::new(world));
-        doppel_core::buggify::simulation_started();
+        doppel_core::buggify::backend_answers();
         b.control.attach(&world);
         let pokes = Arc::new(Pokes::default());
         let hosts: Vec<HostRt> = b

@@ -16,7 +16,7 @@ use crate::host::HostId;
 use crate::net::queue::{InFlight, WorldEvent};
 use crate::net::socket::{Kind, SockRef, Socket};
 use crate::net::udp::{UdpSock, MAX_DATAGRAM};
-use crate::rules::{Message, Proto, Verdict};
+use crate::rules::{Proto, Verdict};
 use crate::site::{Label, Site};
 
 impl World {
@@ -119,7 +119,11 @@ impl World {
         if self.links.is_cut(host, to_host, self.clock) {
             return;
         }
-        let (extra, copy) = match self.datagram_verdict(sref, (host, from), (to_host, dest), buf) {
+        let verdict = match self.rules.any() {
+            true => self.rule_verdict(Proto::Udp, (host, from), (to_host, dest), buf),
+            false => Verdict::Pass,
+        };
+        let (extra, copy) = match verdict {
             Verdict::Pass => (Duration::ZERO, None),
             Verdict::Drop => return,
             Verdict::Delay(d) => (d, None),
@@ -144,34 +148,6 @@ impl World {
             self.dispatch(link, at + after, datagram(buf.into()));
         }
         self.dispatch(link, at, datagram(buf.into()));
-    }
-
-    /// The rules' verdict on a datagram from `sref` (at `from` on host `src`) to `dest` on
-    /// host `dst`.
-    fn datagram_verdict(
-        &mut self,
-        _sref: SockRef,
-        (src, from): (HostId, SocketAddr),
-        (dst, dest): (HostId, SocketAddr),
-        bytes: &[u8],
-    ) -> Verdict {
-        if !self.rules.any() {
-            return Verdict::Pass;
-        }
-        let at = self.clock - doppel_core::time::Instant::ZERO;
-        let hosts = &self.hosts;
-        let verdict = self.rules.judge((src, dst), |index| Message {
-            proto: Proto::Udp,
-            from: &hosts[src].name,
-            to: &hosts[dst].name,
-            src: from,
-            dst: dest,
-            bytes,
-            at,
-            index,
-        });
-        self.hash.mix(&[0x43, super::hold::verdict_code(verdict)]);
-        verdict
     }
 
     /// `recvfrom`, or a peek: the oldest datagram, cut to `buf`, and its sender; a pending

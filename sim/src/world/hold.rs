@@ -2,6 +2,7 @@
 //! into the held list until [`crate::NetControl::release`]; and the rule verdicts on TCP
 //! segments (datagrams ask in `datagram.rs`).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use doppel_core::time::Instant;
@@ -32,7 +33,7 @@ impl World {
         at: Instant,
         event: WorldEvent,
     ) {
-        if !self.holds.is_empty() && self.holds.contains(&(from, to)) {
+        if self.holds.contains(&(from, to)) {
             self.held.push(Held { from, to, event });
             return;
         }
@@ -123,28 +124,44 @@ impl World {
         let (Some(src), Some(dst)) = (self.endpoint(from), self.endpoint(to)) else {
             return Duration::ZERO;
         };
-        let at = self.clock - Instant::ZERO;
-        let hosts = &self.hosts;
-        let verdict = self.rules.judge((src.0, dst.0), |index| Message {
-            proto: Proto::Tcp,
-            from: &hosts[src.0].name,
-            to: &hosts[dst.0].name,
-            src: src.1,
-            dst: dst.1,
-            bytes,
-            at,
-            index,
-        });
-        self.hash.mix(&[0x42, verdict_code(verdict)]);
-        match verdict {
+        match self.rule_verdict(Proto::Tcp, src, dst, bytes) {
             Verdict::Pass | Verdict::Duplicate => Duration::ZERO,
             Verdict::Drop => RTO_MIN,
             Verdict::Delay(d) => d,
         }
     }
 
+    /// The rules' verdict on a message of `proto` from `src` (host, address) to `dst`, in the
+    /// run's hash.
+    pub(crate) fn rule_verdict(
+        &mut self,
+        proto: Proto,
+        (src, from): (HostId, SocketAddr),
+        (dst, to): (HostId, SocketAddr),
+        bytes: &[u8],
+    ) -> Verdict {
+        let at = self.clock - Instant::ZERO;
+        let hosts = &self.hosts;
+        let verdict = self.rules.judge((src, dst), |index| Message {
+            proto,
+            from: &hosts[src].name,
+            to: &hosts[dst].name,
+            src: from,
+            dst: to,
+            bytes,
+            at,
+            index,
+        });
+        let tag = match proto {
+            Proto::Tcp => 0x42,
+            Proto::Udp => 0x43,
+        };
+        self.hash.mix(&[tag, verdict_code(verdict)]);
+        verdict
+    }
+
     /// A stream end's host and local address.
-    fn endpoint(&mut self, s: SockRef) -> Option<(HostId, std::net::SocketAddr)> {
+    fn endpoint(&mut self, s: SockRef) -> Option<(HostId, SocketAddr)> {
         let sock = self.tcp.socks.get(s)?;
         let host = sock.host;
         Some((host, sock.stream()?.local))
