@@ -67,8 +67,9 @@
 //! ```
 
 pub use doppel_core::{
-    buggify, compat, current_task, driver, error, group, net, reactors, spawn, stats, sync, task,
-    time, Direction, JoinError, JoinHandle, Runtime, Scheduler, Stats, TaskId,
+    always, assertion, buggify, compat, current_task, driver, error, group, net, reachable,
+    reactors, sometimes, spawn, stats, sync, task, time, Direction, JoinError, JoinHandle, Runtime,
+    Scheduler, Stats, TaskId,
 };
 
 /// Traces: the collector, rendering, comparison, snapshots.

@@ -36,6 +36,9 @@ pub struct Scenario {
     pub faults: FaultPlan,
     /// The server's group of reactors in a few words, when it runs on one.
     pub shape: Option<String>,
+    /// The modules whose assertions its sweeps check ([`crate::Workload::coverage_scope`];
+    /// empty: every assertion in the binary).
+    pub coverage_scope: Vec<String>,
     /// Builds the world for a seed, under `faults`.
     build: Build,
     /// The loopback run, if it has one.
@@ -65,6 +68,12 @@ impl Scenario {
             seeds: spec.seeds,
             faults: spec.faults.clone(),
             shape: spec.server_shape(),
+            coverage_scope: spec
+                .workload
+                .coverage_scope()
+                .iter()
+                .map(|m| m.to_string())
+                .collect(),
             build: Arc::new(move |seed| s1.world(seed)),
             real: Some(Arc::new(move || {
                 crate::run::real_on(
@@ -108,6 +117,7 @@ impl Scenario {
             seeds,
             faults,
             shape: None,
+            coverage_scope: Vec::new(),
             build,
             real: None,
         })

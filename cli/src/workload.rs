@@ -144,6 +144,13 @@ pub trait Workload: Sync {
     /// Client `id`'s main: drives the server at `server` as `load` says, checking the
     /// invariants; an error names what broke.
     fn client(&self, server: SocketAddr, id: u64, load: &Load) -> Task;
+    /// The modules (`module_path!()` prefixes) whose `always!`, `sometimes!` and `reachable!`
+    /// assertions a sweep of this workload must see covered. The default, none, takes every
+    /// assertion linked into the binary; a binary with several workloads names each one's own
+    /// (`&["my_server::cache"]`), so one workload's sweep does not report another's as unrun.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// The main of a server a workload does not have on `transport`: it fails, saying so.

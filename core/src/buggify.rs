@@ -26,10 +26,17 @@ pub fn backend_answers() {
 /// [`buggify!`](crate::buggify!) expands to. False where no backend answers.
 #[inline]
 pub fn fires(site: &'static str, rate: f64) -> bool {
-    if !ANSWERED.load(Ordering::Relaxed) {
+    if !answered() {
         return false;
     }
     fires_asked(site, rate)
+}
+
+/// Whether a backend that answers user-code questions (`buggify!`, the coverage assertions)
+/// exists in this process: one relaxed load.
+#[inline]
+pub(crate) fn answered() -> bool {
+    ANSWERED.load(Ordering::Relaxed)
 }
 
 /// [`fires`] in a process with a backend that answers: asks the current reactor's.

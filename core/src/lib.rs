@@ -8,6 +8,7 @@
 //!
 //! | module        | concept                                                               |
 //! |---------------|-----------------------------------------------------------------------|
+//! | [`assertion`] | [`always!`], [`sometimes!`], [`reachable!`]: coverage a sweep can see  |
 //! | `buggify`     | [`buggify!`]: a fault point in the user's own code, on in the simulator only |
 //! | [`compat`]    | tokio's I/O traits and hyper's `rt` traits on doppel's types (features)  |
 //! | [`driver`]    | the seam: [`Scheduler`] and its contract, the vocabulary a backend shares, [`driver::Drive`] (stepping a hosted runtime), the trace collector's sink and stamps |
@@ -34,6 +35,7 @@
 //! - No allocation per event or per I/O call on the hot path; no lock on the single-reactor path
 //!   except the uncontended run-queue mutex that makes wakers `Send`.
 
+pub mod assertion;
 #[doc(hidden)]
 pub mod buggify;
 pub mod compat;

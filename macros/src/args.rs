@@ -25,10 +25,17 @@ pub(crate) struct Args {
     pub(crate) show: Option<usize>,
     /// `server = EXPR`: the async form's server main (a future, made afresh for each start).
     pub(crate) server: Option<Expr>,
+    /// `require_coverage = true`.
+    pub(crate) require_coverage: bool,
+    /// `plateau = N`.
+    pub(crate) plateau: Option<usize>,
+    /// `coverage_scope = "a::b, c"`: module prefixes, split.
+    pub(crate) coverage_scope: Vec<String>,
 }
 
 /// The argument names, for the error that lists them.
-const KNOWN: &str = "seeds, faults, strategy, jobs, shrink_time, show, server";
+const KNOWN: &str =
+    "seeds, faults, strategy, jobs, shrink_time, show, server, require_coverage, plateau, coverage_scope";
 
 impl Args {
     /// Parses the attribute's tokens.
@@ -51,6 +58,9 @@ impl Args {
                 "show" => args.show = Some(count(&value)?),
                 "shrink_time" => args.shrink_ms = Some(duration_ms(&value)?),
                 "server" => args.server = Some(value),
+                "require_coverage" => args.require_coverage = boolean(&value)?,
+                "plateau" => args.plateau = Some(count(&value)?),
+                "coverage_scope" => args.coverage_scope = modules(&value)?,
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &item.path,
@@ -124,6 +134,35 @@ fn string(value: &Expr) -> syn::Result<String> {
             value,
             "expected a string literal, such as \"benign=0.05\"",
         )),
+    }
+}
+
+/// A comma list of module paths (`"my_server::cache, my_server::store"`).
+fn modules(value: &Expr) -> syn::Result<Vec<String>> {
+    let text = string(value)?;
+    let list: Vec<String> = text.split(',').map(|m| m.trim().to_string()).collect();
+    let bad = |m: &String| {
+        m.is_empty()
+            || !m
+                .split("::")
+                .all(|p| syn::parse_str::<syn::Ident>(p).is_ok())
+    };
+    match list.iter().find(|m| bad(m)) {
+        Some(m) => Err(syn::Error::new_spanned(
+            value,
+            format!("coverage_scope takes module paths such as \"my_server::cache\", comma-separated; {m:?} is not one"),
+        )),
+        None => Ok(list),
+    }
+}
+
+/// A `true` or `false` literal.
+fn boolean(value: &Expr) -> syn::Result<bool> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        _ => Err(syn::Error::new_spanned(value, "expected true or false")),
     }
 }
 

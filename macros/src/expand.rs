@@ -46,6 +46,15 @@ pub(crate) fn test(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     };
     let shrink_ms = args.shrink_ms.unwrap_or(20_000);
     let show = args.show.unwrap_or(3);
+    let require_coverage = args.require_coverage;
+    let plateau = match args.plateau {
+        Some(n) => {
+            let n = n as u64;
+            quote! { ::std::option::Option::Some(#n) }
+        }
+        None => quote! { ::std::option::Option::None },
+    };
+    let scope = &args.coverage_scope;
     let (features, no_default) = crate::features::tokens();
     Ok(quote! {
         #[test]
@@ -61,6 +70,9 @@ pub(crate) fn test(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStr
                 jobs: #jobs,
                 shrink_time: ::std::time::Duration::from_millis(#shrink_ms),
                 show: #show,
+                require_coverage: #require_coverage,
+                plateau: #plateau,
+                coverage_scope: &[#(#scope),*],
                 ignored: #ignored,
                 target: ::doppel::sim::target!(#features, #no_default),
             };

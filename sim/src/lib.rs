@@ -13,6 +13,7 @@
 //! | `poller`    | `SimPoller`: a reactor's `Scheduler` view of the world                  |
 //! | `net`       | the TCP and UDP models (`tcp.rs`, `udp.rs`, `tables.rs`, `socket.rs`), the event queue, links |
 //! | `classes`   | the one table of fault classes, and [`FaultClass`] from it               |
+//! | [`coverage`](mod@coverage) | what the user's `always!`/`sometimes!`/`reachable!` did in a run and a sweep, against the binary's catalog |
 //! | [`faults`]  | [`FaultPlan`], [`FaultCounts`]                                           |
 //! | `sched`     | [`Strategy`]: seeded random choice (of reactor, of task), and PCT       |
 //! | `spin`      | livelock detection: steps without going idle, and what the busy tasks called |
@@ -38,6 +39,7 @@ mod builder;
 mod check;
 #[macro_use]
 mod classes;
+pub mod coverage;
 pub mod explore;
 pub mod faults;
 mod host;
@@ -62,6 +64,7 @@ pub use builder::SimBuilder;
 pub use check::{
     check_determinism, check_seeds, parse_seed, replay_command, replay_seed, SeedError,
 };
+pub use coverage::Coverage;
 pub use explore::{explore, Explore, Sweep};
 pub use faults::{
     CrashSpec, FaultClass, FaultCounts, FaultName, FaultPlan, Fired, PartitionSpec, Swarm,

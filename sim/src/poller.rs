@@ -208,6 +208,11 @@ impl Scheduler for SimPoller {
         self.w().fd(h, fd.raw()).map(drop)
     }
 
+    fn assertion(&mut self, site: &'static doppel_core::assertion::AssertSite, held: bool) {
+        let h = self.host;
+        self.w().assertion(h, site, held);
+    }
+
     fn buggify(&mut self, site: &'static str, rate: f64) -> bool {
         self.w().buggify(site, rate)
     }

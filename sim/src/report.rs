@@ -49,6 +49,8 @@ pub struct Report {
     pub hash: u64,
     /// Each client's name and outcome.
     pub clients: Vec<(String, Outcome)>,
+    /// What the user's assertions (`always!`, `sometimes!`, `reachable!`) did.
+    pub coverage: crate::coverage::Coverage,
     /// The run's trace, when the builder asked for one (`SimBuilder::trace`).
     pub trace: Option<doppel_trace::Trace>,
 }
@@ -106,6 +108,15 @@ pub enum FailureKind {
         /// What the busy tasks called, busiest first.
         busy: Vec<String>,
     },
+    /// An `always!` assertion's condition was false.
+    Assertion {
+        /// The name it was given: what shrinking keeps the same.
+        name: String,
+        /// Where it is (`FILE:LINE:COLUMN`).
+        at: String,
+        /// The host it failed on.
+        host: String,
+    },
 }
 
 impl FailureKind {
@@ -138,6 +149,9 @@ impl FailureKind {
                 };
                 format!("livelock: {steps} steps without virtual time moving, at {at:?} ({what})")
             }
+            FailureKind::Assertion { name, at, host } => {
+                format!("always!({:?}) failed on {host} at {at}", one_line(name))
+            }
         }
     }
 
@@ -147,6 +161,9 @@ impl FailureKind {
     pub fn same_kind(&self, other: &FailureKind) -> bool {
         match (self, other) {
             (FailureKind::Client { host: a, .. }, FailureKind::Client { host: b, .. }) => a == b,
+            (FailureKind::Assertion { name: a, .. }, FailureKind::Assertion { name: b, .. }) => {
+                a == b
+            }
             _ => std::mem::discriminant(self) == std::mem::discriminant(other),
         }
     }
@@ -184,6 +201,7 @@ impl fmt::Display for Failure {
                     write!(f, "\n  {b}")?;
                 }
             }
+            FailureKind::Assertion { .. } => f.write_str(&self.kind.line())?,
         }
         write!(f, "\n  ({})", self.report)
     }

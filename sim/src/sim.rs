@@ -322,6 +322,13 @@ impl Sim {
         let (runnable, next) = (rt.has_runnable(), rt.next_timer());
         let mut w = self.world.borrow_mut();
         self.livelocked = w.spin.tick();
+        if let Some((site, host)) = w.violation.take() {
+            self.failed.get_or_insert(FailureKind::Assertion {
+                name: site.name.into(),
+                at: site.at(),
+                host: w.hosts[host].name.clone(),
+            });
+        }
         let due = next.is_some_and(|t| t <= w.clock);
         self.stepping.file_woken(&mut w.woken);
         if !(runnable || due || !w.reactors[r].pending.is_empty()) {
@@ -497,6 +504,7 @@ impl Sim {
             faults: w.faults.counts,
             fired: w.faults.fired.clone(),
             hash: w.hash.0,
+            coverage: w.coverage.clone(),
             clients: self
                 .hosts
                 .iter()

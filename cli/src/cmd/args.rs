@@ -122,6 +122,13 @@ pub(crate) struct ExploreArgs {
     /// Write the sweep's report as JSON here.
     #[arg(long, value_name = "FILE", value_parser = out_path)]
     pub(crate) json: Option<PathBuf>,
+    /// Fail (exit 1) when a `sometimes!` never held or a `reachable!`/`always!` never ran.
+    #[arg(long)]
+    pub(crate) require_coverage: bool,
+    /// Stop once N seeds in a row add no coverage point (an assertion covered, a fault class
+    /// fired, or a pair of the two not seen before).
+    #[arg(long, value_name = "N", value_parser = count)]
+    pub(crate) plateau: Option<u64>,
     /// Faults.
     #[command(flatten)]
     pub(crate) plan: PlanArgs,

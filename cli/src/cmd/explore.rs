@@ -16,7 +16,7 @@ use crate::Cli;
 const MAX_JOBS: u64 = 1024;
 
 /// `explore SCENARIO [--seeds A..B] [--jobs N] [--swarm] [--shard K/N] [--faults PLAN]
-/// [--only FAULTS] [--json FILE]`.
+/// [--only FAULTS] [--json FILE] [--require-coverage] [--plateau N]`.
 pub(crate) fn main(cli: &Cli, a: &ExploreArgs) -> Result<Exit, Usage> {
     let sc = scenario(cli, &a.scenario)?;
     let range = a.seeds.unwrap_or(sc.seeds);
@@ -45,10 +45,16 @@ pub(crate) fn main(cli: &Cli, a: &ExploreArgs) -> Result<Exit, Usage> {
         bar.set_message(format!("{} failed", p.failed));
     };
     let world = |seed: u64| sc.world_with(seed, plan.clone());
-    let sweep = Explore::new(seeds.clone())
+    let mut explore = Explore::new(seeds.clone())
         .jobs(jobs as usize)
         .determinism(Determinism::FailingSeeds)
-        .on_progress(&show)
+        .coverage_scope(sc.coverage_scope.clone())
+        .require_coverage(a.require_coverage)
+        .on_progress(&show);
+    if let Some(n) = a.plateau {
+        explore = explore.plateau(n);
+    }
+    let sweep = explore
         .run(world)
         .map_err(|e| Usage(format!("explore: {e}")))?;
     bar.finish_and_clear();
@@ -70,7 +76,7 @@ pub(crate) fn main(cli: &Cli, a: &ExploreArgs) -> Result<Exit, Usage> {
         report.write(path)?;
         println!("report: {}", path.display());
     }
-    Ok(if report.failed.is_empty() {
+    Ok(if report.passed() {
         Exit::Ok
     } else {
         Exit::Failed

@@ -57,6 +57,19 @@ pub(crate) struct SweepReport {
     pub(crate) digest: String,
     /// Wall time, seconds (summed over shards when combined).
     pub(crate) wall_seconds: f64,
+    /// The assertions the sweep checked, and what each did.
+    #[serde(default)]
+    pub(crate) assertions: Vec<doppel_sim::coverage::AssertionSummary>,
+    /// Coverage points seen (in a combined report: the largest shard's; points are not
+    /// summed).
+    #[serde(default)]
+    pub(crate) coverage_points: u64,
+    /// The seed at which a coverage plateau stopped the sweep.
+    #[serde(default)]
+    pub(crate) plateau: Option<u64>,
+    /// Whether an uncovered assertion fails the sweep (`--require-coverage`).
+    #[serde(default)]
+    pub(crate) coverage_required: bool,
 }
 
 impl SweepReport {
@@ -101,7 +114,7 @@ impl SweepReport {
             plan: plan.to_string(),
             range: [range.start, range.end],
             shards: shard.of,
-            covered: vec![sweep.range],
+            covered: vec![[sweep.range[0], sweep.range[0] + sweep.seeds_run]],
             seeds_run: sweep.seeds_run,
             failed,
             faults: sweep.faults,
@@ -109,6 +122,10 @@ impl SweepReport {
             never_fired: Vec::new(),
             digest: sweep.digest,
             wall_seconds: sweep.wall_seconds,
+            assertions: sweep.assertions,
+            coverage_points: sweep.coverage_points,
+            plateau: sweep.plateau,
+            coverage_required: sweep.coverage_required,
         };
         r.settle();
         r
@@ -119,6 +136,16 @@ impl SweepReport {
         self.never_fired = doppel_sim::explore::never_fired(&self.enabled, &self.faults);
         self.failed.sort_by_key(|f| f.seed);
         self.covered.sort_unstable();
+    }
+
+    /// Whether no seed failed and, when coverage is required, every assertion was covered.
+    pub(crate) fn passed(&self) -> bool {
+        self.failed.is_empty() && !(self.coverage_required && self.gaps() > 0)
+    }
+
+    /// How many assertions were not covered.
+    fn gaps(&self) -> usize {
+        self.assertions.iter().filter(|a| !a.covered).count()
     }
 
     /// The part of the range no report covered, as slices.
@@ -246,6 +273,10 @@ impl SweepReport {
         let b = hex_digest(&other.digest)?;
         self.digest = format!("{:016x}", a.wrapping_add(b));
         self.wall_seconds += other.wall_seconds;
+        doppel_sim::coverage::merge_summaries(&mut self.assertions, &other.assertions);
+        self.coverage_points = self.coverage_points.max(other.coverage_points);
+        self.plateau = self.plateau.max(other.plateau);
+        self.coverage_required |= other.coverage_required;
         self.settle();
         Ok(())
     }
@@ -264,7 +295,20 @@ impl SweepReport {
             &self.never_fired,
             self.seeds_run,
         ));
-        for gap in self.missing() {
+        out.push_str(&doppel_sim::coverage::summary_lines(
+            &self.assertions,
+            self.coverage_points,
+            self.plateau,
+            self.coverage_required,
+            self.seeds_run,
+        ));
+        // A plateau stops a sweep short on purpose; its unrun seeds are no shard's gap.
+        let gaps = if self.plateau.is_some() {
+            Vec::new()
+        } else {
+            self.missing()
+        };
+        for gap in gaps {
             out.push_str(&format!(
                 "warning: seeds {}..{} were not run by any shard\n",
                 gap[0], gap[1]
@@ -324,7 +368,7 @@ pub(crate) fn combine_main(a: &CombineArgs) -> Result<Exit, Usage> {
     if let Some(path) = &a.json {
         merged.write(path)?;
     }
-    Ok(if merged.failed.is_empty() {
+    Ok(if merged.passed() {
         Exit::Ok
     } else {
         Exit::Failed

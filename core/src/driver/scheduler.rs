@@ -128,6 +128,22 @@ pub trait Scheduler {
         false
     }
 
+    /// Takes one evaluation of the coverage assertion at `site` (`held`: whether its condition
+    /// was true). The default, every backend but the simulator's, ignores it.
+    fn assertion(&mut self, site: &'static crate::assertion::AssertSite, held: bool) {
+        let _ = (site, held);
+    }
+
+    /// The wall clock of this host, as time since the Unix epoch (`SystemTime::now()` on a real
+    /// machine; in the simulator, each host's own clock, skewed and drifting if the plan says
+    /// so). The default reads the system's.
+    fn wall_clock(&self) -> Duration {
+        #[allow(clippy::disallowed_methods)] // The real system's clock; the simulator overrides it.
+        let now = std::time::SystemTime::now();
+        now.duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+    }
+
     /// The addresses of the host called `name` (`localhost`; the simulator's hosts by name).
     /// A name that does not resolve is the error `getaddrinfo` gives
     /// ([`name_not_known`]). The default knows `localhost` only.

@@ -1,4 +1,5 @@
-//! Time on the scheduler's clock: [`Instant`], [`sleep`], [`sleep_until`], [`timeout`].
+//! Time on the scheduler's clock: [`Instant`], [`sleep`], [`sleep_until`], [`timeout`], and
+//! the host's [`wall_clock`].
 //!
 //! Every reading comes from [`crate::Scheduler::now`], so the same code sleeps for real on epoll
 //! and for free in the simulator. Deadlines are absolute instants; a relative duration is turned
@@ -6,6 +7,7 @@
 
 pub(crate) mod deadlines;
 mod now;
+pub use now::wall_clock;
 mod send_sleep;
 mod sleep;
 mod timeout;

@@ -20,3 +20,16 @@ impl Instant {
         Instant::now().saturating_duration_since(self)
     }
 }
+
+/// The wall clock of the host this code runs on: the system's on a real machine; in the
+/// simulator the host's own clock, which under the `clock-skew` fault class is offset and
+/// drifts from its peers' (so code that compares one host's timestamps with another's meets
+/// the skew real clusters have). For timeouts and leases measured on one host, use
+/// [`Instant`], which never jumps.
+///
+/// # Panics
+/// Outside a doppel runtime.
+pub fn wall_clock() -> std::time::SystemTime {
+    let since_epoch = reactor::with_current(|r| r.with_sched(|s| s.wall_clock()));
+    std::time::UNIX_EPOCH + since_epoch
+}

@@ -42,6 +42,13 @@ pub struct TestSpec {
     pub shrink_time: Duration,
     /// How many failing seeds are shrunk and shown (`show = N`; default 3).
     pub show: usize,
+    /// Fail the test when an assertion is left uncovered (`require_coverage = true`).
+    pub require_coverage: bool,
+    /// Stop the sweep once this many seeds in a row add no coverage point (`plateau = N`).
+    pub plateau: Option<u64>,
+    /// The modules whose assertions the sweep checks (`coverage_scope = "my_server::cache"`,
+    /// a comma list; empty: every assertion in the test binary).
+    pub coverage_scope: &'static [&'static str],
     /// Whether the test carries an `ignore` attribute (its replay command needs `--ignored`).
     pub ignored: bool,
     /// The crate and target it was compiled into.
@@ -120,6 +127,9 @@ macro_rules! target {
 ///     jobs: Some(1),
 ///     shrink_time: std::time::Duration::from_secs(5),
 ///     show: 3,
+///     require_coverage: false,
+///     plateau: None,
+///     coverage_scope: &[],
 ///     ignored: false,
 ///     target: doppel_sim::target!(Vec::new(), false),
 /// };
@@ -169,6 +179,12 @@ pub fn try_run(spec: &TestSpec, build: impl Fn(u64) -> SimBuilder + Sync) -> Res
     }
     if let Some(jobs) = spec.jobs {
         explore = explore.jobs(jobs);
+    }
+    explore = explore
+        .require_coverage(spec.require_coverage)
+        .coverage_scope(spec.coverage_scope.iter().map(|m| m.to_string()).collect());
+    if let Some(n) = spec.plateau {
+        explore = explore.plateau(n);
     }
     let session = Session {
         spec,

@@ -139,6 +139,10 @@ pub(crate) struct World {
     pub(crate) code_sites: std::collections::BTreeMap<&'static str, (Site, bool)>,
     /// A rule is installed or a link is held: TCP segments take the slower path that asks.
     pub(crate) controlled: bool,
+    /// What the user's assertions did this run.
+    pub(crate) coverage: crate::coverage::Coverage,
+    /// The first `always!` that failed, and on which host: the driver ends the run with it.
+    pub(crate) violation: Option<(&'static doppel_core::assertion::AssertSite, HostId)>,
 }
 
 pub(crate) use crate::net::tcp::errno;
@@ -231,6 +235,19 @@ impl World {
                 ready,
             },
         );
+    }
+
+    /// Counts one evaluation of an assertion on `host`; a false `always!` is the run's end.
+    pub(crate) fn assertion(
+        &mut self,
+        host: HostId,
+        site: &'static doppel_core::assertion::AssertSite,
+        held: bool,
+    ) {
+        self.coverage.record(site, held);
+        if !held && site.kind == doppel_core::assertion::AssertKind::Always {
+            self.violation.get_or_insert((site, host));
+        }
     }
 
     /// Queues an event for a reactor's next `poll`.

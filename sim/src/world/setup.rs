@@ -149,6 +149,8 @@ impl World {
             net_site,
             controlled: rules.any(),
             code_sites: Default::default(),
+            coverage: Default::default(),
+            violation: None,
             rules,
             holds: Default::default(),
             held: Vec::new(),

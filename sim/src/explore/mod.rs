@@ -1,19 +1,26 @@
 //! Sweeping seeds: the one implementation behind `#[doppel::test]`, [`crate::check_seeds`] and
 //! the `doppel explore` command. Seeds run on worker threads (each world stays on one thread,
 //! so the sweep's parallelism never reaches inside a run); every seed runs to the end of the
-//! range (or of a time budget) whatever fails, and the [`Sweep`] counts what failed, how, and
-//! which faults fired.
+//! range (or of a time budget, or of a coverage plateau) whatever fails, and the [`Sweep`]
+//! counts what failed, how, which faults fired and what the user's assertions did
+//! (`collect.rs` counts the seeds in seed order, whichever thread ran them).
+
+mod collect;
+
+use collect::{Collector, Finished};
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::builder::SimBuilder;
-use crate::faults::{FaultClass, FaultCounts, FaultName, FaultPlan};
+use crate::coverage::AssertionSummary;
+use crate::faults::{FaultClass, FaultName, FaultPlan};
 use crate::report::{ConfigError, Report, SimError};
 
 /// When a sweep checks that a seed replays.
@@ -77,6 +84,12 @@ pub struct Explore<'a> {
     keep_reports: bool,
     /// Called after each seed, from the worker that ran it.
     progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    /// Module prefixes whose catalogued assertions the sweep must see covered (empty: all).
+    scope: Vec<String>,
+    /// An assertion left uncovered fails the sweep.
+    require_coverage: bool,
+    /// Stop after this many seeds in a row add no coverage point.
+    plateau: Option<u64>,
 }
 
 impl std::fmt::Debug for Explore<'_> {
@@ -143,27 +156,32 @@ pub struct Sweep {
     pub digest: String,
     /// Wall time, seconds.
     pub wall_seconds: f64,
-    /// Whether every seed of the range ran (false when the time budget stopped it).
+    /// Whether every seed of the range ran (false when the time budget or a plateau stopped
+    /// it).
     pub complete: bool,
+    /// Every assertion the sweep should have seen covered (those that ran, and the catalog's
+    /// in scope), by kind and name.
+    #[serde(default)]
+    pub assertions: Vec<AssertionSummary>,
+    /// The `sometimes!` assertions whose condition never held.
+    #[serde(default)]
+    pub never_held: Vec<String>,
+    /// The `reachable!` and `always!` assertions that never ran.
+    #[serde(default)]
+    pub never_reached: Vec<String>,
+    /// Coverage points seen: assertions covered, fault classes fired, and the pairs of the two.
+    #[serde(default)]
+    pub coverage_points: u64,
+    /// The seed at which the sweep stopped because coverage had stopped growing.
+    #[serde(default)]
+    pub plateau: Option<u64>,
+    /// Whether an uncovered assertion fails the sweep ([`Explore::require_coverage`]).
+    #[serde(default)]
+    pub coverage_required: bool,
     /// Every seed's report, in seed order, when asked for ([`Explore::keep_reports`]); with
     /// its trace if the world was traced.
     #[serde(skip)]
     pub reports: Vec<Report>,
-}
-
-/// What one worker gathered.
-#[derive(Default)]
-struct Partial {
-    /// Seeds it ran.
-    run: u64,
-    /// Faults fired.
-    counts: FaultCounts,
-    /// Failing seeds.
-    failed: Vec<FailedSeed>,
-    /// Sum of run hashes.
-    digest: u64,
-    /// Reports kept.
-    reports: Vec<Report>,
 }
 
 /// One seed's result, as the sweep keeps it.
@@ -187,6 +205,9 @@ impl<'a> Explore<'a> {
             budget: None,
             keep_reports: false,
             progress: None,
+            scope: Vec::new(),
+            require_coverage: false,
+            plateau: None,
         }
     }
 
@@ -228,6 +249,29 @@ impl<'a> Explore<'a> {
         self
     }
 
+    /// Checks only the catalogued assertions of modules under these prefixes
+    /// (`my_server::cache`; default: every assertion linked into the binary). One binary may
+    /// hold several servers' assertions; a sweep of one of them names its own.
+    pub fn coverage_scope(mut self, modules: Vec<String>) -> Self {
+        self.scope = modules;
+        self
+    }
+
+    /// Fails the sweep when a `sometimes!` never held or a `reachable!` or `always!` never ran
+    /// ([`Sweep::passed`] is false even if every seed passed).
+    pub fn require_coverage(mut self, on: bool) -> Self {
+        self.require_coverage = on;
+        self
+    }
+
+    /// Stops the sweep once `seeds` seeds in a row, in seed order, added no coverage point (an
+    /// assertion covered, a fault class fired, or a pair of the two not seen before). Seeds are
+    /// counted in order whatever the threads, so the stop is the same for any `jobs`.
+    pub fn plateau(mut self, seeds: u64) -> Self {
+        self.plateau = Some(seeds);
+        self
+    }
+
     /// Calls `f` after each seed (from the worker thread that ran it).
     pub fn on_progress(mut self, f: &'a (dyn Fn(Progress) + Sync)) -> Self {
         self.progress = Some(f);
@@ -265,6 +309,11 @@ impl<'a> Explore<'a> {
                 "jobs: 0; a sweep needs at least one thread".into(),
             ));
         }
+        if self.plateau == Some(0) {
+            return Err(ConfigError(
+                "plateau: 0 seeds; a plateau is at least 1 seed without new coverage".into(),
+            ));
+        }
         let total = self.seeds.end.saturating_sub(self.seeds.start);
         let plan = if total == 0 {
             FaultPlan::none()
@@ -277,55 +326,62 @@ impl<'a> Explore<'a> {
             .clamp(1, total.clamp(1, 1024) as usize);
         #[allow(clippy::disallowed_methods)] // The sweep's budget and speed; no run sees it.
         let started = std::time::Instant::now();
-        let next = AtomicU64::new(0);
-        let tally = (AtomicU64::new(0), AtomicU64::new(0));
-        let parts: Vec<Partial> = std::thread::scope(|s| {
+        let shared = Shared {
+            next: AtomicU64::new(0),
+            stop: AtomicU64::new(total),
+            tally: (AtomicU64::new(0), AtomicU64::new(0)),
+            collector: Mutex::new(Collector::new(self.keep_reports, self.plateau)),
+            started,
+        };
+        std::thread::scope(|s| {
             let workers: Vec<_> = (0..jobs)
-                .map(|_| s.spawn(|| self.worker(&build, total, &next, &tally, started)))
+                .map(|_| s.spawn(|| self.worker(&build, total, &shared)))
                 .collect();
             // A worker that panicked outside a run (in the progress callback) takes the sweep
             // down with its panic, rather than losing its seeds quietly.
-            workers
-                .into_iter()
-                .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
+            for w in workers {
+                w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
         });
-        Ok(self.finish(parts, &plan, started.elapsed().as_secs_f64()))
+        let collector = shared
+            .collector
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        Ok(self.finish(collector, &plan, started.elapsed().as_secs_f64()))
     }
 
-    /// One worker: takes the next seed until none are left (or the budget is spent).
-    fn worker(
-        &self,
-        build: &(dyn Fn(u64) -> SimBuilder + Sync),
-        total: u64,
-        next: &AtomicU64,
-        tally: &(AtomicU64, AtomicU64),
-        started: std::time::Instant,
-    ) -> Partial {
-        let mut p = Partial::default();
+    /// One worker: takes the next seed until none are left (or the budget is spent, or a
+    /// plateau has stopped the sweep).
+    fn worker(&self, build: &(dyn Fn(u64) -> SimBuilder + Sync), total: u64, shared: &Shared) {
+        let tally = &shared.tally;
         loop {
-            if self.budget.is_some_and(|b| started.elapsed() >= b) {
-                return p;
+            if self.budget.is_some_and(|b| shared.started.elapsed() >= b) {
+                return;
             }
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= total {
-                return p;
+            let i = shared.next.fetch_add(1, Ordering::Relaxed);
+            if i >= total.min(shared.stop.load(Ordering::Relaxed)) {
+                return;
             }
             let seed = self.seeds.start + i;
-            p.run += 1;
-            let failed = match self.run_seed(build, seed) {
-                Outcome::Passed(r) => {
-                    p.absorb(*r, self.keep_reports);
-                    false
-                }
-                Outcome::Failed(f, r) => {
-                    if let Some(r) = r {
-                        p.absorb(*r, self.keep_reports);
-                    }
-                    p.failed.push(f);
-                    true
-                }
+            let done = match self.run_seed(build, seed) {
+                Outcome::Passed(r) => Finished {
+                    report: Some(r),
+                    failed: None,
+                },
+                Outcome::Failed(f, report) => Finished {
+                    report,
+                    failed: Some(f),
+                },
             };
+            let failed = done.failed.is_some();
+            let stopped = shared
+                .collector
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .file(i, done);
+            if let Some(at) = stopped {
+                shared.stop.fetch_min(at + 1, Ordering::Relaxed);
+            }
             let done = tally.0.fetch_add(1, Ordering::Relaxed) + 1;
             let bad = tally.1.fetch_add(u64::from(failed), Ordering::Relaxed) + u64::from(failed);
             if let Some(f) = self.progress {
@@ -388,18 +444,10 @@ impl<'a> Explore<'a> {
         matches!(again, Ok(Err(SimError::Failed(f))) if f.report.hash == first.report.hash)
     }
 
-    /// Merges the workers' findings into the sweep's report.
-    fn finish(&self, parts: Vec<Partial>, plan: &FaultPlan, wall: f64) -> Sweep {
-        let mut all = Partial::default();
-        for p in parts {
-            all.run += p.run;
-            all.counts.add(&p.counts);
-            all.failed.extend(p.failed);
-            all.digest = all.digest.wrapping_add(p.digest);
-            all.reports.extend(p.reports);
-        }
-        all.failed.sort_by_key(|f| f.seed);
-        all.reports.sort_by_key(|r| r.seed);
+    /// The sweep's report, from what the collector counted.
+    fn finish(&self, collector: Collector, plan: &FaultPlan, wall: f64) -> Sweep {
+        let stopped_at = collector.stopped_at;
+        let all = collector.all;
         let total = self.seeds.end.saturating_sub(self.seeds.start);
         let mut sweep = Sweep {
             range: [self.seeds.start, self.seeds.end],
@@ -419,6 +467,12 @@ impl<'a> Explore<'a> {
             digest: format!("{:016x}", all.digest),
             wall_seconds: wall,
             complete: all.run == total,
+            assertions: crate::coverage::summarize(&all.coverage, &self.scope),
+            never_held: Vec::new(),
+            never_reached: Vec::new(),
+            coverage_points: all.points.len() as u64,
+            plateau: stopped_at.map(|i| self.seeds.start + i),
+            coverage_required: self.require_coverage,
             reports: all.reports,
         };
         sweep.settle();
@@ -426,15 +480,17 @@ impl<'a> Explore<'a> {
     }
 }
 
-impl Partial {
-    /// Counts a finished run's faults and hash (and keeps its report if asked).
-    fn absorb(&mut self, report: Report, keep: bool) {
-        self.counts.add(&report.faults);
-        self.digest = self.digest.wrapping_add(report.hash);
-        if keep {
-            self.reports.push(report);
-        }
-    }
+/// What the workers share: the next seed, where to stop, the progress tallies, the collector.
+struct Shared {
+    /// The index of the next seed to take.
+    next: AtomicU64,
+    /// No seed at or past this index starts (a plateau lowers it).
+    stop: AtomicU64,
+    /// Seeds done, and of them failed, for the progress display.
+    tally: (AtomicU64, AtomicU64),
+    collector: Mutex<Collector>,
+    /// When the sweep started (its budget's clock).
+    started: std::time::Instant,
 }
 
 /// `plan`'s probabilities with `builder`'s scheduled partitions and crashes, and its knobs no
@@ -458,6 +514,7 @@ fn kind_name(kind: &crate::report::FailureKind) -> &'static str {
         crate::report::FailureKind::Stall { .. } => "stall",
         crate::report::FailureKind::TimeLimit { .. } => "time-limit",
         crate::report::FailureKind::Livelock { .. } => "livelock",
+        crate::report::FailureKind::Assertion { .. } => "assertion",
     }
 }
 
@@ -488,6 +545,20 @@ impl Sweep {
     pub fn settle(&mut self) {
         self.never_fired = never_fired(&self.enabled, &self.faults);
         self.failed.sort_by_key(|f| f.seed);
+        let uncovered = |kinds: &[&str]| -> Vec<String> {
+            self.assertions
+                .iter()
+                .filter(|a| !a.covered && kinds.contains(&a.kind.as_str()))
+                .map(|a| a.name.clone())
+                .collect()
+        };
+        self.never_held = uncovered(&["sometimes"]);
+        self.never_reached = uncovered(&["reachable", "always"]);
+    }
+
+    /// Whether every assertion the sweep should have seen did what it promises.
+    pub fn covered(&self) -> bool {
+        self.never_held.is_empty() && self.never_reached.is_empty()
     }
 
     /// How many times `class` fired over the sweep.
@@ -495,9 +566,10 @@ impl Sweep {
         self.faults.get(class.name()).copied().unwrap_or(0)
     }
 
-    /// Whether every seed that ran passed.
+    /// Whether every seed that ran passed, and, when the sweep requires coverage, every
+    /// assertion was covered.
     pub fn passed(&self) -> bool {
-        self.failed.is_empty()
+        self.failed.is_empty() && (self.covered() || !self.coverage_required)
     }
 
     /// The summary people read: seeds run and failed, faults fired, a warning per enabled
@@ -511,7 +583,12 @@ impl Sweep {
                 String::new()
             } else {
                 format!(
-                    " (the time budget stopped the sweep after {} of {} seeds)",
+                    " ({} stopped the sweep after {} of {} seeds)",
+                    if self.plateau.is_some() {
+                        "a coverage plateau"
+                    } else {
+                        "the time budget"
+                    },
                     self.seeds_run,
                     self.range[1].saturating_sub(self.range[0])
                 )
@@ -519,6 +596,13 @@ impl Sweep {
             fired_summary(&self.faults)
         );
         out.push_str(&never_fired_warnings(&self.never_fired, self.seeds_run));
+        out.push_str(&crate::coverage::summary_lines(
+            &self.assertions,
+            self.coverage_points,
+            self.plateau,
+            self.coverage_required,
+            self.seeds_run,
+        ));
         for f in self.failed.iter().take(show) {
             out.push_str(&format!("seed {} FAILED: {}\n", f.seed, f.failure));
         }
