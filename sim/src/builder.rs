@@ -86,6 +86,8 @@ pub struct SimBuilder {
     pub(crate) rules: Vec<crate::rules::RuleSpec>,
     /// The handle that holds and releases links of the world built from this builder.
     pub(crate) control: crate::world::control::NetControl,
+    /// The liveness phase, if any.
+    pub(crate) liveness: Option<crate::liveness::Liveness>,
 }
 
 impl Clone for SimBuilder {
@@ -107,6 +109,7 @@ impl Clone for SimBuilder {
             dgram_buffer: self.dgram_buffer,
             rules: self.rules.clone(),
             control: self.control.clone(),
+            liveness: self.liveness,
         }
     }
 }
@@ -140,6 +143,7 @@ impl SimBuilder {
             dgram_buffer: crate::net::udp::DEFAULT_RECV_BUFFER,
             rules: Vec::new(),
             control: Default::default(),
+            liveness: None,
         }
     }
 
@@ -244,6 +248,25 @@ impl SimBuilder {
     /// ```
     pub fn faults(mut self, plan: FaultPlan) -> Self {
         self.plan = plan;
+        self
+    }
+
+    /// A liveness phase: at `after` of virtual time every random fault stops, scheduled
+    /// partitions and stalls heal, scheduled crashes are skipped and crashed hosts restart; the
+    /// clients must then finish within `within`, or the run fails as
+    /// [`FailureKind::Liveness`](crate::FailureKind::Liveness), naming each blocked task. The
+    /// two together must fit in the time limit.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use doppel_sim::SimBuilder;
+    /// let world = SimBuilder::new(1)
+    ///     .liveness(Duration::from_secs(2), Duration::from_secs(5))
+    ///     .client("c", "10.0.0.1", || async { Ok(()) });
+    /// assert!(world.run().is_ok());
+    /// ```
+    pub fn liveness(mut self, after: Duration, within: Duration) -> Self {
+        self.liveness = Some(crate::liveness::Liveness { after, within });
         self
     }
 
@@ -372,6 +395,17 @@ impl SimBuilder {
         self.validate_bounds()?;
         if self.limit.is_zero() {
             return bad("time limit: 0s; the run needs some virtual time".into());
+        }
+        if let Some(l) = self.liveness {
+            if l.within.is_zero() {
+                return bad("liveness: within 0s; the clients need some time to finish".into());
+            }
+            if l.after.saturating_add(l.within) > self.limit {
+                return bad(format!(
+                    "liveness: faults stop at {:?} and the clients have {:?} more, past the time limit of {:?} (raise the time limit)",
+                    l.after, l.within, self.limit
+                ));
+            }
         }
         if self.backlog == Some(0) {
             return bad(

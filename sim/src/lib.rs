@@ -16,6 +16,7 @@
 //! | [`coverage`](mod@coverage) | what the user's `always!`/`sometimes!`/`reachable!` did in a run and a sweep, against the binary's catalog |
 //! | [`faults`]  | [`FaultPlan`], [`FaultCounts`]                                           |
 //! | `sched`     | [`Strategy`]: seeded random choice (of reactor, of task), and PCT       |
+//! | `liveness`  | [`Liveness`]: the phase where faults stop and the clients must finish (`world/calm.rs`) |
 //! | `spin`      | livelock detection: steps without going idle, and what the busy tasks called |
 //! | `seeds`     | [`SeedRange`] (`A..B`, `A..=B`, `N`) and [`Shard`] (`K/N`)              |
 //! | `rng`       | named ChaCha8 streams derived from the seed, and the fault dice         |
@@ -44,6 +45,7 @@ pub mod explore;
 pub mod faults;
 mod host;
 mod host_id;
+mod liveness;
 mod net;
 mod poller;
 mod report;
@@ -69,6 +71,7 @@ pub use explore::{explore, Explore, Sweep};
 pub use faults::{
     CrashSpec, FaultClass, FaultCounts, FaultName, FaultPlan, Fired, PartitionSpec, Swarm,
 };
+pub use liveness::Liveness;
 pub use net::LinkConfig;
 pub use report::{one_line, ConfigError, Failure, FailureKind, Outcome, Report, SimError};
 pub use rules::{Message, Proto, Verdict};

@@ -108,6 +108,17 @@ pub enum FailureKind {
         /// What the busy tasks called, busiest first.
         busy: Vec<String>,
     },
+    /// The liveness phase began at `after` (faults stopped, partitions healed, crashed hosts
+    /// restarted) and the clients had not finished `within` later. Each line of `blocked`
+    /// names a task and what it waits on, or a reactor's next timer.
+    Liveness {
+        /// When faults stopped.
+        after: Duration,
+        /// How long the clients had from then.
+        within: Duration,
+        /// Blocked tasks and pending timers, per host.
+        blocked: Vec<String>,
+    },
     /// An `always!` assertion's condition was false.
     Assertion {
         /// The name it was given: what shrinking keeps the same.
@@ -151,6 +162,18 @@ impl FailureKind {
             }
             FailureKind::Assertion { name, at, host } => {
                 format!("always!({:?}) failed on {host} at {at}", one_line(name))
+            }
+            FailureKind::Liveness {
+                after,
+                within,
+                blocked,
+            } => {
+                let first = blocked
+                    .first()
+                    .map_or_else(String::new, |b| format!(" ({b}; {} lines)", blocked.len()));
+                format!(
+                    "liveness: faults stopped at {after:?} and the clients had not finished {within:?} later{first}"
+                )
             }
         }
     }
@@ -202,6 +225,19 @@ impl fmt::Display for Failure {
                 }
             }
             FailureKind::Assertion { .. } => f.write_str(&self.kind.line())?,
+            FailureKind::Liveness {
+                after,
+                within,
+                blocked,
+            } => {
+                write!(
+                    f,
+                    "liveness: faults stopped at {after:?} and the clients had not finished {within:?} later"
+                )?;
+                for b in blocked {
+                    write!(f, "\n  {b}")?;
+                }
+            }
         }
         write!(f, "\n  ({})", self.report)
     }

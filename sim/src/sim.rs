@@ -77,6 +77,19 @@ pub struct Sim {
     failed: Option<FailureKind>,
     /// Record the run's trace.
     traced: bool,
+    /// The liveness phase: when the world calms (until it has) and the clients' deadline.
+    liveness: Option<Phase>,
+}
+
+/// A liveness phase as the driver keeps it.
+#[derive(Clone, Copy, Debug)]
+struct Phase {
+    /// The builder's setting, for the failure report.
+    asked: crate::liveness::Liveness,
+    /// When the world calms; `None` once it has.
+    calm_at: Option<Instant>,
+    /// When every client must have finished.
+    deadline: Instant,
 }
 
 impl std::fmt::Debug for Sim {
@@ -139,6 +152,11 @@ impl Sim {
             clients_left,
             failed: None,
             traced: b.trace,
+            liveness: b.liveness.map(|asked| Phase {
+                asked,
+                calm_at: Some(Instant::ZERO + asked.after),
+                deadline: Instant::ZERO + asked.after + asked.within,
+            }),
         })
     }
 
@@ -389,12 +407,25 @@ impl Sim {
     /// Nothing can run: jump to the next event and deliver everything due then.
     fn advance(&mut self) -> Result<(), FailureKind> {
         let mut w = self.world.borrow_mut();
-        let next = match (w.queue.next_at(), self.stepping.timers.first()) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b).ok_or(()).map_err(|()| FailureKind::Stall {
+        let calm_at = self.liveness.and_then(|p| p.calm_at);
+        let next = [w.queue.next_at(), self.stepping.timers.first(), calm_at]
+            .into_iter()
+            .flatten()
+            .min();
+        if let Some(p) = self
+            .liveness
+            .filter(|p| next.is_none_or(|n| n > p.deadline))
+        {
+            w.clock = p.deadline; // The clients had until then, and nothing happened before it.
+            return Err(FailureKind::Liveness {
+                after: p.asked.after,
+                within: p.asked.within,
                 blocked: Vec::new(),
-            })?,
-        };
+            });
+        }
+        let next = next.ok_or(FailureKind::Stall {
+            blocked: Vec::new(),
+        })?;
         if next > self.limit {
             return Err(FailureKind::TimeLimit {
                 limit: self.limit - Instant::ZERO,
@@ -406,11 +437,18 @@ impl Sim {
             w.hash.mix(&[0xC1, t]);
         }
         let now = w.clock;
+        let calm = calm_at.is_some_and(|c| c <= now);
         doppel_core::driver::with_stamp(crate::trace::net_stamp(now), || {
+            if calm {
+                w.calm(now);
+            }
             while let Some(ev) = w.queue.pop_due(now) {
                 w.deliver(ev);
             }
         });
+        if let Some(p) = self.liveness.as_mut().filter(|_| calm) {
+            p.calm_at = None;
+        }
         let st = &mut self.stepping;
         st.file_woken(&mut w.woken);
         let due: Vec<usize> = st.timers.due(now).collect();
@@ -521,7 +559,7 @@ impl Sim {
     }
 
     fn fail(&self, mut kind: FailureKind) -> Box<Failure> {
-        if let FailureKind::Stall { blocked } = &mut kind {
+        if let FailureKind::Stall { blocked } | FailureKind::Liveness { blocked, .. } = &mut kind {
             for h in &self.hosts {
                 for (k, rt) in h.rts.iter().enumerate() {
                     let who = h.reactor_label(k);

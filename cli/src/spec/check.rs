@@ -155,6 +155,7 @@ impl Checker<'_> {
                 "0 leaves the run no virtual time (expected a positive duration)".into(),
             ));
         }
+        let liveness = self.liveness(&raw.liveness, time_limit)?;
         Ok(Spec {
             name: doppel_sim::one_line(&raw.name.unwrap_or(stem)),
             source: self.file.to_string(),
@@ -172,7 +173,38 @@ impl Checker<'_> {
             network,
             faults,
             server,
+            liveness,
         })
+    }
+
+    /// `[liveness]`: a positive `within`, and the phase inside the time limit.
+    fn liveness(
+        &self,
+        raw: &Option<super::raw::RawLiveness>,
+        limit: Duration,
+    ) -> Result<Option<doppel_sim::Liveness>, SpecError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let after = self.duration(&raw.after, "liveness.after")?;
+        let within = self.duration(&raw.within, "liveness.within")?;
+        if within.is_zero() {
+            return Err(self.err(
+                raw.within.span().start,
+                "liveness.within",
+                "0 leaves the clients no time to finish (expected a positive duration)".into(),
+            ));
+        }
+        if after.saturating_add(within) > limit {
+            return Err(self.err(
+                raw.within.span().start,
+                "liveness.within",
+                format!(
+                    "faults stop at {after:?} and the clients have {within:?} more, past the time limit of {limit:?} (raise time_limit)"
+                ),
+            ));
+        }
+        Ok(Some(doppel_sim::Liveness { after, within }))
     }
 
     /// `[server]`: the group of reactors the server runs on, when the table is there; every

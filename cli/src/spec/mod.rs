@@ -31,6 +31,10 @@
 //! at = "2s"
 //! restart_after = "100ms"
 //!
+//! [liveness]                   # optional: faults stop at `after`; clients must finish `within`
+//! after = "2s"
+//! within = "10s"
+//!
 //! [server]                     # optional: serve on a group of reactors instead of one
 //! sub_reactors = 3             # reactors that own connections (1 to 64)
 //! workers = 1                  # reactors for CPU-bound work (0 to 64)
@@ -87,6 +91,8 @@ pub struct Spec {
     pub faults: FaultPlan,
     /// The server's group of reactors (`[server]`); `None`: one reactor.
     pub server: Option<GroupConfig>,
+    /// The liveness phase (`[liveness]`), if any.
+    pub liveness: Option<doppel_sim::Liveness>,
 }
 
 /// The simulated network of a spec.
@@ -192,6 +198,9 @@ impl Spec {
             .jitter(n.link.jitter)
             .split_segments(n.split)
             .strategy(n.strategy);
+        if let Some(l) = self.liveness {
+            b = b.liveness(l.after, l.within);
+        }
         for (a, z, cfg) in &n.links {
             b = b.link(a, z, *cfg);
         }

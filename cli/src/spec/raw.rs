@@ -38,6 +38,18 @@ pub(crate) struct RawSpec {
     pub(crate) faults: RawFaults,
     /// The server's group of reactors (absent: one reactor).
     pub(crate) server: Option<RawServer>,
+    /// The liveness phase (absent: none).
+    pub(crate) liveness: Option<RawLiveness>,
+}
+
+/// `[liveness]`: when faults stop, and how long the clients then have to finish.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawLiveness {
+    /// Virtual time at which faults stop.
+    pub(crate) after: Text,
+    /// How long the clients then have.
+    pub(crate) within: Text,
 }
 
 /// `[server]`: run the server on a group of reactors shaped like this.

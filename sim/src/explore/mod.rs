@@ -515,6 +515,7 @@ fn kind_name(kind: &crate::report::FailureKind) -> &'static str {
         crate::report::FailureKind::TimeLimit { .. } => "time-limit",
         crate::report::FailureKind::Livelock { .. } => "livelock",
         crate::report::FailureKind::Assertion { .. } => "assertion",
+        crate::report::FailureKind::Liveness { .. } => "liveness",
     }
 }
 

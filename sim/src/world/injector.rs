@@ -21,6 +21,8 @@ pub(crate) struct Injector {
     pub(crate) counts: FaultCounts,
     /// Every fault injected, in order (a fault's id is its place here, from 1).
     pub(crate) fired: Vec<Fired>,
+    /// The liveness phase has begun: no fault fires any more.
+    pub(crate) calm: bool,
 }
 
 impl Injector {
@@ -35,19 +37,23 @@ impl Injector {
             dice,
             counts,
             fired: Vec::new(),
+            calm: false,
         }
     }
 
     /// Whether `class` can fire at all (a class at probability zero draws nothing).
     #[inline]
     pub(crate) fn armed(&self, class: FaultClass) -> bool {
-        self.plan.probability(class) > 0.0
+        self.plan.probability(class) > 0.0 && !self.calm
     }
 
     /// Rolls the next opportunity of `class` at `site`: its number if it falls due. The
     /// follow-up draws of the verdict come from [`Injector::dice`] after it.
     #[inline]
     pub(crate) fn roll(&mut self, class: FaultClass, site: &mut Site) -> Option<u64> {
+        if self.calm {
+            return None;
+        }
         let p = self.plan.probability(class);
         self.dice.roll(site, class.index(), p)
     }
@@ -63,7 +69,7 @@ impl Injector {
         (at, quiet): (Instant, bool),
         hash: &mut RunHash,
     ) -> bool {
-        if !self.plan.allows(class, &site, op) || quiet {
+        if !self.plan.allows(class, &site, op) || quiet || self.calm {
             return false;
         }
         self.counts.bump(class);

@@ -6,6 +6,7 @@
 //! `datagram.rs`); the network's deliveries are `deliver.rs`. The driver (`sim.rs`, with `stepping.rs`) owns the
 //! runtimes, the ready set, the timer index and the choice of reactor.
 
+mod calm;
 pub(crate) mod control;
 mod datagram;
 mod deliver;
