@@ -93,7 +93,7 @@ impl Runtime {
     /// outside `block_on`.
     pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
         if self.reactor.label.time && crate::trace::on() {
-            self.reactor.trace_now.set(self.reactor.now());
+            self.reactor.trace_now.set(self.reactor.io.trace_time());
         }
         reactor::enter(&self.reactor, f)
     }

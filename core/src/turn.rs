@@ -37,7 +37,7 @@ impl Reactor {
     fn turn_inner(self: &Rc<Self>, mut main: Option<MainPoll<'_>>) -> Turn {
         Counters::bump(&self.counters.turns);
         if self.label.time && trace::on() {
-            self.trace_now.set(self.now());
+            self.trace_now.set(self.io.trace_time());
         }
         let (ran, main_done) = self.run_runnable(&mut main);
         if main_done {

@@ -67,6 +67,11 @@ async fn echo(conn: TcpStream) -> io::Result<()> {
 }
 
 impl Workload for Accept {
+    /// Its own assertions: the binary holds every built-in workload's.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &["doppel_scenarios::accept"]
+    }
+
     fn name(&self) -> &'static str {
         "accept"
     }

@@ -91,6 +91,10 @@ pub async fn client(addr: SocketAddr, id: u64, plan: ClientPlan) -> io::Result<u
                     if crate::wire::connection_lost_or_closed(&e)
                         && reconnects < plan.reconnects =>
                 {
+                    doppel::sometimes!(
+                        e.kind() == io::ErrorKind::ConnectionReset,
+                        "echo: a reset hit a connection mid-round and the client reconnected"
+                    );
                     reconnects += 1;
                     conn = None;
                     doppel::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -211,6 +215,11 @@ pub async fn churn(addr: SocketAddr, id: u64, load: Load) -> io::Result<()> {
 pub struct Echo;
 
 impl Workload for Echo {
+    /// Its own assertions: the binary holds every built-in workload's.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &["doppel_scenarios::echo"]
+    }
+
     fn name(&self) -> &'static str {
         "echo"
     }

@@ -13,6 +13,7 @@
 //! | [`grpc`] | a tonic gRPC service over HTTP/2 (unary and server-streaming), its checking client |
 //! | [`http`] | an axum REST service over hyper, its checking hyper client, its conn-age twin |
 //! | [`echo`] | the echo server (one reactor or a group) and a checking echo client      |
+//! | [`lock`] | a ShedLock-style lock table and its nodes; the node-time twin (clock skew) |
 //! | [`kv`]   | a Redis-protocol key-value server, its checking client, two twins         |
 //! | [`upper`]| a line protocol, its correct server and four broken twins (bug classes)   |
 //! | [`wire`] | a deterministic byte pattern and size generator for checking clients     |
@@ -28,6 +29,7 @@ pub mod echo;
 pub mod grpc;
 pub mod http;
 pub mod kv;
+pub mod lock;
 pub mod specs;
 pub mod upper;
 pub mod wire;

@@ -3,7 +3,7 @@
 //! built-in workloads.
 
 /// Every built-in spec: its name and its text.
-pub const BUILTIN: [(&str, &str); 20] = [
+pub const BUILTIN: [(&str, &str); 22] = [
     (
         "accept-abort-fatal",
         include_str!("../specs/accept-abort-fatal.toml"),
@@ -35,6 +35,11 @@ pub const BUILTIN: [(&str, &str); 20] = [
         include_str!("../specs/kv-deadline-close.toml"),
     ),
     ("kv-multi", include_str!("../specs/kv-multi.toml")),
+    ("lock", include_str!("../specs/lock.toml")),
+    (
+        "lock-node-time",
+        include_str!("../specs/lock-node-time.toml"),
+    ),
     ("upper", include_str!("../specs/upper.toml")),
     (
         "upper-eintr-fatal",

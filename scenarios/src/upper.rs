@@ -327,6 +327,11 @@ const VARIANTS: [workload::Variant; 5] = [
 ];
 
 impl Workload for Upper {
+    /// Its own assertions: the binary holds every built-in workload's.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &["doppel_scenarios::upper"]
+    }
+
     fn name(&self) -> &'static str {
         "upper"
     }

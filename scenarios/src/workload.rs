@@ -14,6 +14,7 @@ pub fn all() -> &'static [&'static dyn Workload] {
         &crate::http::Http,
         &crate::grpc::Grpc,
         &crate::dns::Dns,
+        &crate::lock::Lock,
     ]
 }
 

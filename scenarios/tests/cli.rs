@@ -717,3 +717,87 @@ fn a_spec_name_with_a_newline_keeps_the_summary_on_one_line() {
         "{out}"
     );
 }
+
+#[test]
+fn explore_requires_coverage_when_asked_and_stops_at_a_plateau() {
+    // No resets in the plan: echo's `sometimes!` about a reset mid-round never holds.
+    let quiet = [
+        "explore",
+        "echo-tiny",
+        "--seeds",
+        "0..200",
+        "--jobs",
+        "2",
+        "--faults",
+        "eintr=0.05",
+    ];
+    let o = doppel(&quiet);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let warned = stdout(&o);
+    assert!(
+        warned.contains("warning: sometimes!(\"echo: a reset hit a connection mid-round and the client reconnected\")")
+            && warned.contains("never held"),
+        "{warned}"
+    );
+    let o = doppel(&[&quiet[..], &["--require-coverage"]].concat());
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("coverage FAILED: 1 assertions not covered"));
+    // With resets on, it holds, and the requirement is met.
+    let o = doppel(&[
+        "explore",
+        "echo-tiny",
+        "--seeds",
+        "0..400",
+        "--jobs",
+        "2",
+        "--require-coverage",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let json = scratch("plateau").join("sweep.json");
+    let o = doppel(&[
+        "explore",
+        "echo-tiny",
+        "--seeds",
+        "0..100000",
+        "--plateau",
+        "200",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("coverage stopped growing"),
+        "{}",
+        stdout(&o)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let run = report["seeds_run"].as_u64().unwrap();
+    assert!(
+        run < 100_000 && report["plateau"].as_u64() == Some(run - 1),
+        "{report}"
+    );
+    let o = doppel(&["explore", "echo-tiny", "--plateau", "0"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn explore_finds_the_clock_skew_twin_and_passes_the_correct_lock_table() {
+    let o = doppel(&["explore", "lock", "--jobs", "2", "--require-coverage"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("clock-skew="), "{}", stdout(&o));
+    let o = doppel(&["explore", "lock-node-time", "--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("two holders of one lock"), "{out}");
+    // Without clock skew the twin passes the same seeds: the skew is what breaks it.
+    let o = doppel(&[
+        "explore",
+        "lock-node-time",
+        "--jobs",
+        "2",
+        "--faults",
+        "spurious=0.05,eintr-poll=0.05,eintr=0.05,short-read=0.05,short-write=0.05",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}

@@ -88,6 +88,8 @@ pub struct SimBuilder {
     pub(crate) control: crate::world::control::NetControl,
     /// The liveness phase, if any.
     pub(crate) liveness: Option<crate::liveness::Liveness>,
+    /// A skewed clock's bounds: the largest wall-clock offset, and drift in ppm.
+    pub(crate) clock_bounds: (Duration, u32),
 }
 
 impl Clone for SimBuilder {
@@ -110,6 +112,7 @@ impl Clone for SimBuilder {
             rules: self.rules.clone(),
             control: self.control.clone(),
             liveness: self.liveness,
+            clock_bounds: self.clock_bounds,
         }
     }
 }
@@ -144,6 +147,10 @@ impl SimBuilder {
             rules: Vec::new(),
             control: Default::default(),
             liveness: None,
+            clock_bounds: (
+                crate::clock::DEFAULT_MAX_OFFSET,
+                crate::clock::DEFAULT_MAX_DRIFT_PPM,
+            ),
         }
     }
 
@@ -267,6 +274,32 @@ impl SimBuilder {
     /// ```
     pub fn liveness(mut self, after: Duration, within: Duration) -> Self {
         self.liveness = Some(crate::liveness::Liveness { after, within });
+        self
+    }
+
+    /// The bounds of a skewed clock (the `clock-skew` fault class): each skewed host's wall
+    /// clock is offset by up to `max_offset` either way, and both its clocks (`Instant` and the
+    /// wall clock) run up to `max_drift_ppm` parts per million fast or slow. Defaults: 500 ms
+    /// and 1,000 ppm; the drift may be at most 200,000 ppm (20%), the offset at most a day.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use doppel_sim::{FaultClass, FaultPlan, SimBuilder};
+    /// let report = SimBuilder::new(4)
+    ///     .faults(FaultPlan::none().with(FaultClass::ClockSkew, 1.0))
+    ///     .clock_skew(Duration::from_secs(2), 50_000)
+    ///     .client("c", "10.0.0.1", || async {
+    ///         let wall = doppel_core::time::wall_clock();
+    ///         let since = wall.duration_since(std::time::UNIX_EPOCH).unwrap();
+    ///         assert!(since.as_secs().abs_diff(1_767_225_600) <= 2, "2026, give or take 2 s");
+    ///         Ok(())
+    ///     })
+    ///     .run()
+    ///     .unwrap();
+    /// assert_eq!(report.faults.get(FaultClass::ClockSkew), 1);
+    /// ```
+    pub fn clock_skew(mut self, max_offset: Duration, max_drift_ppm: u32) -> Self {
+        self.clock_bounds = (max_offset, max_drift_ppm);
         self
     }
 
@@ -395,6 +428,18 @@ impl SimBuilder {
         self.validate_bounds()?;
         if self.limit.is_zero() {
             return bad("time limit: 0s; the run needs some virtual time".into());
+        }
+        let (offset, drift) = self.clock_bounds;
+        if drift > crate::clock::MAX_DRIFT_PPM {
+            return bad(format!(
+                "clock skew: a drift of {drift} ppm is too large (expected at most {} ppm, 20%)",
+                crate::clock::MAX_DRIFT_PPM
+            ));
+        }
+        if offset > crate::clock::MAX_OFFSET {
+            return bad(format!(
+                "clock skew: an offset of {offset:?} is too large (expected at most a day)"
+            ));
         }
         if let Some(l) = self.liveness {
             if l.within.is_zero() {

@@ -63,6 +63,10 @@ macro_rules! fault_class_table {
                 /// the chance a call site is on for the seed; an on site fires at its own rate
                 /// (F29).
                 Buggify, buggify, "buggify", opt_in;
+                /// A host's clock is skewed for the whole seed: its wall clock offset and both
+                /// its clocks drifting, within the builder's bounds; the class's probability is
+                /// the chance each host's is (F30).
+                ClockSkew, clock_skew, "clock-skew", opt_in;
             }
             scheduled {
                 /// A scheduled partition between hosts, symmetric or one-way (F21).

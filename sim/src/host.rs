@@ -20,6 +20,10 @@ pub(crate) struct HostState {
     pub(crate) site: Site,
     /// A hash of its name: what its sites' keys are derived from.
     pub(crate) name_hash: u64,
+    /// Its clock: true unless `clock-skew` skewed it.
+    pub(crate) clock: crate::clock::HostClock,
+    /// Whether its clock has been drawn (at its first boot; a restart keeps it).
+    pub(crate) clock_drawn: bool,
 }
 
 impl HostState {
@@ -31,6 +35,8 @@ impl HostState {
             name,
             ip,
             up: true,
+            clock: Default::default(),
+            clock_drawn: false,
         }
     }
 }

@@ -17,6 +17,7 @@
 //! | [`faults`]  | [`FaultPlan`], [`FaultCounts`]                                           |
 //! | `sched`     | [`Strategy`]: seeded random choice (of reactor, of task), and PCT       |
 //! | `liveness`  | [`Liveness`]: the phase where faults stop and the clients must finish (`world/calm.rs`) |
+//! | [`clock`](mod@clock) | each host's own clock: offset and drift under `clock-skew`, mapped to and from the world's |
 //! | `spin`      | livelock detection: steps without going idle, and what the busy tasks called |
 //! | `seeds`     | [`SeedRange`] (`A..B`, `A..=B`, `N`) and [`Shard`] (`K/N`)              |
 //! | `rng`       | named ChaCha8 streams derived from the seed, and the fault dice         |
@@ -38,6 +39,7 @@
 
 mod builder;
 mod check;
+pub mod clock;
 #[macro_use]
 mod classes;
 pub mod coverage;

@@ -67,7 +67,17 @@ impl SimPoller {
 
 impl Scheduler for SimPoller {
     fn now(&self) -> Instant {
+        let w = self.world.borrow();
+        w.hosts[self.host].clock.local(w.clock)
+    }
+
+    fn trace_time(&self) -> Instant {
         self.world.borrow().clock
+    }
+
+    fn wall_clock(&self) -> Duration {
+        let w = self.world.borrow();
+        w.hosts[self.host].clock.wall(w.clock)
     }
 
     fn poll(&mut self, _timeout: Option<Duration>, events: &mut Vec<Event>) -> io::Result<()> {

@@ -163,6 +163,7 @@ impl Sim {
     /// Starts a host: a fresh runtime per reactor (joined into a group if the host runs one),
     /// its main spawned on the first, every reactor ready.
     fn boot(&mut self, host: usize) {
+        self.world.borrow_mut().draw_clock(host);
         let rts: Vec<Runtime> = self.hosts[host]
             .reactors
             .clone()
@@ -339,6 +340,8 @@ impl Sim {
         rt.turn();
         let (runnable, next) = (rt.has_runnable(), rt.next_timer());
         let mut w = self.world.borrow_mut();
+        // The reactor's timers are on its host's clock; the driver files them on the world's.
+        let next = next.map(|t| w.hosts[self.reactor_host[r]].clock.world(t));
         self.livelocked = w.spin.tick();
         if let Some((site, host)) = w.violation.take() {
             self.failed.get_or_insert(FailureKind::Assertion {

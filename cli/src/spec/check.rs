@@ -327,7 +327,34 @@ impl Checker<'_> {
             backlog,
             split: raw.split.unwrap_or(true),
             strategy: self.strategy(&raw.strategy)?,
+            clock_skew: self.clock_skew(raw)?,
         })
+    }
+
+    /// `network.clock_offset` (at most a day) and `network.clock_drift_ppm`.
+    fn clock_skew(&self, raw: &RawNetwork) -> Result<(Duration, u32), SpecError> {
+        use doppel_sim::clock::{
+            DEFAULT_MAX_DRIFT_PPM, DEFAULT_MAX_OFFSET, MAX_DRIFT_PPM, MAX_OFFSET,
+        };
+        let offset = self.duration_or(
+            &raw.clock_offset,
+            "network.clock_offset",
+            DEFAULT_MAX_OFFSET,
+        )?;
+        if let Some(v) = raw.clock_offset.as_ref().filter(|_| offset > MAX_OFFSET) {
+            return Err(self.err(
+                v.span().start,
+                "network.clock_offset",
+                format!("{offset:?} is too large (expected at most 86400s, a day)"),
+            ));
+        }
+        let drift = self.between(
+            &raw.clock_drift_ppm,
+            "network.clock_drift_ppm",
+            (0, MAX_DRIFT_PPM),
+            DEFAULT_MAX_DRIFT_PPM,
+        )?;
+        Ok((offset, drift))
     }
 
     /// `network.strategy`: `random` or `pct:DEPTH`.

@@ -110,6 +110,8 @@ pub struct Network {
     pub split: bool,
     /// How the simulator picks the next reactor and task.
     pub strategy: Strategy,
+    /// A skewed host's largest wall-clock offset and drift in ppm (the `clock-skew` class).
+    pub clock_skew: (Duration, u32),
 }
 
 impl std::fmt::Debug for Spec {
@@ -197,7 +199,8 @@ impl Spec {
             .latency(n.link.latency)
             .jitter(n.link.jitter)
             .split_segments(n.split)
-            .strategy(n.strategy);
+            .strategy(n.strategy)
+            .clock_skew(n.clock_skew.0, n.clock_skew.1);
         if let Some(l) = self.liveness {
             b = b.liveness(l.after, l.within);
         }

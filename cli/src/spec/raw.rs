@@ -102,6 +102,10 @@ pub(crate) struct RawNetwork {
     pub(crate) split: Option<bool>,
     /// `random` or `pct:DEPTH`.
     pub(crate) strategy: Option<Text>,
+    /// The largest wall-clock offset of a skewed host (`clock-skew`).
+    pub(crate) clock_offset: Option<Text>,
+    /// The largest drift of a skewed host's clocks, ppm.
+    pub(crate) clock_drift_ppm: Option<Spanned<u32>>,
     /// Links with their own latency.
     #[serde(default)]
     pub(crate) link: Vec<RawLink>,

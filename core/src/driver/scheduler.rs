@@ -33,6 +33,13 @@ pub trait Scheduler {
     /// The current monotonic (or virtual) time.
     fn now(&self) -> Instant;
 
+    /// The time trace lines are stamped with: the backend's clock, or, in the simulator, the
+    /// world's, one for every host even when their own clocks are skewed (so a trace reads in
+    /// one order).
+    fn trace_time(&self) -> Instant {
+        self.now()
+    }
+
     /// Waits up to `timeout` (`None`: until something happens) for readiness events and appends
     /// them to `events`. Go's `netpoll(delay)`. May return `Interrupted`, which the core treats
     /// as an empty round.

@@ -43,6 +43,11 @@ impl IoDriver {
         self.sched.borrow().now()
     }
 
+    /// The backend's trace clock ([`Scheduler::trace_time`](crate::Scheduler::trace_time)).
+    pub(crate) fn trace_time(&self) -> Instant {
+        self.sched.borrow().trace_time()
+    }
+
     /// Runs `f` against the backend.
     pub(crate) fn with_sched<T>(&self, f: impl FnOnce(&mut dyn Scheduler) -> T) -> T {
         f(&mut **self.sched.borrow_mut())

@@ -57,6 +57,11 @@ const WRITE_DEPARTED: Variant = Variant {
 pub struct Chat;
 
 impl Workload for Chat {
+    /// Its own assertions: the binary holds every built-in workload's.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &["doppel_scenarios::chat"]
+    }
+
     fn name(&self) -> &'static str {
         "chat"
     }

@@ -40,6 +40,11 @@ const VARIANTS: [Variant; 2] = [
 ];
 
 impl Workload for Dns {
+    /// Its own assertions: the binary holds every built-in workload's.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &["doppel_scenarios::dns"]
+    }
+
     fn name(&self) -> &'static str {
         "dns"
     }

@@ -41,6 +41,11 @@ pub struct Grpc;
 const VARIANTS: [Variant; 1] = [CORRECT];
 
 impl Workload for Grpc {
+    /// Its own assertions: the binary holds every built-in workload's.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &["doppel_scenarios::grpc"]
+    }
+
     fn name(&self) -> &'static str {
         "grpc"
     }

@@ -47,6 +47,11 @@ const VARIANTS: [Variant; 2] = [
 ];
 
 impl Workload for Http {
+    /// Its own assertions: the binary holds every built-in workload's.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &["doppel_scenarios::http"]
+    }
+
     fn name(&self) -> &'static str {
         "http"
     }

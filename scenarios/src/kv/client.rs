@@ -230,6 +230,7 @@ impl Client {
                 ),
             ));
         }
+        doppel::reachable!("kv: a client reconnected after its connection broke");
         self.reconnects += 1;
         Ok(())
     }

@@ -92,6 +92,11 @@ const VARIANTS: [workload::Variant; 3] = [
 ];
 
 impl Workload for Kv {
+    /// Its own assertions: the binary holds every built-in workload's.
+    fn coverage_scope(&self) -> &'static [&'static str] {
+        &["doppel_scenarios::kv"]
+    }
+
     fn name(&self) -> &'static str {
         "kv"
     }

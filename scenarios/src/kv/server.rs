@@ -300,6 +300,10 @@ impl Session {
     /// request is answered (or stays, holding the rest); a lent chunk goes back to the reactor,
     /// the request it left part-read (if any) copied out first.
     fn after_batch(&mut self, batch: Batch) {
+        doppel::sometimes!(
+            self.start < self.end,
+            "kv: a pipelined batch was split across reads (a request left part-read)"
+        );
         match batch {
             Batch::Own(buf, _) => {
                 if self.start == self.end {

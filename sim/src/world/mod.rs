@@ -14,6 +14,7 @@ mod hash;
 mod hold;
 pub(crate) mod injector;
 mod setup;
+mod skew;
 mod syscalls;
 mod verdicts;
 
@@ -140,6 +141,8 @@ pub(crate) struct World {
     pub(crate) code_sites: std::collections::BTreeMap<&'static str, (Site, bool)>,
     /// A rule is installed or a link is held: TCP segments take the slower path that asks.
     pub(crate) controlled: bool,
+    /// The bounds of a skewed clock: the largest wall-clock offset (ns) and drift (ppm).
+    pub(crate) clock_bounds: (u64, u32),
     /// What the user's assertions did this run.
     pub(crate) coverage: crate::coverage::Coverage,
     /// The first `always!` that failed, and on which host: the driver ends the run with it.

@@ -151,6 +151,10 @@ impl World {
             code_sites: Default::default(),
             coverage: Default::default(),
             violation: None,
+            clock_bounds: (
+                u64::try_from(b.clock_bounds.0.as_nanos()).unwrap_or(u64::MAX),
+                b.clock_bounds.1,
+            ),
             rules,
             holds: Default::default(),
             held: Vec::new(),
