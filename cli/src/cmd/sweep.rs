@@ -19,7 +19,7 @@ pub(crate) struct FailedSeed {
     pub(crate) seed: u64,
     /// The run's hash, hex.
     pub(crate) hash: String,
-    /// What kind of failure (`client`, `stall`, `time-limit`, `livelock`, `nondeterministic`, `panic`).
+    /// What kind of failure (`client`, `stall`, `time-limit`, `livelock`, `assertion`, `liveness`, `nondeterministic`, `panic`).
     pub(crate) kind: String,
     /// Why it failed, one line.
     pub(crate) failure: String,

@@ -23,12 +23,17 @@ type Counters = Rc<RefCell<BTreeMap<String, u64>>>;
 /// Serves the counter protocol on `listener` until it fails.
 pub async fn serve(listener: TcpListener) -> io::Result<()> {
     let counters = Counters::default();
-    loop {
+    let last = Rc::new(RefCell::new(BTreeMap::new()));
+    for id in 1u64.. {
         let (conn, _) = listener.accept().await?;
-        let counters = counters.clone();
-        doppel::spawn(async move { handle(conn, counters).await });
+        let (counters, last) = (counters.clone(), last.clone());
+        doppel::spawn(async move { handle(conn, counters, (id, last)).await });
     }
+    Ok(())
 }
+
+/// Which connection last incremented each key: what the coverage assertion below looks at.
+type LastWriter = Rc<RefCell<BTreeMap<String, u64>>>;
 
 /// Binds `addr` (`0.0.0.0:7000`, `127.0.0.1:0`) and serves on it.
 pub async fn bind_and_serve(addr: &str) -> io::Result<()> {
@@ -36,7 +41,11 @@ pub async fn bind_and_serve(addr: &str) -> io::Result<()> {
 }
 
 /// One connection: a request per line, a reply per request.
-async fn handle(conn: TcpStream, counters: Counters) -> io::Result<()> {
+async fn handle(
+    conn: TcpStream,
+    counters: Counters,
+    (id, last): (u64, LastWriter),
+) -> io::Result<()> {
     let mut lines = BufReader::new(&conn);
     let mut line = String::new();
     loop {
@@ -47,7 +56,16 @@ async fn handle(conn: TcpStream, counters: Counters) -> io::Result<()> {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
             ["INCR", key, n] => match n.parse::<u64>() {
-                Ok(n) => incr(&conn, &counters, key, n).await?,
+                Ok(n) => {
+                    let before = last.borrow_mut().insert(key.to_string(), id);
+                    // The interesting case a sweep must show it reached: two connections'
+                    // increments of one key interleaved (what the lost update needs).
+                    doppel::sometimes!(
+                        before.is_some_and(|b| b != id),
+                        "counter: INCRs from two connections interleaved on one key"
+                    );
+                    incr(&conn, &counters, key, n).await?
+                }
                 Err(_) => reply(&conn, "ERR not a number\n").await?,
             },
             ["GET", key] => {

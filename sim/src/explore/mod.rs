@@ -110,7 +110,8 @@ pub struct FailedSeed {
     pub seed: u64,
     /// Its run's hash, as 16 hex digits (empty when the run never ended: a panic).
     pub hash: String,
-    /// What kind of failure: `client`, `stall`, `time-limit`, `nondeterministic` or `panic`.
+    /// What kind of failure: `client`, `stall`, `time-limit`, `livelock`, `assertion`,
+    /// `liveness`, `nondeterministic` or `panic`.
     pub kind: String,
     /// What went wrong, in one line.
     pub failure: String,
