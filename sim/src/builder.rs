@@ -423,12 +423,9 @@ impl SimBuilder {
         Ok(())
     }
 
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+    /// The clock-skew bounds and the liveness phase.
+    fn validate_phases(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError(m));
-        self.validate_bounds()?;
-        if self.limit.is_zero() {
-            return bad("time limit: 0s; the run needs some virtual time".into());
-        }
         let (offset, drift) = self.clock_bounds;
         if drift > crate::clock::MAX_DRIFT_PPM {
             return bad(format!(
@@ -452,6 +449,16 @@ impl SimBuilder {
                 ));
             }
         }
+        Ok(())
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError(m));
+        self.validate_bounds()?;
+        if self.limit.is_zero() {
+            return bad("time limit: 0s; the run needs some virtual time".into());
+        }
+        self.validate_phases()?;
         if self.backlog == Some(0) {
             return bad(
                 "backlog: 0; a listener needs room for at least one pending connection".into(),
